@@ -1,0 +1,339 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Echo is what the echo action returns as JSON: everything the App received,
+// so that a check can compare it with what the client sent.
+type Echo struct {
+	Route    string `json:"route"`
+	Method   string `json:"method"`
+	URL      string `json:"url"`      // Astro.request.url: absolute, raw path and query
+	Pathname string `json:"pathname"` // Astro.url.pathname: decoded
+	RawPath  string `json:"rawPath"`  // the encoded path as received
+	RawQuery string `json:"rawQuery"`
+	// Query holds every value of every parameter in the order received.
+	Query map[string][]string `json:"query"`
+	// Headers has lowercase names and every value, in order; "host" is the
+	// Host the App saw.
+	Headers       map[string][]string `json:"headers"`
+	Params        map[string]string   `json:"params"`
+	BodyLength    int                 `json:"bodyLength"`
+	BodySHA256    string              `json:"bodySha256"`
+	BodyBase64    string              `json:"bodyBase64,omitempty"` // only up to EchoBodyLimit bytes
+	ClientAddress *string             `json:"clientAddress"`
+	Locals        map[string]any      `json:"locals,omitempty"`
+}
+
+// EchoBodyLimit bounds the body bytes an echo repeats; larger bodies are
+// reported by length and hash only.
+const EchoBodyLimit = 64 << 10
+
+// BodySHA256Header carries the hex SHA-256 of a generated body (large), so
+// any client can check it arrived intact.
+const BodySHA256Header = "X-Body-Sha256"
+
+func (c *renderContext) runAction(a *Action) (*result, error) {
+	switch a.Kind {
+	case "echo":
+		return c.echo()
+	case "text":
+		st := a.Status
+		if st == 0 {
+			st = http.StatusOK
+		}
+		ct := a.ContentType
+		if ct == "" {
+			ct = "text/plain;charset=utf-8"
+		}
+		res := bytesResult(st, ct, []byte(a.Body))
+		res.statusText = a.StatusText
+		for _, h := range a.Headers {
+			res.header.Add(h.Name, h.Value)
+		}
+		return res, nil
+	case "status":
+		return statusResult(c.params["code"])
+	case "cookies":
+		res := bytesResult(http.StatusOK, "application/json", []byte(`{"cookies":true}`))
+		for _, raw := range a.RawCookies {
+			res.header.Add("Set-Cookie", raw)
+		}
+		for _, ck := range a.Cookies {
+			c.cookies = append(c.cookies, serializeCookie(ck))
+		}
+		return res, nil
+	case "binary":
+		b := make([]byte, 256)
+		for i := range b {
+			b[i] = byte(i)
+		}
+		return bytesResult(http.StatusOK, "application/octet-stream", b), nil
+	case "stream":
+		return c.stream(a), nil
+	case "large":
+		body, sum := LargeBody(a.Size)
+		res := bytesResult(http.StatusOK, "application/octet-stream", body)
+		res.header.Set(BodySHA256Header, sum)
+		// Astro streams it chunked without a Content-Length (astro-behavior.md 9).
+		res.length = -1
+		return res, nil
+	case "headers":
+		res := bytesResult(http.StatusOK, "text/plain;charset=utf-8", []byte("headers"))
+		for _, h := range a.Headers {
+			res.header.Add(h.Name, h.Value)
+		}
+		return res, nil
+	case "redirect":
+		// ctx.redirect: Location kept as given (relative), no body (astro-behavior.md 10).
+		st := a.Status
+		if st == 0 {
+			st = http.StatusFound
+		}
+		res := nullResult(st)
+		res.header.Set("Location", a.Location)
+		return res, nil
+	case "throws":
+		return nil, &routeError{msg: "endpoint " + c.route.Pattern + " threw an intentional error"}
+	case "null":
+		return nullResult(a.Status), nil
+	case "invalid-status":
+		// new Response(body, {status: NaN}) throws a RangeError.
+		return nil, &routeError{msg: "RangeError: invalid status code NaN"}
+	}
+	return nil, &routeError{msg: "unknown action " + a.Kind}
+}
+
+// statusResult is /api/status/[code]: the status passed through with a body
+// and a custom statusText, except 204/205/304 which have neither body nor
+// content type, and codes outside 200..599, which fail like JavaScript's
+// Response constructor (astro-behavior.md 7).
+func statusResult(raw string) (*result, error) {
+	code, err := strconv.Atoi(raw)
+	if err != nil || code < 200 || code > 599 {
+		return nil, &routeError{msg: fmt.Sprintf("RangeError: invalid status code %q", raw)}
+	}
+	var res *result
+	switch code {
+	case http.StatusNoContent, http.StatusResetContent, http.StatusNotModified:
+		res = nullResult(code)
+	default:
+		res = bytesResult(code, "text/plain;charset=utf-8", []byte("status "+raw))
+		res.statusText = "Custom " + raw
+	}
+	if code >= 300 && code < 400 && code != http.StatusNotModified {
+		res.header.Set("Location", "/about")
+	}
+	return res, nil
+}
+
+// RequestURL is Astro.request.url as the App sees it: the Host the request
+// carries (never X-Forwarded-Host, astro-behavior.md 11), the raw path and
+// the raw query.
+func RequestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" && r.URL != nil {
+		host = r.URL.Host
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	u := scheme + "://" + host + requestPath(r)
+	if r.URL != nil && r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	return u
+}
+
+func (c *renderContext) echo() (*result, error) {
+	r := c.r
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(r.Body)
+		if err != nil {
+			return nil, &routeError{msg: "reading the request body: " + err.Error()}
+		}
+	}
+	sum := sha256.Sum256(body)
+	e := Echo{
+		Route:      c.route.Pattern,
+		Method:     r.Method,
+		URL:        RequestURL(r),
+		Pathname:   c.pathname,
+		RawPath:    requestPath(r),
+		RawQuery:   r.URL.RawQuery,
+		Query:      orderedQuery(r.URL.RawQuery),
+		Headers:    map[string][]string{},
+		Params:     c.params,
+		BodyLength: len(body),
+		BodySHA256: hex.EncodeToString(sum[:]),
+		Locals:     c.o.locals,
+	}
+	if len(body) <= EchoBodyLimit {
+		e.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+	}
+	if c.o.hasClient {
+		addr := c.o.clientAddress
+		e.ClientAddress = &addr
+	}
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		e.Headers[lk] = append(e.Headers[lk], vs...)
+	}
+	if r.Host != "" {
+		e.Headers["host"] = []string{r.Host}
+	}
+	out, err := json.Marshal(e)
+	if err != nil {
+		return nil, &routeError{msg: "encoding the echo: " + err.Error()}
+	}
+	return bytesResult(http.StatusOK, "application/json", out), nil
+}
+
+// orderedQuery parses a raw query like URLSearchParams: every value kept in
+// order, "+" read as a space, a malformed escape kept as written.
+func orderedQuery(raw string) map[string][]string {
+	q := map[string][]string{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		q[unescapeQuery(k)] = append(q[unescapeQuery(k)], unescapeQuery(v))
+	}
+	return q
+}
+
+func unescapeQuery(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// StreamDelayParam overrides an action's delay between chunks, in milliseconds.
+const StreamDelayParam = "delayMillis"
+
+// stream writes Chunks chunks with DelayMillis between them, so that a client
+// can tell a streamed response from a buffered one (B35). It stops when the
+// request is cancelled.
+func (c *renderContext) stream(a *Action) *result {
+	chunks := a.Chunks
+	if chunks == 0 {
+		chunks = 3
+	}
+	delay := time.Duration(a.DelayMillis) * time.Millisecond
+	if v := c.r.URL.Query().Get(StreamDelayParam); v != "" {
+		if ms, err := strconv.Atoi(v); err == nil && ms >= 0 && ms <= 10000 {
+			delay = time.Duration(ms) * time.Millisecond
+		}
+	}
+	pr, pw := io.Pipe()
+	ctx := c.r.Context()
+	go func() {
+		for i := range chunks {
+			if i > 0 {
+				t := time.NewTimer(delay)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					pw.CloseWithError(ctx.Err())
+					return
+				case <-t.C:
+				}
+			}
+			if _, err := fmt.Fprintf(pw, "chunk %d of %d\n", i+1, chunks); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain;charset=utf-8")
+	return &result{status: http.StatusOK, header: h, body: pr, length: -1}
+}
+
+var largeBodies sync.Map // size -> *largeBody
+
+type largeBody struct {
+	once sync.Once
+	data []byte
+	sum  string
+}
+
+// LargeBody returns the deterministic body of the large action and its hex
+// SHA-256. Bytes vary position by position so a dropped or repeated chunk shows.
+func LargeBody(size int) ([]byte, string) {
+	v, _ := largeBodies.LoadOrStore(size, &largeBody{})
+	lb := v.(*largeBody)
+	lb.once.Do(func() {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7 + i>>8)
+		}
+		s := sha256.Sum256(b)
+		lb.data, lb.sum = b, hex.EncodeToString(s[:])
+	})
+	return bytes.Clone(lb.data), lb.sum
+}
+
+// serializeCookie formats a cookie-API cookie as Astro does: the value
+// URI-encoded, then Max-Age, Path, HttpOnly, SameSite, Secure (astro-behavior.md 9).
+func serializeCookie(c CookieSpec) string {
+	var b strings.Builder
+	b.WriteString(c.Name + "=" + encodeURIComponent(c.Value))
+	if c.MaxAge != 0 {
+		b.WriteString("; Max-Age=" + strconv.Itoa(c.MaxAge))
+	}
+	if c.Path != "" {
+		b.WriteString("; Path=" + c.Path)
+	}
+	if c.HTTPOnly {
+		b.WriteString("; HttpOnly")
+	}
+	if c.SameSite != "" {
+		s := strings.ToLower(c.SameSite)
+		b.WriteString("; SameSite=" + strings.ToUpper(s[:1]) + s[1:])
+	}
+	if c.Secure {
+		b.WriteString("; Secure")
+	}
+	return b.String()
+}
+
+// encodeURIComponent is JavaScript's: everything but A-Z a-z 0-9 - _ . ! ~ * ' ( ) is escaped.
+func encodeURIComponent(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("-_.!~*'()", ch) >= 0 {
+			b.WriteByte(ch)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[ch>>4])
+		b.WriteByte(hexDigits[ch&15])
+	}
+	return b.String()
+}

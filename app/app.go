@@ -1,0 +1,207 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// App is the reference App: astro/app's App in Go.
+type App struct {
+	manifest  *Manifest
+	root      *node
+	notFound  *Route // custom /404 page, or the internal default 404 route
+	errorPage *Route // custom /500 page, or nil
+	assets    map[string]bool
+	base      string // manifest base without its trailing slash; "" for none
+}
+
+// defaultNotFoundRoute stands for Astro's internal astro-default-404.astro:
+// when an app has no 404 page, "/404" still matches it (astro-behavior.md 12).
+func defaultNotFoundRoute() *Route {
+	return &Route{Pattern: "/404", Type: RoutePage, Internal: true, segments: []segment{{segStatic, "404"}}}
+}
+
+// New builds an App from a manifest. The manifest is validated first, so a
+// hand-built manifest gets the same errors as a loaded one.
+func New(m *Manifest) (*App, error) {
+	if m == nil {
+		return nil, &ManifestError{Reason: "manifest is nil"}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{manifest: m, root: &node{}, assets: map[string]bool{}}
+	if m.Base != "" && m.Base != "/" {
+		a.base = strings.TrimSuffix(m.Base, "/")
+	}
+	for _, r := range m.Routes {
+		a.root.insert(r)
+	}
+	a.notFound = m.NotFoundRoute()
+	if a.notFound == nil {
+		a.notFound = defaultNotFoundRoute()
+		a.root.insert(a.notFound)
+	}
+	a.errorPage = m.ErrorRoute()
+	for _, p := range m.Assets {
+		a.assets[p] = true
+	}
+	return a, nil
+}
+
+// Manifest returns the manifest the App was built from.
+func (a *App) Manifest() *Manifest { return a.manifest }
+
+// IsAsset reports whether an (encoded) URL path names a static file of the
+// manifest. Adapters serve these themselves; the App never does.
+func (a *App) IsAsset(urlPath string) bool { return a.assets[urlPath] }
+
+// RouteMatch is a matched route with its parameters.
+type RouteMatch struct {
+	Route  *Route
+	Params map[string]string
+}
+
+// Match returns the route that would render the request, or nil. Like
+// Astro's app.match() it ignores the method, returns nil for static assets and
+// for a path in the wrong trailing-slash form, and is stricter than Render
+// about duplicate slashes: a leading "//" is collapsed, any other "//" is not
+// (astro-behavior.md 2 and 12).
+func (a *App) Match(r *http.Request) *Route {
+	m := a.match(r)
+	if m == nil {
+		return nil
+	}
+	return m.Route
+}
+
+// MatchParams is Match with the route's parameters.
+func (a *App) MatchParams(r *http.Request) *RouteMatch { return a.match(r) }
+
+func (a *App) match(r *http.Request) *RouteMatch {
+	raw := removeDotSegments(requestPath(r))
+	if a.assets[raw] {
+		return nil
+	}
+	p := raw
+	for strings.HasPrefix(p, "//") {
+		p = p[1:]
+	}
+	if strings.Contains(p, "//") {
+		return nil
+	}
+	decoded, _ := decodePathname(p)
+	return a.lookup(decoded)
+}
+
+// lookup matches a decoded, slash-collapsed pathname against the route trie,
+// stripping the base when present and applying the trailing-slash policy.
+func (a *App) lookup(decoded string) *RouteMatch {
+	p := a.stripBase(decoded)
+	trailing := len(p) > 1 && strings.HasSuffix(p, "/")
+	if p != "/" {
+		switch a.manifest.TrailingSlash {
+		case TrailingSlashAlways:
+			if !trailing {
+				return nil
+			}
+		case TrailingSlashNever:
+			if trailing {
+				return nil
+			}
+		}
+	}
+	p = strings.TrimSuffix(p, "/")
+	var segs []string
+	if p != "" {
+		segs = strings.Split(p[1:], "/")
+	}
+	route, values := a.root.lookup(segs, 0, make([]string, 0, 4))
+	if route == nil {
+		return nil
+	}
+	params := make(map[string]string, len(route.Params))
+	for i, name := range route.Params {
+		if i < len(values) && values[i] != "" {
+			params[name] = values[i]
+		}
+	}
+	return &RouteMatch{Route: route, Params: params}
+}
+
+// stripBase removes the base from a pathname when it is there. The base is
+// optional: "/about" and "/app/about" both reach /about (astro-behavior.md 14.2).
+func (a *App) stripBase(p string) string {
+	if a.base == "" {
+		return p
+	}
+	if p == a.base {
+		return "/"
+	}
+	if strings.HasPrefix(p, a.base+"/") {
+		return p[len(a.base):]
+	}
+	return p
+}
+
+// requestPath is the request's path as it came off the wire, still encoded.
+func requestPath(r *http.Request) string {
+	if r.URL == nil {
+		return "/"
+	}
+	p := r.URL.EscapedPath()
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	return p
+}
+
+// RenderOption configures one Render call (Astro's RenderOptions).
+type RenderOption func(*renderOptions)
+
+type renderOptions struct {
+	addCookieHeader bool
+	clientAddress   string
+	hasClient       bool
+	locals          map[string]any
+	route           *Route
+}
+
+// AddCookieHeader makes Render append the cookies set through the App's cookie
+// API as Set-Cookie lines (Astro's addCookieHeader; astro-behavior.md 9).
+// Without it they are only available from SetCookies(resp).
+func AddCookieHeader() RenderOption { return func(o *renderOptions) { o.addCookieHeader = true } }
+
+// ClientAddress sets the address routes see as Astro.clientAddress. Without it,
+// a route that asks for the client address gets none.
+func ClientAddress(addr string) RenderOption {
+	return func(o *renderOptions) { o.clientAddress, o.hasClient = addr, true }
+}
+
+// Locals passes per-request data to the route (Astro.locals).
+func Locals(l map[string]any) RenderOption { return func(o *renderOptions) { o.locals = l } }
+
+// WithRoute renders the given route without matching (Astro's routeData). The
+// route is trusted: rendering "/nope" with the /about route renders /about.
+func WithRoute(r *Route) RenderOption { return func(o *renderOptions) { o.route = r } }
+
+type cookieKey struct{}
+
+// SetCookies returns the cookies a route set through the App's cookie API, as
+// Set-Cookie values, for a response rendered without AddCookieHeader
+// (Astro's App.getSetCookieFromResponse).
+func SetCookies(resp *http.Response) []string {
+	if resp == nil || resp.Request == nil {
+		return nil
+	}
+	v, _ := resp.Request.Context().Value(cookieKey{}).([]string)
+	return v
+}
+
+func withCookies(r *http.Request, cookies []string) *http.Request {
+	if len(cookies) == 0 {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), cookieKey{}, cookies))
+}

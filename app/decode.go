@@ -1,0 +1,195 @@
+package app
+
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
+
+// errMalformedURI is JavaScript's URIError from decodeURI.
+var errMalformedURI = errors.New("malformed percent-encoding")
+
+// errMultiLevelEncoding is Astro's MultiLevelEncodingError: the path is still
+// changing after maxDecodeRounds rounds of decoding (astro-behavior.md 1).
+var errMultiLevelEncoding = errors.New("path is percent-encoded more than 10 times")
+
+const maxDecodeRounds = 10
+
+// decodeURIReserved are the characters JavaScript's decodeURI leaves encoded:
+// that is why "%2F" survives decoding and a [slug] may hold "a%2Fb".
+const decodeURIReserved = ";/?:@&=+$,#"
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// decodeURI is JavaScript's decodeURI: %XX sequences that form valid UTF-8
+// are decoded, except those that decode to a reserved character, which are
+// kept as written. Any malformed sequence makes the whole call fail.
+func decodeURI(s string) (string, error) {
+	i := strings.IndexByte(s, '%')
+	if i < 0 {
+		return s, nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for i < len(s) {
+		c := s[i]
+		if c != '%' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		first, ok := pctByte(s, i)
+		if !ok {
+			return "", errMalformedURI
+		}
+		if first < 0x80 {
+			if strings.IndexByte(decodeURIReserved, first) >= 0 {
+				b.WriteString(s[i : i+3])
+			} else {
+				b.WriteByte(first)
+			}
+			i += 3
+			continue
+		}
+		n := utf8SeqLen(first)
+		if n == 0 {
+			return "", errMalformedURI
+		}
+		var buf [4]byte
+		buf[0] = first
+		j := i + 3
+		for k := 1; k < n; k++ {
+			cb, ok := pctByte(s, j)
+			if !ok || cb&0xC0 != 0x80 {
+				return "", errMalformedURI
+			}
+			buf[k] = cb
+			j += 3
+		}
+		if !utf8.Valid(buf[:n]) {
+			return "", errMalformedURI
+		}
+		b.Write(buf[:n])
+		i = j
+	}
+	return b.String(), nil
+}
+
+// pctByte reads the %XX at s[i:].
+func pctByte(s string, i int) (byte, bool) {
+	if i+2 >= len(s) || s[i] != '%' {
+		return 0, false
+	}
+	hi, ok1 := unhex(s[i+1])
+	lo, ok2 := unhex(s[i+2])
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	return hi<<4 | lo, true
+}
+
+func utf8SeqLen(b byte) int {
+	switch {
+	case b&0xE0 == 0xC0:
+		return 2
+	case b&0xF0 == 0xE0:
+		return 3
+	case b&0xF8 == 0xF0:
+		return 4
+	}
+	return 0
+}
+
+// decodePathname decodes a pathname the way Astro does: decodeURI again and
+// again until the value stops changing. Decoding stops quietly at the first
+// malformed result ("/blog/%25%25%2561" gives "%%%61"). A value that still
+// changes after 10 rounds is an error, which Render turns into a 400.
+func decodePathname(p string) (string, error) {
+	for range maxDecodeRounds {
+		next, err := decodeURI(p)
+		if err != nil || next == p {
+			return p, nil
+		}
+		p = next
+	}
+	if next, err := decodeURI(p); err == nil && next != p {
+		return p, errMultiLevelEncoding
+	}
+	return p, nil
+}
+
+// removeDotSegments applies the WHATWG URL parser's dot-segment rules to an
+// encoded path: "." and ".." (also written "%2e", any case) are resolved, so
+// "/blog/../about" and "/blog/%2e%2e/about" both become "/about".
+func removeDotSegments(p string) string {
+	if !strings.Contains(p, ".") && !strings.Contains(p, "%2") {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	// parts[0] is "" because p starts with "/".
+	out := make([]string, 0, len(parts))
+	out = append(out, "")
+	for i := 1; i < len(parts); i++ {
+		seg := parts[i]
+		last := i == len(parts)-1
+		switch {
+		case isSingleDot(seg):
+			if last {
+				out = append(out, "")
+			}
+		case isDoubleDot(seg):
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	if len(out) == 1 {
+		return "/"
+	}
+	return strings.Join(out, "/")
+}
+
+func isSingleDot(s string) bool { return s == "." || strings.EqualFold(s, "%2e") }
+
+func isDoubleDot(s string) bool {
+	switch strings.ToLower(s) {
+	case "..", ".%2e", "%2e.", "%2e%2e":
+		return true
+	}
+	return false
+}
+
+// collapseSlashes turns every run of slashes into one.
+func collapseSlashes(p string) string {
+	if !strings.Contains(p, "//") {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	prevSlash := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '/' && prevSlash {
+			continue
+		}
+		prevSlash = c == '/'
+		b.WriteByte(c)
+	}
+	return b.String()
+}

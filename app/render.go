@@ -1,0 +1,431 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// routeError is a failure inside a route: what Astro catches and turns into
+// a 500 (astro-behavior.md 6). Its message may reach a 500 page; a stack
+// trace never does.
+type routeError struct{ msg string }
+
+func (e *routeError) Error() string { return e.msg }
+
+// result is what a route produced, before the App turns it into an
+// *http.Response. A nil body with nullBody set is JavaScript's
+// `new Response(null, {status})`, which pages reroute to an error page.
+type result struct {
+	status     int
+	statusText string
+	header     http.Header
+	body       io.ReadCloser
+	length     int64 // -1 when unknown (streams)
+	nullBody   bool
+}
+
+func bytesResult(status int, contentType string, body []byte) *result {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return &result{status: status, header: h, body: io.NopCloser(bytes.NewReader(body)), length: int64(len(body))}
+}
+
+func nullResult(status int) *result {
+	return &result{status: status, header: http.Header{}, nullBody: true}
+}
+
+// renderContext is one request in flight: Astro's APIContext.
+type renderContext struct {
+	app      *App
+	r        *http.Request
+	o        *renderOptions
+	route    *Route
+	params   map[string]string
+	pathname string   // Astro.url.pathname: decoded, slashes collapsed, base kept
+	cookies  []string // set through the cookie API
+}
+
+// Render renders the request and returns the response. It never panics:
+// a failing route gives the 500 page or an empty 500, an unmatched path the
+// 404 page, a path encoded more than ten times a 400 (astro-behavior.md 1, 5, 6).
+func (a *App) Render(r *http.Request, opts ...RenderOption) (resp *http.Response) {
+	o := &renderOptions{}
+	for _, f := range opts {
+		if f != nil {
+			f(o)
+		}
+	}
+	if r == nil {
+		return newResponse(nil, &result{status: http.StatusBadRequest, header: http.Header{}, nullBody: true}, o, nil)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			resp = a.renderError(&renderContext{app: a, r: r, o: o}, &routeError{msg: fmt.Sprint("panic: ", p)}, nil)
+		}
+	}()
+	raw := removeDotSegments(requestPath(r))
+	if o.route == nil {
+		if loc, ok := a.trailingSlashRedirect(raw); ok {
+			return newResponse(r, redirectResult(r, raw, loc), o, nil)
+		}
+	}
+	decoded, err := decodePathname(raw)
+	if err != nil {
+		// MultiLevelEncodingError: 400 with no body and no content-type.
+		return newResponse(r, nullResult(http.StatusBadRequest), o, nil)
+	}
+	pathname := collapseSlashes(decoded)
+	c := &renderContext{app: a, r: r, o: o, pathname: pathname}
+	if o.route != nil {
+		c.route = o.route
+		c.params = map[string]string{}
+		if m := a.lookup(pathname); m != nil && m.Route == o.route {
+			c.params = m.Params
+		} else if len(o.route.Params) > 0 {
+			// astro-behavior.md 6: routeData that does not fit the URL is a 500.
+			return a.renderError(c, &routeError{msg: "Missing parameter: " + o.route.Params[0]}, nil)
+		}
+	} else {
+		m := a.lookup(pathname)
+		if m == nil {
+			return a.renderNotFound(c, nil)
+		}
+		c.route, c.params = m.Route, m.Params
+	}
+	return a.renderRoute(c)
+}
+
+func (a *App) renderRoute(c *renderContext) *http.Response {
+	route := c.route
+	if route == a.notFound {
+		return a.renderNotFound(c, nil)
+	}
+	if route.Type == RouteEndpoint {
+		return a.renderEndpoint(c)
+	}
+	res, err := c.renderPage(route, http.StatusOK)
+	if err != nil {
+		return a.renderError(c, err, nil)
+	}
+	if res.nullBody && (res.status == http.StatusNotFound || res.status == http.StatusInternalServerError) {
+		// Pages' null-body 404/500 are rerouted to the error page (astro-behavior.md 7).
+		if res.status == http.StatusNotFound {
+			return a.renderNotFound(c, res.header)
+		}
+		return a.renderError(c, &routeError{msg: "page returned a null 500"}, res.header)
+	}
+	if route == a.errorPage {
+		res.status, res.statusText = http.StatusInternalServerError, ""
+	}
+	return newResponse(c.r, res, c.o, c.cookies)
+}
+
+// handlerFor picks the endpoint handler: the method's own, then ALL; HEAD
+// falls back to GET last (astro-behavior.md 3 and 4).
+func handlerFor(route *Route, method string) *Action {
+	if h := route.Handlers[method]; h != nil {
+		return h
+	}
+	if h := route.Handlers["ALL"]; h != nil {
+		return h
+	}
+	if method == http.MethodHead {
+		return route.Handlers[http.MethodGet]
+	}
+	return nil
+}
+
+func (a *App) renderEndpoint(c *renderContext) *http.Response {
+	h := handlerFor(c.route, c.r.Method)
+	if h == nil {
+		// No handler for the method: a null-body 404 that is rerouted to the
+		// 404 page. Never 405, and no Allow header (astro-behavior.md 3).
+		return a.renderNotFound(c, nil)
+	}
+	res, err := c.runAction(h)
+	if err != nil {
+		return a.renderError(c, err, nil)
+	}
+	if c.r.Method == http.MethodHead && !res.nullBody {
+		// new Response(null, response): headers (incl. every Set-Cookie) kept.
+		if res.body != nil {
+			res.body.Close()
+		}
+		res.body, res.nullBody, res.length = nil, true, 0
+	}
+	// Endpoints are never rerouted, even a null-body 404 (astro-behavior.md 7).
+	return newResponse(c.r, res, c.o, c.cookies)
+}
+
+// renderNotFound renders the custom 404 page or Astro's default one, with
+// the status forced to 404. Headers of the failing route (Set-Cookie among
+// them) are merged in; the content type is the page's (astro-behavior.md 5).
+func (a *App) renderNotFound(c *renderContext, carried http.Header) *http.Response {
+	var res *result
+	if a.notFound.Internal {
+		res = bytesResult(http.StatusNotFound, "text/html", defaultNotFoundPage(c.pathname))
+	} else {
+		var err error
+		res, err = c.renderPage(a.notFound, http.StatusNotFound)
+		if err != nil || res.nullBody {
+			return a.renderError(c, err, carried)
+		}
+	}
+	res.status, res.statusText = http.StatusNotFound, "Not Found"
+	mergeCarried(res.header, carried)
+	return newResponse(c.r, res, c.o, c.cookies)
+}
+
+// renderError renders the 500 page, or an empty 500 with no content type
+// when the app has none (astro-behavior.md 6).
+func (a *App) renderError(c *renderContext, cause error, carried http.Header) *http.Response {
+	if a.errorPage != nil {
+		ec := &renderContext{app: a, r: c.r, o: c.o, route: a.errorPage, params: map[string]string{}, pathname: c.pathname, cookies: c.cookies}
+		res, err := ec.renderErrorPage(cause)
+		if err == nil {
+			mergeCarried(res.header, carried)
+			return newResponse(c.r, res, c.o, ec.cookies)
+		}
+	}
+	res := nullResult(http.StatusInternalServerError)
+	res.statusText = "Internal Server Error"
+	mergeCarried(res.header, carried)
+	res.header.Del("Content-Type")
+	return newResponse(c.r, res, c.o, c.cookies)
+}
+
+func mergeCarried(dst, carried http.Header) {
+	for k, vs := range carried {
+		if k == "Content-Type" {
+			continue
+		}
+		for _, v := range vs {
+			dst.Add(k, v)
+		}
+	}
+}
+
+// newResponse turns a route's result into the *http.Response an adapter sends.
+func newResponse(r *http.Request, res *result, o *renderOptions, cookies []string) *http.Response {
+	text := res.statusText
+	if text == "" {
+		text = http.StatusText(res.status)
+	}
+	status := strconv.Itoa(res.status)
+	if text != "" {
+		status += " " + text
+	}
+	resp := &http.Response{
+		Status:     status,
+		StatusCode: res.status,
+		Proto:      "HTTP/1.1",
+		ProtoMajor: 1,
+		ProtoMinor: 1,
+		Header:     res.header,
+		Body:       res.body,
+		// Cookie-API cookies travel with the request so SetCookies can find them.
+		Request: r,
+	}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
+	}
+	if res.nullBody || res.body == nil {
+		resp.Body, resp.ContentLength = http.NoBody, 0
+	} else {
+		resp.ContentLength = res.length
+	}
+	if len(cookies) > 0 {
+		if o.addCookieHeader {
+			for _, ck := range cookies {
+				resp.Header.Add("Set-Cookie", ck)
+			}
+		}
+		if r != nil {
+			resp.Request = withCookies(r, cookies)
+		}
+	}
+	return resp
+}
+
+// trailingSlashRedirect is Astro core's redirect (astro-behavior.md 2, 14):
+// multiple trailing slashes always collapse; under "always" a path without a
+// slash gets one unless it looks like a file; under "never" the slash goes.
+// "/" and internal paths ("/_", "/@", "/.", "//" but not slashes alone) are left alone.
+func (a *App) trailingSlashRedirect(p string) (string, bool) {
+	if p == "/" || isInternalPath(p) {
+		return "", false
+	}
+	ts := a.manifest.TrailingSlash
+	if strings.HasSuffix(p, "//") {
+		q := strings.TrimRight(p, "/")
+		if ts != TrailingSlashNever || q == "" {
+			q += "/"
+		}
+		return q, true
+	}
+	switch ts {
+	case TrailingSlashAlways:
+		if !strings.HasSuffix(p, "/") && !hasFileExtension.MatchString(p) {
+			return p + "/", true
+		}
+	case TrailingSlashNever:
+		if strings.HasSuffix(p, "/") {
+			return strings.TrimSuffix(p, "/"), true
+		}
+	}
+	return "", false
+}
+
+var hasFileExtension = regexp.MustCompile(`/[^/]+\.\w+$`)
+
+func isInternalPath(p string) bool {
+	if strings.Trim(p, "/") == "" {
+		return false
+	}
+	return strings.HasPrefix(p, "/_") || strings.HasPrefix(p, "/@") || strings.HasPrefix(p, "/.") || strings.HasPrefix(p, "//")
+}
+
+// redirectResult is Astro's trailing-slash redirect: 301 for GET, 308 for
+// every other method (HEAD included), the query kept verbatim, and an HTML
+// "Redirecting to" body sent as text/plain.
+func redirectResult(r *http.Request, from, to string) *result {
+	status := http.StatusPermanentRedirect
+	if r.Method == http.MethodGet {
+		status = http.StatusMovedPermanently
+	}
+	loc := to
+	if r.URL.RawQuery != "" {
+		loc += "?" + r.URL.RawQuery
+	}
+	e := html.EscapeString(loc)
+	body := fmt.Sprintf(`<!doctype html><title>Redirecting to: %s</title><meta http-equiv="refresh" content="0;url=%s"><meta name="robots" content="noindex"><link rel="canonical" href="%s"><body><a href="%s">Redirecting from <code>%s</code> to <code>%s</code></a></body>`,
+		e, e, e, e, html.EscapeString(from), e)
+	res := bytesResult(status, "text/plain;charset=UTF-8", []byte(body))
+	res.header.Set("Location", loc)
+	return res
+}
+
+// pageMarkers are what every page prints, so checks compare meaning rather
+// than bytes: the route, its params, Astro.url.pathname, the raw request
+// path and the method.
+type pageMarkers struct {
+	Route    string
+	Params   map[string]string
+	Pathname string
+	RawPath  string
+	Method   string
+	Title    string
+	Error    string
+}
+
+func (m pageMarkers) html() []byte {
+	params, _ := json.Marshal(m.Params)
+	esc := html.EscapeString
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n", esc(m.Title))
+	fmt.Fprintf(&b, "<body data-route=\"%s\" data-params=\"%s\" data-astro-url-pathname=\"%s\" data-pathname=\"%s\" data-method=\"%s\">\n",
+		esc(m.Route), esc(string(params)), esc(m.Pathname), esc(m.RawPath), esc(m.Method))
+	fmt.Fprintf(&b, "<h1>%s</h1>\n", esc(m.Title))
+	if m.Error != "" {
+		fmt.Fprintf(&b, "<p data-error=\"%s\">%s</p>\n", esc(m.Error), esc(m.Error))
+	}
+	b.WriteString("</body></html>\n")
+	return b.Bytes()
+}
+
+// ParsePageMarkers reads the markers back out of a page body. ok is false
+// when the body is not one of the App's pages.
+func ParsePageMarkers(body []byte) (route string, params map[string]string, pathname string, ok bool) {
+	m := markerRe.FindSubmatch(body)
+	if m == nil {
+		return "", nil, "", false
+	}
+	route = html.UnescapeString(string(m[1]))
+	if err := json.Unmarshal([]byte(html.UnescapeString(string(m[2]))), &params); err != nil {
+		return "", nil, "", false
+	}
+	return route, params, html.UnescapeString(string(m[3])), true
+}
+
+var markerRe = regexp.MustCompile(`<body data-route="([^"]*)" data-params="([^"]*)" data-astro-url-pathname="([^"]*)"`)
+
+func (c *renderContext) markers(route *Route) pageMarkers {
+	title := route.Pattern
+	if route.Page != nil && route.Page.Title != "" {
+		title = route.Page.Title
+	}
+	return pageMarkers{Route: route.Pattern, Params: c.params, Pathname: c.pathname, RawPath: requestPath(c.r), Method: c.r.Method, Title: title}
+}
+
+// renderPage renders a page route. status is the status of a normal render.
+func (c *renderContext) renderPage(route *Route, status int) (*result, error) {
+	spec := route.Page
+	if spec == nil {
+		spec = &PageSpec{}
+	}
+	switch spec.Action {
+	case "throws":
+		return nil, &routeError{msg: "page " + route.Pattern + " threw an intentional error"}
+	case "redirect":
+		// Astro.redirect: 302 by default, an empty body (astro-behavior.md 10).
+		st := spec.Status
+		if st == 0 {
+			st = http.StatusFound
+		}
+		res := nullResult(st)
+		res.header.Set("Location", spec.Location)
+		return res, nil
+	case "null":
+		return nullResult(spec.Status), nil
+	case "status":
+		status = spec.Status
+	case "cookies":
+		for _, ck := range spec.Cookies {
+			c.cookies = append(c.cookies, serializeCookie(ck))
+		}
+	}
+	res := bytesResult(status, "text/html", c.markers(route).html())
+	if spec.Action == "cookies" {
+		for _, raw := range spec.RawCookies {
+			res.header.Add("Set-Cookie", raw)
+		}
+	}
+	return res, nil
+}
+
+func (c *renderContext) renderErrorPage(cause error) (*result, error) {
+	res, err := c.renderPage(c.route, http.StatusInternalServerError)
+	if err != nil || res.nullBody {
+		if err == nil {
+			err = errors.New("500 page returned no body")
+		}
+		return nil, err
+	}
+	if cause != nil && !res.nullBody {
+		m := c.markers(c.route)
+		m.Error = cause.Error()
+		res = bytesResult(http.StatusInternalServerError, "text/html", m.html())
+	}
+	res.status, res.statusText = http.StatusInternalServerError, "Internal Server Error"
+	return res, nil
+}
+
+// defaultNotFoundPage is Astro's built-in 404 page: the decoded path,
+// HTML-escaped, without the query (astro-behavior.md 5).
+func defaultNotFoundPage(pathname string) []byte {
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"UTF-8\"><title>404: Not Found</title></head>\n")
+	b.WriteString("<body data-route=\"/404\" data-params=\"{}\" data-astro-url-pathname=\"" + html.EscapeString(pathname) + "\" data-default-404=\"true\">\n")
+	b.WriteString("<main><h1>404: Not found</h1><p>Page not found.</p><pre>Path: " + html.EscapeString(pathname) + "</pre></main>\n</body></html>\n")
+	return b.Bytes()
+}
