@@ -28,6 +28,18 @@ func New(m *Manifest) (*App, error) {
 	if m == nil {
 		return nil, &ManifestError{Reason: "manifest is nil"}
 	}
+	// Work on a copy: Validate derives fields on each route, and an adapter
+	// may build several Apps from one manifest concurrently.
+	mc := *m
+	mc.Routes = make([]*Route, len(m.Routes))
+	for i, r := range m.Routes {
+		if r != nil {
+			rc := *r
+			r = &rc
+		}
+		mc.Routes[i] = r
+	}
+	m = &mc
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}

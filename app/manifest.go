@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path"
 	"sort"
@@ -64,7 +65,17 @@ type Manifest struct {
 	Public fs.FS `json:"-"`
 	// Source names the file the manifest came from, for error messages.
 	Source string `json:"-"`
+	// Observer, when set, sees every request an App built from this manifest
+	// renders, with the response it returned. The kit sets it on the manifest
+	// it hands to an adapter, so it can compare what the App received with
+	// what the client sent, and what the App returned with what the client got.
+	Observer RenderObserver `json:"-"`
 }
+
+// RenderObserver is told of each Render call, before the response goes back
+// to the adapter. It must not consume resp.Body, but may replace it with a
+// reader that passes the same bytes through, to record them.
+type RenderObserver func(r *http.Request, resp *http.Response)
 
 // Route is one entry of the route table.
 type Route struct {

@@ -58,7 +58,15 @@ type renderContext struct {
 // Render renders the request and returns the response. It never panics:
 // a failing route gives the 500 page or an empty 500, an unmatched path the
 // 404 page, a path encoded more than ten times a 400 (astro-behavior.md 1, 5, 6).
-func (a *App) Render(r *http.Request, opts ...RenderOption) (resp *http.Response) {
+func (a *App) Render(r *http.Request, opts ...RenderOption) *http.Response {
+	resp := a.render(r, opts)
+	if obs := a.manifest.Observer; obs != nil && r != nil {
+		obs(r, resp)
+	}
+	return resp
+}
+
+func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response) {
 	o := &renderOptions{}
 	for _, f := range opts {
 		if f != nil {

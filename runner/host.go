@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// RequestIDHeader carries the kit's id for each request it sends, so that
+// what the App saw can be tied back to what the client sent.
+const RequestIDHeader = "X-Conformance-Request-Id"
+
+// NextHeader marks a response written by the kit's "next" handler in
+// middleware mode, so the suite can tell that the adapter passed the request on.
+const NextHeader = "X-Conformance-Next"
+
+// Host is one way into the adapter: a base URL served by one export or Start.
+type Host struct {
+	Shape  app.HostShape
+	Export string // the export's name, or "start"
+	URL    string // base URL, e.g. http://127.0.0.1:41234
+	// Middleware is true when the export wraps a next handler.
+	Middleware bool
+	// Renders records what the App rendered for each request (in-process only;
+	// nil when the App is out of reach).
+	Renders *RenderLog
+	// Faults records contract breaches the kit's host shim saw (a fetch
+	// export that returned neither a response nor an error, a panic, ...).
+	Faults *FaultLog
+	// NextCalls counts requests the adapter passed to the next handler.
+	NextCalls *atomic.Int64
+	// Shutdown stops a start-shape host gracefully and returns what Start
+	// returned (nil for other shapes).
+	Shutdown func(ctx context.Context) error
+	// StartError says why a start-shape host never became ready (START-2).
+	StartError error
+}
+
+// Render is one App.Render call as the observer saw it.
+type Render struct {
+	Method     string
+	URL        string // app.RequestURL of the request the App got
+	Header     http.Header
+	Status     int
+	RespHeader http.Header
+	body       *cappedBuffer
+}
+
+// Body returns the response bytes the App produced, as far as the adapter read them.
+func (r *Render) Body() []byte { return r.body.Bytes() }
+
+// BodyTruncated reports whether the recorded body hit its cap.
+func (r *Render) BodyTruncated() bool { return r.body.truncated }
+
+// RenderLog collects Render calls by request id.
+type RenderLog struct {
+	mu   sync.Mutex
+	byID map[string][]*Render
+	all  int
+}
+
+// Observer returns the app.RenderObserver that fills the log.
+func (l *RenderLog) Observer() app.RenderObserver {
+	return func(r *http.Request, resp *http.Response) {
+		rec := &Render{
+			Method: r.Method, URL: app.RequestURL(r), Header: r.Header.Clone(),
+			Status: resp.StatusCode, RespHeader: resp.Header.Clone(),
+			body: &cappedBuffer{limit: 16 << 20},
+		}
+		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body}
+		id := r.Header.Get(RequestIDHeader)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.byID == nil {
+			l.byID = map[string][]*Render{}
+		}
+		l.byID[id] = append(l.byID[id], rec)
+		l.all++
+	}
+}
+
+// For returns the renders of one request id.
+func (l *RenderLog) For(id string) []*Render {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*Render(nil), l.byID[id]...)
+}
+
+// Count is the number of renders seen so far.
+func (l *RenderLog) Count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.all
+}
+
+type teeBody struct {
+	io.ReadCloser
+	w io.Writer
+}
+
+func (t *teeBody) Read(p []byte) (int, error) {
+	n, err := t.ReadCloser.Read(p)
+	if n > 0 {
+		t.w.Write(p[:n])
+	}
+	return n, err
+}
+
+type cappedBuffer struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	limit     int
+	truncated bool
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	room := c.limit - c.buf.Len()
+	if len(p) > room {
+		c.buf.Write(p[:max(room, 0)])
+		c.truncated = true
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+func (c *cappedBuffer) Bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf.Bytes())
+}
+
+// FaultLog collects contract breaches seen by a host shim, by request id.
+type FaultLog struct {
+	mu   sync.Mutex
+	byID map[string][]string
+}
+
+// Add records a fault for a request id.
+func (f *FaultLog) Add(id, fault string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.byID == nil {
+		f.byID = map[string][]string{}
+	}
+	f.byID[id] = append(f.byID[id], fault)
+}
+
+// For returns the faults of a request id.
+func (f *FaultLog) For(id string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.byID[id]...)
+}
+
+// fetchHost is the kit's emulation of a fetch-style host (Deno serve,
+// Workers): it hands each request to the export and writes back the
+// response, streaming the body as it arrives. It reports EXPORT-2 faults.
+func fetchHost(fetch app.FetchFunc, faults *FaultLog) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		resp, err, panicked := callFetch(fetch, r)
+		switch {
+		case panicked != nil:
+			faults.Add(id, "EXPORT-2: the fetch export panicked: "+strconv.Quote(*panicked))
+			http.Error(w, "fetch export panicked", http.StatusBadGateway)
+			return
+		case resp == nil && err == nil:
+			faults.Add(id, "EXPORT-2: the fetch export returned neither a response nor an error")
+			http.Error(w, "fetch export returned nothing", http.StatusBadGateway)
+			return
+		case resp != nil && err != nil:
+			faults.Add(id, "EXPORT-2: the fetch export returned both a response and an error: "+err.Error())
+			resp.Body.Close()
+			http.Error(w, "fetch export returned a response and an error", http.StatusBadGateway)
+			return
+		case err != nil:
+			http.Error(w, "fetch export failed: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, vs := range resp.Header {
+			w.Header()[k] = append([]string(nil), vs...)
+		}
+		if resp.ContentLength >= 0 && w.Header().Get("Content-Length") == "" && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+			w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		}
+		w.WriteHeader(resp.StatusCode)
+		flushCopy(w, resp.Body)
+	})
+}
+
+func callFetch(fetch app.FetchFunc, r *http.Request) (resp *http.Response, err error, panicked *string) {
+	defer func() {
+		if p := recover(); p != nil {
+			msg := fmtPanic(p)
+			panicked = &msg
+		}
+	}()
+	resp, err = fetch(r)
+	return resp, err, nil
+}
+
+// flushCopy copies a body to the client, flushing after every read so a
+// streamed body stays streamed (B35).
+func flushCopy(w http.ResponseWriter, body io.Reader) {
+	flusher, _ := w.(http.Flusher)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// nextHandler is the host framework's next handler in middleware mode: it
+// answers with a response the App could never produce.
+func nextHandler(calls *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.Header().Set(NextHeader, "1")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusTeapot)
+		io.WriteString(w, "answered by the host's next handler\n")
+	})
+}

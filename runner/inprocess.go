@@ -1,0 +1,262 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// InProcess is a target given as Go values: an integration whose config-done
+// hook declares the adapter and its server entrypoint.
+func InProcess(name string, integration app.Integration) Target {
+	return &inProcess{name: name, integration: integration}
+}
+
+type inProcess struct {
+	name        string
+	integration app.Integration
+}
+
+func (t *inProcess) Name() string { return t.name }
+func (t *inProcess) Mode() Mode   { return ModeInProcess }
+
+// ReadinessTimeout bounds how long a Start-shape host may take to accept
+// connections (START-2).
+const ReadinessTimeout = 10 * time.Second
+
+// Declare runs the integration's config-done hook with a recording
+// SetAdapter. A panicking hook is reported, not propagated.
+func Declare(integration app.Integration, m *app.Manifest) (d Declaration) {
+	if integration.Hooks.ConfigDone == nil {
+		return d
+	}
+	d.HookRan = true
+	defer func() {
+		if p := recover(); p != nil {
+			d.HookError = fmt.Errorf("config-done hook panicked: %s", fmtPanic(p))
+		}
+	}()
+	params := app.ConfigDoneParams{
+		Config:     app.Config{Base: m.Base, TrailingSlash: m.TrailingSlash},
+		SetAdapter: func(a app.Adapter) { d.Calls = append(d.Calls, a) },
+	}
+	d.HookError = integration.Hooks.ConfigDone(params)
+	return d
+}
+
+func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
+	in := &Instance{Target: t.name, Mode: ModeInProcess, Unsupported: map[string]string{}}
+	in.Declaration = Declare(t.integration, m)
+	adapter, ok := in.Declaration.Adapter()
+	if !ok {
+		return in, errors.New("the config-done hook did not call SetAdapter, so there is no server entrypoint to start")
+	}
+	ep := adapter.ServerEntrypoint
+	if ep == nil || (ep.CreateExports == nil && ep.Start == nil) {
+		return in, errors.New("the declared adapter has no server entrypoint with CreateExports or Start")
+	}
+	renders := &RenderLog{}
+	mc := *m
+	mc.Observer = renders.Observer()
+	if ep.CreateExports != nil {
+		in.Exports, in.ExportsError = callCreateExports(ep.CreateExports, &mc)
+		names := make([]string, 0, len(in.Exports))
+		for name := range in.Exports {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if h := exportHost(name, in.Exports[name], renders, in); h != nil {
+				in.Hosts = append(in.Hosts, h)
+			}
+		}
+	}
+	if ep.Start != nil {
+		h, err := startHost(ctx, ep.Start, &mc, renders, in)
+		if h == nil {
+			return in, err
+		}
+		// A host that never became ready is kept, with its error, so that
+		// START-1 and START-2 can report it.
+		h.StartError = err
+		in.Hosts = append(in.Hosts, h)
+	}
+	return in, nil
+}
+
+func callCreateExports(create func(*app.Manifest) (map[string]any, error), m *app.Manifest) (exports map[string]any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			exports, err = nil, fmt.Errorf("CreateExports panicked: %s", fmtPanic(p))
+		}
+	}()
+	return create(m)
+}
+
+// Classify names the host shape of an export value, or "" with the reason
+// the kit cannot drive it (EXPORT-1).
+func Classify(v any) (app.HostShape, bool, string) {
+	switch f := v.(type) {
+	case nil:
+		return "", false, "the export is nil"
+	case http.Handler:
+		if isNilHandler(f) {
+			return "", false, "the export is a nil http.Handler"
+		}
+		return app.ShapeHandler, false, ""
+	case func(http.ResponseWriter, *http.Request):
+		if f == nil {
+			return "", false, "the export is a nil handler func"
+		}
+		return app.ShapeHandler, false, ""
+	case app.FetchFunc:
+		if f == nil {
+			return "", false, "the export is a nil fetch func"
+		}
+		return app.ShapeFetch, false, ""
+	case func(*http.Request) (*http.Response, error):
+		if f == nil {
+			return "", false, "the export is a nil fetch func"
+		}
+		return app.ShapeFetch, false, ""
+	case app.MiddlewareFunc:
+		if f == nil {
+			return "", false, "the export is a nil middleware func"
+		}
+		return app.ShapeHandler, true, ""
+	case func(http.Handler) http.Handler:
+		if f == nil {
+			return "", false, "the export is a nil middleware func"
+		}
+		return app.ShapeHandler, true, ""
+	}
+	return "", false, fmt.Sprintf("the export has type %T, which is none of http.Handler, app.FetchFunc or app.MiddlewareFunc", v)
+}
+
+func isNilHandler(h http.Handler) (isNil bool) {
+	defer func() { recover() }()
+	if hf, ok := h.(http.HandlerFunc); ok {
+		return hf == nil
+	}
+	return false
+}
+
+// exportHost puts an export behind an httptest server shaped like its host.
+func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
+	shape, middleware, why := Classify(v)
+	if shape == "" {
+		in.Unsupported[name] = why
+		return nil
+	}
+	h := &Host{Shape: shape, Export: name, Middleware: middleware, Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
+	var handler http.Handler
+	switch f := v.(type) {
+	case http.Handler:
+		handler = f
+	case func(http.ResponseWriter, *http.Request):
+		handler = http.HandlerFunc(f)
+	case app.FetchFunc:
+		handler = fetchHost(f, h.Faults)
+	case func(*http.Request) (*http.Response, error):
+		handler = fetchHost(f, h.Faults)
+	case app.MiddlewareFunc:
+		handler = f(nextHandler(h.NextCalls))
+	case func(http.Handler) http.Handler:
+		handler = f(nextHandler(h.NextCalls))
+	}
+	if handler == nil {
+		in.Unsupported[name] = "the middleware export returned a nil handler"
+		return nil
+	}
+	srv := httptest.NewUnstartedServer(handler)
+	// A panicking handler is logged by net/http; keep that out of the
+	// user's terminal; the spec reports the failed exchange instead.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	h.URL = srv.URL
+	in.onStop(func(context.Context) error { srv.CloseClientConnections(); srv.Close(); return nil })
+	return h
+}
+
+// startHost runs Start on a fresh loopback listener and waits until the
+// listener accepts HTTP (START-1, START-2).
+func startHost(ctx context.Context, start func(context.Context, *app.Manifest, net.Listener) error, m *app.Manifest, renders *RenderLog, in *Instance) (*Host, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listening on 127.0.0.1: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	exited := make(chan struct{})
+	var startErr error // written once, before exited is closed
+	go func() {
+		defer close(exited)
+		defer ln.Close()
+		defer func() {
+			if p := recover(); p != nil {
+				startErr = fmt.Errorf("Start panicked: %s", fmtPanic(p))
+			}
+		}()
+		startErr = start(runCtx, m, ln)
+	}()
+	h := &Host{Shape: app.ShapeStart, Export: "start", URL: "http://" + ln.Addr().String(), Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
+	h.Shutdown = func(ctx context.Context) error {
+		cancel()
+		select {
+		case <-exited:
+			return startErr
+		case <-ctx.Done():
+			return fmt.Errorf("Start did not return after its context was cancelled: %w", ctx.Err())
+		}
+	}
+	in.onStop(func(ctx context.Context) error {
+		ctx, c := context.WithTimeout(ctx, 10*time.Second)
+		defer c()
+		h.Shutdown(ctx)
+		return nil
+	})
+	if err := waitReady(ctx, h.URL, exited, func() error { return startErr }); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// waitReady polls the URL until any HTTP answer comes back, Start returns,
+// or ReadinessTimeout passes.
+func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, ReadinessTimeout)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
+		if resp, err := client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			err := exitErr()
+			if err == nil {
+				err = errors.New("Start returned nil before serving")
+			}
+			return fmt.Errorf("start exited before it was ready: %w", err)
+		case <-ctx.Done():
+			return fmt.Errorf("start did not answer HTTP on %s within %s", url, ReadinessTimeout)
+		case <-tick.C:
+		}
+	}
+}
+
+func fmtPanic(p any) string { return fmt.Sprint(p) }

@@ -1,0 +1,104 @@
+// Package runner starts an adapter under test for a fixture app and exposes
+// it to the suite as one or more hosts: HTTP base URLs behind which one of the
+// adapter's exports (or its Start) answers. The suite only ever talks HTTP to
+// a host, whatever the adapter's shape, so one set of specs covers every shape
+// and mode; what cannot be seen over HTTP (the declaration, the exports, what
+// the App itself received) is recorded here for the suite to check.
+package runner
+
+import (
+	"context"
+	"sync"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// Mode is how the kit reaches the adapter.
+type Mode string
+
+const (
+	ModeInProcess Mode = "inprocess"
+	ModeBinary    Mode = "binary"
+	ModeContainer Mode = "container"
+	ModeURL       Mode = "url"
+)
+
+// Target is an adapter the kit can start for a fixture app.
+type Target interface {
+	// Name identifies the target in reports.
+	Name() string
+	// Mode says how the target is reached.
+	Mode() Mode
+	// Start brings the adapter up for the manifest. The returned Instance is
+	// non-nil even on error when anything was started, so that it can be
+	// stopped and its declaration reported.
+	Start(ctx context.Context, m *app.Manifest) (*Instance, error)
+}
+
+// Declaration is what the adapter's config-done hook did.
+type Declaration struct {
+	// Calls holds every SetAdapter call in order (DECL-1 wants exactly one).
+	Calls []app.Adapter
+	// HookError is what the hook returned, or a description of its panic.
+	HookError error
+	// HookRan is false when the integration has no config-done hook.
+	HookRan bool
+}
+
+// Adapter returns the first declared adapter.
+func (d *Declaration) Adapter() (app.Adapter, bool) {
+	if len(d.Calls) == 0 {
+		return app.Adapter{}, false
+	}
+	return d.Calls[0], true
+}
+
+// Instance is a started adapter.
+type Instance struct {
+	Target      string
+	Mode        Mode
+	Declaration Declaration
+	// Exports is what CreateExports returned (in-process only); ExportsError
+	// its error or panic.
+	Exports      map[string]any
+	ExportsError error
+	// Hosts are the drivable host shapes, one per export or Start.
+	Hosts []*Host
+	// Unsupported lists exports the kit found no way to drive, with why.
+	Unsupported map[string]string
+
+	stopOnce sync.Once
+	stops    []func(context.Context) error
+	stopErr  error
+}
+
+// Host returns the first host of a shape, or nil.
+func (in *Instance) Host(shape app.HostShape) *Host {
+	if in == nil {
+		return nil
+	}
+	for _, h := range in.Hosts {
+		if h.Shape == shape {
+			return h
+		}
+	}
+	return nil
+}
+
+// Stop stops every host, in reverse start order. It is safe to call more
+// than once and on a nil Instance.
+func (in *Instance) Stop(ctx context.Context) error {
+	if in == nil {
+		return nil
+	}
+	in.stopOnce.Do(func() {
+		for i := len(in.stops) - 1; i >= 0; i-- {
+			if err := in.stops[i](ctx); err != nil && in.stopErr == nil {
+				in.stopErr = err
+			}
+		}
+	})
+	return in.stopErr
+}
+
+func (in *Instance) onStop(f func(context.Context) error) { in.stops = append(in.stops, f) }

@@ -1,0 +1,214 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// client sends the suite's requests to one host. It never follows
+// redirects and never asks for compression, so the suite sees exactly what
+// the adapter sent.
+type client struct {
+	host *runner.Host
+	c    *http.Client
+	tr   *http.Transport
+	seq  atomic.Int64
+}
+
+func newClient(h *runner.Host) *client {
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 20 * time.Second}
+	return &client{host: h, tr: tr, c: &http.Client{
+		Transport:     tr,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (c *client) close() { c.tr.CloseIdleConnections() }
+
+// exchange is one request and what came back: the evidence a failure shows.
+type exchange struct {
+	id        string
+	method    string
+	target    string // path and query, as sent on the request line
+	reqHeader http.Header
+	host      string // Host header, when not the default
+	reqBody   []byte
+	resp      *http.Response
+	body      []byte
+	err       error
+	hostInfo  *runner.Host
+}
+
+// reqOpt adjusts a request before it is sent.
+type reqOpt func(*http.Request)
+
+func header(name, value string) reqOpt {
+	return func(r *http.Request) { r.Header.Add(name, value) }
+}
+
+func hostHeader(h string) reqOpt { return func(r *http.Request) { r.Host = h } }
+
+// send performs one request and reads the whole response.
+func (c *client) send(ctx context.Context, method, target string, body []byte, opts ...reqOpt) *exchange {
+	ex := c.start(ctx, method, target, body, opts...)
+	if ex.err == nil {
+		defer ex.resp.Body.Close()
+		ex.body, ex.err = io.ReadAll(io.LimitReader(ex.resp.Body, 64<<20))
+	}
+	return ex
+}
+
+// start sends a request and returns as soon as the headers are in; the
+// caller reads ex.resp.Body.
+func (c *client) start(ctx context.Context, method, target string, body []byte, opts ...reqOpt) *exchange {
+	id := strconv.FormatInt(c.seq.Add(1), 10) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	ex := &exchange{id: id, method: method, target: target, reqBody: body, hostInfo: c.host}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.host.URL, rd)
+	if err != nil {
+		ex.err = err
+		return ex
+	}
+	// The target goes on the request line byte for byte, even when it is not
+	// a valid path (malformed escapes): Opaque is written verbatim. Go would
+	// read an Opaque starting with "//" as scheme-relative, so such targets
+	// go through Path and RawPath instead.
+	if strings.HasPrefix(target, "//") {
+		pu, err := url.ParseRequestURI(target)
+		if err != nil {
+			ex.err = err
+			return ex
+		}
+		req.URL.Path, req.URL.RawPath, req.URL.RawQuery = pu.Path, pu.RawPath, pu.RawQuery
+	} else {
+		req.URL.Path, req.URL.Opaque = "", target
+	}
+	for _, o := range opts {
+		o(req)
+	}
+	req.Header.Set(runner.RequestIDHeader, id)
+	ex.reqHeader = req.Header.Clone()
+	ex.host = req.Host
+	ex.resp, ex.err = c.c.Do(req)
+	return ex
+}
+
+func (ex *exchange) status() int {
+	if ex.resp == nil {
+		return 0
+	}
+	return ex.resp.StatusCode
+}
+
+// renders returns what the App rendered for this request (in-process only).
+func (ex *exchange) renders() []*runner.Render {
+	if ex.hostInfo.Renders == nil {
+		return nil
+	}
+	return ex.hostInfo.Renders.For(ex.id)
+}
+
+// faults returns what the host shim saw go wrong for this request.
+func (ex *exchange) faults() []string {
+	if ex.hostInfo.Faults == nil {
+		return nil
+	}
+	return ex.hostInfo.Faults.For(ex.id)
+}
+
+// dump renders the exchange as the report shows it.
+func (ex *exchange) dump() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  > %s %s HTTP/1.1\n", ex.method, ex.target)
+	if ex.host != "" {
+		fmt.Fprintf(&b, "  > Host: %s\n", ex.host)
+	}
+	writeHeaders(&b, "  > ", ex.reqHeader)
+	if len(ex.reqBody) > 0 {
+		fmt.Fprintf(&b, "  > (%d body bytes) %s\n", len(ex.reqBody), excerpt(ex.reqBody))
+	}
+	if ex.err != nil && ex.resp == nil {
+		fmt.Fprintf(&b, "  < (no response: %v)\n", ex.err)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "  < %s %s\n", ex.resp.Proto, ex.resp.Status)
+	writeHeaders(&b, "  < ", ex.resp.Header)
+	fmt.Fprintf(&b, "  < (%d body bytes) %s\n", len(ex.body), excerpt(ex.body))
+	if ex.err != nil {
+		fmt.Fprintf(&b, "  < (reading the body failed: %v)\n", ex.err)
+	}
+	for _, f := range ex.faults() {
+		fmt.Fprintf(&b, "  ! host saw: %s\n", f)
+	}
+	return b.String()
+}
+
+func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		if k == runner.RequestIDHeader {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, v)
+		}
+	}
+}
+
+func excerpt(b []byte) string {
+	const n = 300
+	s := b
+	more := ""
+	if len(s) > n {
+		s, more = s[:n], "..."
+	}
+	return strconv.Quote(string(s)) + more
+}
+
+// explain builds the failure message gomega prints: the requirement, what
+// was expected, and the exchange that shows what came back.
+func explain(id, expected string, exs ...*exchange) func() string {
+	return func() string {
+		var b strings.Builder
+		req, _ := RequirementByID(id)
+		fmt.Fprintf(&b, "%s (%s): %s\n", id, req.Level, req.Text)
+		fmt.Fprintf(&b, "expected: %s\n", expected)
+		for _, ex := range exs {
+			if ex == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "exchange with the %s host (%s):\n%s", ex.hostInfo.Shape, ex.hostInfo.Export, ex.dump())
+		}
+		return b.String()
+	}
+}
+
+// attach records the exchanges on the current spec so reports can show them.
+func attach(exs ...*exchange) {
+	for _, ex := range exs {
+		if ex != nil {
+			ginkgo.AddReportEntry("exchange", ex.dump(), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// fixtureEnv is the state shared by the specs of one fixture app: the target
+// is started once for the fixture (BeforeAll) and stopped after its last spec.
+type fixtureEnv struct {
+	target   runner.Target
+	name     string
+	manifest *app.Manifest
+	loadErr  error
+	primary  bool
+
+	inst     *runner.Instance
+	startErr error
+}
+
+// hostEnv is one host shape of a started fixture.
+type hostEnv struct {
+	fx    *fixtureEnv
+	shape app.HostShape
+	host  *runner.Host
+	http  *client
+}
+
+func registerFixture(fx *fixtureEnv) {
+	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
+			if fx.loadErr != nil {
+				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
+			}
+			fx.inst, fx.startErr = fx.target.Start(ctx, fx.manifest)
+			ginkgo.DeferCleanup(func(ctx context.Context) error {
+				return fx.inst.Stop(ctx)
+			}, ginkgo.NodeTimeout(30*time.Second))
+		}, ginkgo.NodeTimeout(2*time.Minute))
+
+		if fx.loadErr != nil {
+			// One spec so the failure shows up under the fixture's name.
+			return
+		}
+		if fx.primary {
+			registerDeclaration(fx)
+			registerExports(fx)
+		} else {
+			registerFixtureDeclaration(fx)
+		}
+		for _, shape := range shapesDriven {
+			h := &hostEnv{fx: fx, shape: shape}
+			ginkgo.Describe("host "+string(shape), ginkgo.Ordered, func() {
+				ginkgo.BeforeAll(func() {
+					h.host = fx.inst.Host(shape)
+					if h.host == nil {
+						if fx.startErr != nil && fx.inst == nil {
+							ginkgo.Fail("the target could not be started: " + fx.startErr.Error())
+						}
+						ginkgo.Skip(notApplicablePrefix + "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")")
+					}
+					h.http = newClient(h.host)
+				})
+				ginkgo.AfterAll(func() {
+					if h.http != nil {
+						h.http.close()
+					}
+				})
+				if fx.primary {
+					registerRender(h)
+					registerNotFound(h)
+					registerErrors(h)
+					registerHTTP(h)
+					registerRobust(h)
+					registerMatch(h)
+				}
+				registerVariantSpecs(h)
+				if shape == app.ShapeStart && fx.primary {
+					// Last: it shuts the host down.
+					registerStart(h)
+				}
+			})
+		}
+	})
+}
+
+func (fx *fixtureEnv) declaredShapes() string {
+	if fx.inst == nil {
+		return "it was not started"
+	}
+	var hosts []string
+	for _, h := range fx.inst.Hosts {
+		hosts = append(hosts, string(h.Shape)+" via "+h.Export)
+	}
+	if len(hosts) == 0 {
+		return "it has no drivable export and no Start"
+	}
+	return "it has " + strings.Join(hosts, ", ")
+}
+
+// spec registers one It for one requirement. The ID goes into the text and
+// the labels; a requirement that does not apply to the target's mode or the
+// host's shape is reported as not applicable rather than passed.
+func spec(id string, shape app.HostShape, mode runner.Mode, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+	req, ok := RequirementByID(id)
+	if !ok {
+		// A kit bug: the project's own tests catch it before release.
+		panic(fmt.Sprintf("suite: spec %q names requirement %s, which SPEC.md does not define", text, id))
+	}
+	labels := ginkgo.Label(id, "area:"+strings.ToLower(req.Area), req.Level)
+	if shape != "" {
+		labels = append(labels, "shape:"+string(shape))
+	}
+	args := []any{labels}
+	args = append(args, extra...)
+	args = append(args, func(ctx ginkgo.SpecContext) {
+		if shape != "" && !req.AppliesToShape(string(shape)) {
+			ginkgo.Skip(notApplicablePrefix + id + " does not apply to the " + string(shape) + " host shape")
+		}
+		if mode != "" && !req.AppliesToMode(string(mode)) {
+			ginkgo.Skip(notApplicablePrefix + id + " does not apply in " + string(mode) + " mode")
+		}
+		body(ctx)
+	})
+	ginkgo.It(fmt.Sprintf("[%s] %s", id, text), args...)
+}
+
+// it registers a spec on a host.
+func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+	spec(id, h.shape, h.fx.target.Mode(), text, body, extra...)
+}
+
+// it registers a spec about the target as a whole (no host shape).
+func (fx *fixtureEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+	spec(id, "", fx.target.Mode(), text, body, extra...)
+}

@@ -1,0 +1,307 @@
+// Package suite is the conformance suite: ginkgo specs, one per requirement
+// of SPEC.md, run against a runner.Target.
+//
+// Specs are registered inside Register, never at package init, so importing
+// the kit adds nothing to a user's own ginkgo suite. Two ways in:
+//
+//	suite.Test(t, runner.InProcess("my-adapter", myadapter.Integration()))  // from a Go test
+//	var _ = suite.Register(target)                                          // inside your own ginkgo suite
+//
+// Test runs a whole ginkgo suite of its own, so call it from a _test package
+// that has no ginkgo specs of its own (its own test binary): ginkgo keeps one
+// global suite per process, and Test refuses to run next to foreign specs
+// rather than silently wiping them.
+package suite
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/extensions/globals"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// Option configures a run.
+type Option func(*options)
+
+type options struct {
+	fixtures     []string
+	requirements []string
+	labelFilter  string
+	reportDir    string
+	quiet        bool
+	timeout      time.Duration
+	results      *Results
+}
+
+// Fixtures picks the fixture apps, by name or directory path. The first one
+// is the primary fixture, against which the general specs run; the others
+// only run the specs their differences call for (a base path, no 404 page, ...).
+// Default: every built-in fixture, "basic" first.
+func Fixtures(namesOrPaths ...string) Option {
+	return func(o *options) { o.fixtures = append(o.fixtures, namesOrPaths...) }
+}
+
+// Focus runs only the specs of these requirement IDs.
+func Focus(ids ...string) Option {
+	return func(o *options) { o.requirements = append(o.requirements, ids...) }
+}
+
+// LabelFilter is a ginkgo label filter; every spec carries its requirement
+// ID, its area ("area:http"), its level ("MUST") and its host shape ("shape:fetch").
+func LabelFilter(expr string) Option { return func(o *options) { o.labelFilter = expr } }
+
+// ReportDir makes the run write ginkgo's JSON and JUnit reports there.
+func ReportDir(dir string) Option { return func(o *options) { o.reportDir = dir } }
+
+// Quiet silences ginkgo's console reporter (the results are still collected).
+func Quiet() Option { return func(o *options) { o.quiet = true } }
+
+// Timeout bounds the whole run (default: the test's deadline less a margin, or 10 minutes).
+func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// CollectInto makes Register record each spec's outcome in r.
+func CollectInto(r *Results) Option { return func(o *options) { o.results = r } }
+
+// Outcome is what happened to one spec.
+type Outcome struct {
+	Requirement string
+	Spec        string
+	State       string // passed, failed, skipped, not-applicable
+	Message     string
+}
+
+// Results collects spec outcomes. Safe for concurrent use.
+type Results struct {
+	mu       sync.Mutex
+	Outcomes []Outcome
+}
+
+func (r *Results) add(o Outcome) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Outcomes = append(r.Outcomes, o)
+}
+
+// Failed returns the sorted IDs of requirements with at least one failed spec.
+func (r *Results) Failed() []string { return r.idsIn("failed") }
+
+// Passed returns the sorted IDs of requirements with at least one passed spec.
+func (r *Results) Passed() []string { return r.idsIn("passed") }
+
+func (r *Results) idsIn(state string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	set := map[string]bool{}
+	for _, o := range r.Outcomes {
+		if o.State == state {
+			set[o.Requirement] = true
+		}
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Messages returns the failure messages of a requirement.
+func (r *Results) Messages(id string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, o := range r.Outcomes {
+		if o.Requirement == id && o.State == "failed" {
+			out = append(out, o.Message)
+		}
+	}
+	return out
+}
+
+// notApplicablePrefix marks skips that mean "this requirement does not apply
+// to this target", as opposed to "could not be checked".
+const notApplicablePrefix = "not applicable: "
+
+func collect(o *options) {
+	if o.results == nil {
+		return
+	}
+	res := o.results
+	ginkgo.ReportAfterEach(func(sr types.SpecReport) {
+		id := requirementLabel(sr.Labels())
+		if id == "" {
+			return
+		}
+		state := ""
+		msg := sr.Failure.Message
+		switch {
+		case sr.State.Is(types.SpecStatePassed):
+			state = "passed"
+		case sr.State.Is(types.SpecStateSkipped):
+			state = "skipped"
+			if strings.HasPrefix(msg, notApplicablePrefix) {
+				state = "not-applicable"
+			}
+		case sr.State.Is(types.SpecStatePending):
+			state = "skipped"
+		default:
+			state = "failed"
+		}
+		res.add(Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg})
+	})
+}
+
+func requirementLabel(labels []string) string {
+	for _, l := range labels {
+		if idPattern.MatchString(l) {
+			return l
+		}
+	}
+	return ""
+}
+
+// Register adds the conformance specs for a target to the current ginkgo
+// suite. Use it from inside your own ginkgo suite (at the top level of a
+// _test file: var _ = suite.Register(target)). It must not be called while
+// specs run.
+func Register(target runner.Target, opts ...Option) bool {
+	o := &options{}
+	for _, f := range opts {
+		f(o)
+	}
+	register(target, o)
+	return true
+}
+
+func register(target runner.Target, o *options) {
+	names := o.fixtures
+	if len(names) == 0 {
+		names = defaultFixtures()
+	}
+	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
+		collect(o)
+		for i, name := range names {
+			m, err := fixtures.Resolve(name)
+			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, primary: i == 0}
+			registerFixture(fx)
+		}
+	})
+}
+
+// defaultFixtures puts basic first: it carries the general specs.
+func defaultFixtures() []string {
+	names := []string{"basic"}
+	for _, n := range fixtures.Names() {
+		if n != "basic" {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// failRecorder is a ginkgo.GinkgoTestingT that only remembers failure.
+type failRecorder struct{ failed bool }
+
+func (f *failRecorder) Fail() { f.failed = true }
+
+var runMu sync.Mutex
+
+// Run runs the suite against the target in a ginkgo suite of its own and
+// returns the results. t receives Fail when any spec fails; it may be nil.
+// Run resets ginkgo's global suite first, and refuses (with an error) when
+// that suite already holds specs that are not the kit's.
+func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Results, error) {
+	runMu.Lock()
+	defer runMu.Unlock()
+	o := &options{}
+	for _, f := range opts {
+		f(o)
+	}
+	if o.results == nil {
+		o.results = &Results{}
+	}
+	if n := len(ginkgo.PreviewSpecs("adapter-conformance probe").SpecReports); n > 0 {
+		return nil, fmt.Errorf("this test binary already has %d ginkgo specs of its own: running suite.Test here would wipe them; "+
+			"call suite.Test from a _test package without other ginkgo specs, or use suite.Register inside your suite", n)
+	}
+	globals.Reset()
+	defer globals.Reset()
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	register(target, o)
+
+	sc, rc := ginkgo.GinkgoConfiguration()
+	sc.LabelFilter = buildLabelFilter(o)
+	sc.Timeout = o.timeout
+	if sc.Timeout == 0 {
+		sc.Timeout = 10 * time.Minute
+	}
+	if tt, ok := t.(*testing.T); ok {
+		if dl, ok := tt.Deadline(); ok {
+			// Leave time for cleanup: a go test timeout panics without running it.
+			sc.Timeout = min(sc.Timeout, time.Until(dl)-30*time.Second)
+		}
+	}
+	if o.quiet {
+		prev := formatter.ColorableStdOut
+		formatter.ColorableStdOut = io.Discard
+		defer func() { formatter.ColorableStdOut = prev }()
+		rc.Succinct = true
+	}
+	if o.reportDir != "" {
+		if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
+			return nil, fmt.Errorf("report dir: %w", err)
+		}
+		ginkgo.ReportAfterSuite("adapter-conformance reports", func(r types.Report) {
+			base := filepath.Join(o.reportDir, "ginkgo")
+			reporters.GenerateJSONReport(r, base+".json")
+			reporters.GenerateJUnitReport(r, base+".junit.xml")
+		})
+	}
+	rec := &failRecorder{}
+	ginkgo.RunSpecs(rec, "adapter-conformance: "+target.Name(), sc, rc)
+	if rec.failed && t != nil {
+		t.Fail()
+	}
+	return o.results, nil
+}
+
+// Test runs the whole suite against the target from a Go test. Put it in a
+// _test package of its own (see the package doc).
+func Test(t *testing.T, target runner.Target, opts ...Option) *Results {
+	t.Helper()
+	res, err := Run(t, target, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func buildLabelFilter(o *options) string {
+	var parts []string
+	if o.labelFilter != "" {
+		parts = append(parts, "("+o.labelFilter+")")
+	}
+	if len(o.requirements) > 0 {
+		parts = append(parts, "("+strings.Join(o.requirements, " || ")+")")
+	}
+	return strings.Join(parts, " && ")
+}
+
+// shapesDriven are the host shapes whose specs this version of the suite has.
+var shapesDriven = []app.HostShape{app.ShapeStart, app.ShapeHandler, app.ShapeFetch}
