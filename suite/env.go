@@ -80,6 +80,7 @@ func registerFixture(fx *fixtureEnv) {
 					registerHTTP(h)
 					registerRobust(h)
 					registerMatch(h)
+					registerExportHost(h)
 				}
 				registerVariantSpecs(h)
 				if shape == app.ShapeStart && fx.primary {

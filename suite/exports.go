@@ -1,0 +1,81 @@
+package suite
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// registerExportHost checks the exports contract through one host (EXPORT-2..4).
+func registerExportHost(h *hostEnv) {
+	ginkgo.Describe("the export", func() {
+		h.it("EXPORT-2", "a fetch export returns a response or an error, never both or neither, and never panics", func(ctx ginkgo.SpecContext) {
+			var exs []*exchange
+			for _, c := range renderCorpus {
+				ex := h.do(ctx, c.method, c.target, nil)
+				exs = append(exs, ex)
+				Expect(ex.faults()).To(BeEmpty(), explain("EXPORT-2", "no contract breach by the fetch export", ex))
+			}
+		})
+		h.it("EXPORT-3", "the export serves concurrent requests correctly", func(ctx ginkgo.SpecContext) {
+			paths := []struct{ path, route string }{{"/about", "/about"}, {"/blog/one", "/blog/[slug]"}, {"/docs/x/y", "/docs/[...path]"}, {"/en/intro", "/[lang]/intro"}, {"/", "/"}}
+			const n = 50
+			exs := make([]*exchange, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { exs[i] = h.http.send(ctx, "GET", paths[i%len(paths)].path, nil) })
+			}
+			wg.Wait()
+			for i, ex := range exs {
+				attach(ex)
+				expectStatus("EXPORT-3", ex, 200)
+				expectRoute("EXPORT-3", ex, paths[i%len(paths)].route, nil)
+			}
+		})
+		h.it("EXPORT-4", "the export renders the manifest it was created from", func(ctx ginkgo.SpecContext) {
+			m := secondFixture()
+			inst, err := h.fx.target.Start(ctx, m)
+			ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
+			Expect(err).NotTo(HaveOccurred(), explain("EXPORT-4", "the adapter to start with a second fixture app"))
+			host := inst.Host(h.shape)
+			Expect(host).NotTo(BeNil(), explain("EXPORT-4", "a "+string(h.shape)+" host for the second fixture"))
+			c := newClient(host)
+			defer c.close()
+			ex := c.send(ctx, "GET", "/only-in-second", nil)
+			attach(ex)
+			expectStatus("EXPORT-4", ex, http.StatusOK)
+			expectRoute("EXPORT-4", ex, "/only-in-second", nil)
+			ex = c.send(ctx, "GET", "/about", nil)
+			attach(ex)
+			if host.Middleware {
+				Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain("EXPORT-4", "/about, absent from the second fixture, to go to next", ex))
+			} else {
+				expectStatus("EXPORT-4", ex, http.StatusNotFound)
+			}
+		})
+	})
+}
+
+// secondFixture is basic without /about and with a route of its own, so an
+// export that ignores the manifest it is given shows.
+func secondFixture() *app.Manifest {
+	m, err := fixtures.Load("basic")
+	Expect(err).NotTo(HaveOccurred())
+	m.Name = "second"
+	var routes []*app.Route
+	for _, r := range m.Routes {
+		if r.Pattern != "/about" {
+			routes = append(routes, r)
+		}
+	}
+	m.Routes = append(routes, &app.Route{Pattern: "/only-in-second", Type: app.RoutePage})
+	Expect(m.Validate()).To(Succeed())
+	return m
+}

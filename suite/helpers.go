@@ -1,0 +1,166 @@
+package suite
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// get sends a GET and attaches the exchange to the spec.
+func (h *hostEnv) get(ctx context.Context, target string, opts ...reqOpt) *exchange {
+	return h.do(ctx, http.MethodGet, target, nil, opts...)
+}
+
+// do sends a request, fails the spec when no response came back at all, and
+// attaches the exchange to the spec's report.
+func (h *hostEnv) do(ctx context.Context, method, target string, body []byte, opts ...reqOpt) *exchange {
+	ginkgo.GinkgoHelper()
+	ex := h.http.send(ctx, method, target, body, opts...)
+	attach(ex)
+	return ex
+}
+
+// mustRespond fails the spec under the requirement when the request got no
+// HTTP response at all (a crash, a hang, a reset).
+func mustRespond(id string, ex *exchange) {
+	ginkgo.GinkgoHelper()
+	Expect(ex.resp).NotTo(BeNil(), explain(id, "an HTTP response", ex))
+}
+
+// expectStatus checks the status code under a requirement.
+func expectStatus(id string, ex *exchange, want int) {
+	ginkgo.GinkgoHelper()
+	mustRespond(id, ex)
+	Expect(ex.status()).To(Equal(want), explain(id, "status "+itoa(want), ex))
+}
+
+// expectRoute checks that a page body carries the markers of a route.
+func expectRoute(id string, ex *exchange, route string, params map[string]string) {
+	ginkgo.GinkgoHelper()
+	mustRespond(id, ex)
+	got, gotParams, _, ok := app.ParsePageMarkers(ex.body)
+	Expect(ok).To(BeTrue(), explain(id, "a page of the App naming route "+route+" in its markers", ex))
+	Expect(got).To(Equal(route), explain(id, "the route markers of "+route, ex))
+	if params != nil {
+		if len(params) == 0 {
+			Expect(gotParams).To(BeEmpty(), explain(id, "no params", ex))
+		} else {
+			Expect(gotParams).To(Equal(params), explain(id, fmt.Sprintf("params %v", params), ex))
+		}
+	}
+}
+
+// expectMediaType checks the Content-Type's media type.
+func expectMediaType(id string, ex *exchange, want string) {
+	ginkgo.GinkgoHelper()
+	mustRespond(id, ex)
+	mt, _, _ := mime.ParseMediaType(ex.resp.Header.Get("Content-Type"))
+	Expect(mt).To(Equal(want), explain(id, "Content-Type "+want, ex))
+}
+
+// echoOf decodes the echo endpoint's JSON.
+func echoOf(id string, ex *exchange) app.Echo {
+	ginkgo.GinkgoHelper()
+	expectStatus(id, ex, http.StatusOK)
+	var e app.Echo
+	Expect(json.Unmarshal(ex.body, &e)).To(Succeed(), explain(id, "the echo endpoint's JSON", ex))
+	return e
+}
+
+// rawResponse is a response read off a raw socket, framing and all.
+type rawResponse struct {
+	statusLine string
+	resp       *http.Response
+	body       []byte
+	raw        string
+}
+
+// rawRoundTrip writes a request byte for byte on a fresh connection and
+// reads one response for method. It is for what Go's client would smooth
+// over: a status line's reason phrase, Content-Length next to chunking,
+// headers Go's client refuses to send.
+func (h *hostEnv) rawRoundTrip(ctx context.Context, method, request string) (*rawResponse, error) {
+	u, err := url.Parse(h.host.URL)
+	if err != nil {
+		return nil, err
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	request = strings.ReplaceAll(request, "{host}", u.Host)
+	if _, err := io.WriteString(conn, request); err != nil {
+		return nil, err
+	}
+	rec := &recordingReader{r: conn}
+	br := bufio.NewReader(rec)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return &rawResponse{raw: rec.String()}, fmt.Errorf("reading the status line: %w", err)
+	}
+	// Put the status line back for http.ReadResponse.
+	br2 := bufio.NewReader(io.MultiReader(strings.NewReader(line), br))
+	resp, err := http.ReadResponse(br2, &http.Request{Method: method})
+	if err != nil {
+		return &rawResponse{statusLine: strings.TrimRight(line, "\r\n"), raw: rec.String()}, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return &rawResponse{statusLine: strings.TrimRight(line, "\r\n"), resp: resp, body: body, raw: rec.String()}, err
+}
+
+type recordingReader struct {
+	r   io.Reader
+	buf strings.Builder
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if r.buf.Len() < 4096 {
+		r.buf.Write(p[:n])
+	}
+	return n, err
+}
+
+func (r *recordingReader) String() string { return r.buf.String() }
+
+func explainRaw(id, expected, request string, rr *rawResponse, err error) func() string {
+	return func() string {
+		var b strings.Builder
+		b.WriteString(explain(id, expected)())
+		b.WriteString("raw request:\n  " + strings.ReplaceAll(strings.TrimRight(request, "\r\n"), "\r\n", "\n  ") + "\n")
+		if rr != nil {
+			b.WriteString("raw response (first 4 KiB):\n  " + strings.ReplaceAll(rr.raw, "\r\n", "\n  ") + "\n")
+		}
+		if err != nil {
+			b.WriteString("error: " + err.Error() + "\n")
+		}
+		return b.String()
+	}
+}
+
+// expectAlive checks that the host still answers GET / with 200 (B17).
+func (h *hostEnv) expectAlive(ctx context.Context, id string) {
+	ginkgo.GinkgoHelper()
+	ex := h.get(ctx, "/")
+	expectStatus(id, ex, http.StatusOK)
+}

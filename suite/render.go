@@ -1,0 +1,234 @@
+package suite
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// renderCorpus are the requests RENDER-2 compares, one per kind of response
+// the App makes: pages, params, endpoints with headers and cookies, binary,
+// redirects, 404 and 500.
+var renderCorpus = []struct{ method, target string }{
+	{"GET", "/"}, {"GET", "/about"}, {"GET", "/blog/hello"}, {"GET", "/docs/a/b"},
+	{"GET", "/api/echo?x=1"}, {"POST", "/api/echo"}, {"GET", "/api/headers"}, {"GET", "/api/cookies"},
+	{"GET", "/api/binary"}, {"GET", "/api/status/201"}, {"GET", "/api/redirect"}, {"GET", "/page-cookies"},
+	{"GET", "/nope"}, {"GET", "/api/throws"},
+}
+
+// framingHeaders belong to the connection, not to the App's response.
+var framingHeaders = map[string]bool{"Date": true, "Connection": true, "Keep-Alive": true, "Content-Length": true, "Transfer-Encoding": true}
+
+func registerRender(h *hostEnv) {
+	ginkgo.Describe("render", func() {
+		h.it("RENDER-1", "pages render with 200, text/html and their route markers", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct{ path, route string }{{"/", "/"}, {"/about", "/about"}, {"/blog/hello", "/blog/[slug]"}} {
+				ex := h.get(ctx, c.path)
+				expectStatus("RENDER-1", ex, 200)
+				expectMediaType("RENDER-1", ex, "text/html")
+				expectRoute("RENDER-1", ex, c.route, nil)
+			}
+		})
+		h.it("RENDER-2", "the client gets what App.Render returned", func(ctx ginkgo.SpecContext) {
+			if h.host.Renders == nil {
+				ginkgo.Skip(notApplicablePrefix + "the App's own responses are out of reach in " + string(h.fx.target.Mode()) + " mode")
+			}
+			for _, c := range renderCorpus {
+				if h.host.Middleware && c.target == "/nope" {
+					continue // next's business (MATCH-1)
+				}
+				var body []byte
+				if c.method == "POST" {
+					body = []byte(`{"hello":"world"}`)
+				}
+				ex := h.do(ctx, c.method, c.target, body, header("Content-Type", "application/json"))
+				mustRespond("RENDER-2", ex)
+				compareWithRender("RENDER-2", ex)
+			}
+		})
+		h.it("RENDER-3", "a static route beats a dynamic one", func(ctx ginkgo.SpecContext) {
+			expectRoute("RENDER-3", h.get(ctx, "/blog/first-post"), "/blog/first-post", map[string]string{})
+		})
+		h.it("RENDER-4", "params arrive decoded, unicode included", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct{ path, route, key, want string }{
+				{"/blog/caf%C3%A9", "/blog/[slug]", "slug", "café"},
+				{"/blog/hello%20world", "/blog/[slug]", "slug", "hello world"},
+				{"/unicode/%E6%97%A5%E6%9C%AC", "/unicode/[name]", "name", "日本"},
+			} {
+				ex := h.get(ctx, c.path)
+				expectStatus("RENDER-4", ex, 200)
+				expectRoute("RENDER-4", ex, c.route, map[string]string{c.key: c.want})
+			}
+		})
+		h.it("RENDER-5", "an encoded slash stays inside one param", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/blog/a%2Fb")
+			expectStatus("RENDER-5", ex, 200)
+			expectRoute("RENDER-5", ex, "/blog/[slug]", map[string]string{"slug": "a%2Fb"})
+		})
+		h.it("RENDER-6", "a rest param matches any depth, none included", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/docs/a/b/c")
+			expectStatus("RENDER-6", ex, 200)
+			expectRoute("RENDER-6", ex, "/docs/[...path]", map[string]string{"path": "a/b/c"})
+			ex = h.get(ctx, "/docs")
+			expectStatus("RENDER-6", ex, 200)
+			expectRoute("RENDER-6", ex, "/docs/[...path]", map[string]string{})
+		})
+		h.it("RENDER-7", "endpoints dispatch on the method", func(ctx ginkgo.SpecContext) {
+			for _, m := range []string{"GET", "POST"} {
+				ex := h.do(ctx, m, "/api/echo", nil)
+				Expect(echoOf("RENDER-7", ex).Method).To(Equal(m), explain("RENDER-7", "the echo of method "+m, ex))
+			}
+			ex := h.do(ctx, http.MethodHead, "/api/only-get", nil)
+			expectStatus("RENDER-7", ex, 200)
+		})
+		h.it("RENDER-8", "endpoint status codes pass through", func(ctx ginkgo.SpecContext) {
+			for _, code := range []string{"201", "418", "503"} {
+				ex := h.get(ctx, "/api/status/"+code)
+				mustRespond("RENDER-8", ex)
+				Expect(itoa(ex.status())).To(Equal(code), explain("RENDER-8", "status "+code, ex))
+				Expect(string(ex.body)).To(Equal("status "+code), explain("RENDER-8", "the endpoint's body", ex))
+			}
+		})
+		h.it("RENDER-9", "a redirect keeps its Location as the App set it", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/redirect")
+			expectStatus("RENDER-9", ex, 307)
+			Expect(ex.resp.Header.Values("Location")).To(Equal([]string{"/about"}), explain("RENDER-9", "Location: /about, relative", ex))
+		})
+		h.it("RENDER-10", "204 and 304 have no body", func(ctx ginkgo.SpecContext) {
+			for _, code := range []int{204, 304} {
+				ex := h.get(ctx, "/api/status/"+itoa(code))
+				expectStatus("RENDER-10", ex, code)
+				Expect(ex.body).To(BeEmpty(), explain("RENDER-10", "no body bytes", ex))
+			}
+		})
+		h.it("RENDER-11", "the App's duplicate-slash redirect passes through", func(ctx ginkgo.SpecContext) {
+			h.skipTrailingSlashInMiddleware()
+			ex := h.get(ctx, "/about//?x=1")
+			expectStatus("RENDER-11", ex, 301)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("RENDER-11", "Location: /about/?x=1", ex))
+		})
+		h.it("RENDER-13", "a page's own redirect passes through", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/page-redirect")
+			expectStatus("RENDER-13", ex, 302)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/blog/first-post"), explain("RENDER-13", "Location: /blog/first-post", ex))
+			Expect(ex.body).To(BeEmpty(), explain("RENDER-13", "an empty body", ex))
+		})
+	})
+}
+
+// compareWithRender checks that the client got the status, headers and body
+// that the App returned for this very request (found by request id).
+func compareWithRender(id string, ex *exchange) {
+	ginkgo.GinkgoHelper()
+	renders := ex.renders()
+	Expect(renders).To(HaveLen(1), explain(id, "the App to render this request exactly once", ex))
+	r := renders[0]
+	expected := func(what string) func() string {
+		return func() string {
+			var b strings.Builder
+			b.WriteString(explain(id, what, ex)())
+			b.WriteString("what App.Render returned:\n  < " + itoa(r.Status) + "\n")
+			writeHeaders(&b, "  < ", r.RespHeader)
+			b.WriteString("  < (" + itoa(len(r.Body())) + " body bytes) " + excerpt(r.Body()) + "\n")
+			return b.String()
+		}
+	}
+	Expect(ex.status()).To(Equal(r.Status), expected("the App's status "+itoa(r.Status)))
+	for k, want := range r.RespHeader {
+		if framingHeaders[k] {
+			continue
+		}
+		got := ex.resp.Header.Values(k)
+		if k == "Set-Cookie" {
+			Expect(got).To(Equal(want), expected("every Set-Cookie of the App, one per line"))
+			continue
+		}
+		Expect(strings.Join(got, ", ")).To(Equal(strings.Join(want, ", ")), expected("header "+k+": "+strings.Join(want, ", ")))
+	}
+	for k := range ex.resp.Header {
+		if framingHeaders[k] {
+			continue
+		}
+		_, ok := r.RespHeader[k]
+		Expect(ok).To(BeTrue(), expected("no header "+k+", which the App did not set"))
+	}
+	if ex.method != http.MethodHead && !r.BodyTruncated() {
+		Expect(bytes.Equal(ex.body, r.Body())).To(BeTrue(), expected("the App's body, byte for byte"))
+	}
+}
+
+// registerVariantSpecs are the specs a fixture's differences from basic
+// call for: no 404 page, a 500 page, a base path, a trailing-slash policy.
+func registerVariantSpecs(h *hostEnv) {
+	m := h.fx.manifest
+	if m.NotFoundRoute() == nil {
+		h.it("NOTFOUND-3", "without a 404 page, the default 404 page comes with 404", func(ctx ginkgo.SpecContext) {
+			h.skipInMiddlewareMode()
+			ex := h.get(ctx, "/nope")
+			expectStatus("NOTFOUND-3", ex, 404)
+			Expect(string(ex.body)).To(ContainSubstring("<title>404: Not Found</title>"), explain("NOTFOUND-3", "the App's default 404 page", ex))
+		})
+	}
+	if m.ErrorRoute() != nil {
+		h.it("ERROR-3", "with a 500 page, a failing route gives that page with 500", func(ctx ginkgo.SpecContext) {
+			for _, p := range []string{"/api/throws", "/page-throws"} {
+				ex := h.get(ctx, p)
+				expectStatus("ERROR-3", ex, 500)
+				expectRoute("ERROR-3", ex, "/500", nil)
+			}
+		})
+	}
+	if m.Base != "" && m.Base != "/" {
+		base := strings.TrimSuffix(m.Base, "/")
+		h.it("RENDER-12", "routes are reached under the base and without it", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct{ path, route string }{{base + "/about", "/about"}, {"/about", "/about"}, {base, "/"}} {
+				ex := h.get(ctx, c.path)
+				expectStatus("RENDER-12", ex, 200)
+				expectRoute("RENDER-12", ex, c.route, nil)
+			}
+		})
+	}
+	switch m.TrailingSlash {
+	case app.TrailingSlashNever:
+		h.it("RENDER-11", "trailingSlash never: the App's redirects pass through", func(ctx ginkgo.SpecContext) {
+			h.skipTrailingSlashInMiddleware()
+			for _, c := range []struct {
+				method string
+				status int
+			}{{"GET", 301}, {"POST", 308}} {
+				ex := h.do(ctx, c.method, "/about/?x=1", nil)
+				expectStatus("RENDER-11", ex, c.status)
+				Expect(ex.resp.Header.Get("Location")).To(Equal("/about?x=1"), explain("RENDER-11", "Location: /about?x=1", ex))
+			}
+		})
+	case app.TrailingSlashAlways:
+		h.it("RENDER-11", "trailingSlash always: the App's redirects pass through", func(ctx ginkgo.SpecContext) {
+			h.skipTrailingSlashInMiddleware()
+			ex := h.get(ctx, "/about?x=1")
+			expectStatus("RENDER-11", ex, 301)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("RENDER-11", "Location: /about/?x=1", ex))
+			expectRoute("RENDER-11", h.get(ctx, "/about/"), "/about", nil)
+		})
+	}
+}
+
+// modeIs reports whether the target runs in one of the modes.
+func (h *hostEnv) modeIs(modes ...runner.Mode) bool {
+	return slices.Contains(modes, h.fx.target.Mode())
+}
+
+// skipTrailingSlashInMiddleware: app.match() is undefined for a path in the
+// wrong trailing-slash form, so in middleware mode it goes to next
+// (astro-behavior §2, §14.1).
+func (h *hostEnv) skipTrailingSlashInMiddleware() {
+	if h.host.Middleware {
+		ginkgo.Skip(notApplicablePrefix + "in middleware mode a path in the wrong trailing-slash form goes to next, as app.match() does not match it")
+	}
+}

@@ -1,0 +1,74 @@
+package suite
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// registerRobust checks that bad requests get clean answers (ROBUST area).
+func registerRobust(h *hostEnv) {
+	ginkgo.Describe("robustness", func() {
+		h.it("ROBUST-1", "malformed percent-encoding never gives a 5xx", func(ctx ginkgo.SpecContext) {
+			for _, p := range []string{"/unicode/%ZZ", "/blog/%E0%A4%A"} {
+				ex := h.get(ctx, p)
+				mustRespond("ROBUST-1", ex)
+				Expect(ex.status()).To(BeNumerically("<", 500), explain("ROBUST-1", "400 or the App's own answer, never a 5xx", ex))
+			}
+			h.expectAlive(ctx, "ROBUST-1")
+		})
+		h.it("ROBUST-2", "a path encoded more than ten times gives 400", func(ctx ginkgo.SpecContext) {
+			expectStatus("ROBUST-2", h.get(ctx, "/blog/%2525252525252525252561"), http.StatusBadRequest)
+		})
+		h.it("ROBUST-3", "a malformed Host header gives 400 and the server keeps serving", func(ctx ginkgo.SpecContext) {
+			for _, host := range []string{"a:65536", "[::1"} {
+				req := "GET /about HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"
+				rr, err := h.rawRoundTrip(ctx, "GET", req)
+				Expect(rr).NotTo(BeNil(), explainRaw("ROBUST-3", "a response", req, rr, err))
+				Expect(rr.resp).NotTo(BeNil(), explainRaw("ROBUST-3", "a response", req, rr, err))
+				Expect(rr.resp.StatusCode).To(Equal(http.StatusBadRequest), explainRaw("ROBUST-3", "status 400", req, rr, err))
+			}
+			h.expectAlive(ctx, "ROBUST-3")
+		})
+		h.it("ROBUST-4", "//host paths never redirect off-site", func(ctx ginkgo.SpecContext) {
+			for _, p := range []string{"//evil.example/", "//evil.example/about//"} {
+				ex := h.get(ctx, p)
+				mustRespond("ROBUST-4", ex)
+				if loc := ex.resp.Header.Get("Location"); loc != "" {
+					Expect(strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, "/\\")).To(BeTrue(),
+						explain("ROBUST-4", "a Location that is a path starting with exactly one /", ex))
+				}
+			}
+		})
+		h.it("ROBUST-5", "an unread body does not stall the keep-alive connection", func(ctx ginkgo.SpecContext) {
+			body := strings.Repeat("x", 200_000)
+			req := "POST /api/only-get HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n" + body +
+				"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+			short := "POST /api/only-get (200000 bytes), then GET / on the same connection"
+			rr, err := h.rawRoundTrip(ctx, "POST", req)
+			Expect(err).NotTo(HaveOccurred(), explainRaw("ROBUST-5", "a first response", short, rr, err))
+			Expect(rr.raw).To(ContainSubstring("HTTP/1.1 200"), explainRaw("ROBUST-5", "a second response, 200 for GET /", short, rr, err))
+		})
+		h.it("ROBUST-6", "a client leaving mid-stream does not crash the server", func(ctx ginkgo.SpecContext) {
+			sctx, cancel := context.WithCancel(ctx)
+			ex := h.http.start(sctx, "GET", "/api/stream?"+app.StreamDelayParam+"=300", nil)
+			attach(ex)
+			mustRespond("ROBUST-6", ex)
+			bufio.NewReader(ex.resp.Body).ReadString('\n')
+			cancel()
+			ex.resp.Body.Close()
+			h.expectAlive(ctx, "ROBUST-6")
+		})
+		h.it("ROBUST-7", "a UTF-8 header value does not crash the adapter", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/echo", header("X-Name", "café"))
+			e := echoOf("ROBUST-7", ex)
+			Expect(e.Headers["x-name"]).To(Equal([]string{"café"}), explain("ROBUST-7", "x-name: café to reach the App", ex))
+		})
+	})
+}

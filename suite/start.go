@@ -1,0 +1,133 @@
+package suite
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// ShutdownGrace is how long Start may take to return once shutdown begins (START-5).
+const ShutdownGrace = 10 * time.Second
+
+// registerStart checks the start contract (START area). It must be the last
+// group of the start host: START-3 shuts the host down.
+func registerStart(h *hostEnv) {
+	var (
+		shutdownOnce  sync.Once
+		shutdownErr   error
+		shutdownTook  time.Duration
+		inflight      *exchange
+		inflightBody  string
+		inflightErr   error
+		newConnErr    error
+		newConnAnswer string
+	)
+	// shutdown sends a streamed request, begins the shutdown while it is in
+	// flight, tries a new connection, and records everything for START-3..5.
+	shutdown := func(ctx context.Context) {
+		shutdownOnce.Do(func() {
+			if h.host.Shutdown == nil {
+				shutdownErr = errNoShutdown
+				return
+			}
+			inflight = h.http.start(ctx, "GET", "/api/stream?"+app.StreamDelayParam+"=300", nil)
+			if inflight.err != nil {
+				inflightErr = inflight.err
+				return
+			}
+			r := bufio.NewReader(inflight.resp.Body)
+			first, _ := r.ReadString('\n')
+			done := make(chan struct{})
+			began := time.Now()
+			go func() {
+				defer close(done)
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+				defer cancel()
+				shutdownErr = h.host.Shutdown(sctx)
+				shutdownTook = time.Since(began)
+			}()
+			newConnErr, newConnAnswer = tryNewConnection(ctx, h.host.URL, done)
+			rest, err := io.ReadAll(r)
+			inflight.resp.Body.Close()
+			inflightBody, inflightErr = first+string(rest), err
+			<-done
+		})
+	}
+	ginkgo.Describe("the start contract", func() {
+		h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within 10 s of Start"))
+		})
+		h.it("START-1", "start serves the fixture on the listener it was given", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/")
+			expectStatus("START-1", ex, 200)
+			expectRoute("START-1", ex, "/", nil)
+		})
+		h.it("START-3", "in-flight requests complete when shutdown begins", func(ctx ginkgo.SpecContext) {
+			shutdown(ctx)
+			Expect(inflightErr).NotTo(HaveOccurred(), explain("START-3", "the in-flight /api/stream request to complete", inflight))
+			Expect(strings.Count(inflightBody, "\n")).To(Equal(3), explain("START-3", "all three chunks; got "+quoteOrNone(inflightBody), inflight))
+		})
+		h.it("START-4", "new connections are refused once shutdown began", func(ctx ginkgo.SpecContext) {
+			shutdown(ctx)
+			Expect(newConnAnswer).To(BeEmpty(), explain("START-4", "no response to a request on a new connection after shutdown began; got "+newConnAnswer))
+			Expect(newConnErr).To(HaveOccurred(), explain("START-4", "a refused or closed connection"))
+		})
+		h.it("START-5", "Start returns nil within the grace period", func(ctx ginkgo.SpecContext) {
+			shutdown(ctx)
+			Expect(shutdownErr).NotTo(HaveOccurred(), explain("START-5", "Start to return nil within "+ShutdownGrace.String()+" (it took "+shutdownTook.String()+")"))
+		})
+		h.it("START-6", "start binds the host it is told", func(ctx ginkgo.SpecContext) {
+			ginkgo.Skip("cannot be checked in this mode: binding HOST is checked for binary and container targets")
+		})
+	})
+}
+
+var errNoShutdown = errorString("the host has no way to shut it down")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// tryNewConnection dials the server after shutdown began (polling until the
+// shutdown has had a moment to close the listener) and reports the dial
+// error, or what a request on the new connection got.
+func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}) (error, string) {
+	u, _ := url.Parse(base)
+	deadline := time.Now().Add(2 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", u.Host)
+		if err != nil {
+			return err, ""
+		}
+		conn.SetDeadline(time.Now().Add(time.Second))
+		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: "+u.Host+"\r\nConnection: close\r\n\r\n")
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if err != nil {
+			return err, ""
+		}
+		lastErr = nil
+		select {
+		case <-shutdownDone:
+			// Start has returned and something still answers.
+			return lastErr, strings.TrimSpace(line)
+		case <-time.After(50 * time.Millisecond):
+		}
+		// The listener may not be closed yet in the first instants; ask again.
+		if time.Until(deadline) < 100*time.Millisecond {
+			return nil, strings.TrimSpace(line)
+		}
+	}
+	return lastErr, ""
+}
