@@ -109,7 +109,7 @@ func (c *renderContext) runAction(a *Action) (*result, error) {
 	case "throws":
 		return nil, &routeError{msg: "endpoint " + c.route.Pattern + " threw an intentional error"}
 	case "null":
-		return nullResult(a.Status), nil
+		return nullResult(orOK(a.Status)), nil
 	case "invalid-status":
 		// new Response(body, {status: NaN}) throws a RangeError.
 		return nil, &routeError{msg: "RangeError: invalid status code NaN"}

@@ -79,67 +79,143 @@ type RouteMatch struct {
 // Astro's app.match() it ignores the method, returns nil for static assets and
 // for a path in the wrong trailing-slash form, and is stricter than Render
 // about duplicate slashes: a leading "//" is collapsed, any other "//" is not
-// (astro-behavior.md 2 and 12).
+// (astro-behavior.md 2 and 12). A nil request matches nothing.
 func (a *App) Match(r *http.Request) *Route {
-	m := a.match(r)
-	if m == nil {
+	p, ok := a.matchPath(r)
+	if !ok {
 		return nil
 	}
-	return m.Route
+	// The common case allocates nothing: parameters are not captured.
+	route, _ := a.find(a.root, a.stripBase(p), false)
+	return route
 }
 
 // MatchParams is Match with the route's parameters.
-func (a *App) MatchParams(r *http.Request) *RouteMatch { return a.match(r) }
+func (a *App) MatchParams(r *http.Request) *RouteMatch {
+	p, ok := a.matchPath(r)
+	if !ok {
+		return nil
+	}
+	return a.lookup(p)
+}
 
-func (a *App) match(r *http.Request) *RouteMatch {
+// matchPath is the decoded pathname Match looks up, or false when Match
+// returns nil before looking at the routes.
+func (a *App) matchPath(r *http.Request) (string, bool) {
+	if r == nil {
+		return "", false
+	}
 	raw := removeDotSegments(requestPath(r))
 	if a.assets[raw] {
-		return nil
+		return "", false
 	}
 	p := raw
 	for strings.HasPrefix(p, "//") {
 		p = p[1:]
 	}
 	if strings.Contains(p, "//") {
-		return nil
+		return "", false
 	}
 	decoded, _ := decodePathname(p)
-	return a.lookup(decoded)
+	return decoded, true
 }
 
 // lookup matches a decoded, slash-collapsed pathname against the route trie,
 // stripping the base when present and applying the trailing-slash policy.
 func (a *App) lookup(decoded string) *RouteMatch {
 	p := a.stripBase(decoded)
-	trailing := len(p) > 1 && strings.HasSuffix(p, "/")
-	if p != "/" {
-		switch a.manifest.TrailingSlash {
-		case TrailingSlashAlways:
-			if !trailing {
-				return nil
-			}
-		case TrailingSlashNever:
-			if trailing {
-				return nil
-			}
-		}
-	}
-	p = strings.TrimSuffix(p, "/")
-	var segs []string
-	if p != "" {
-		segs = strings.Split(p[1:], "/")
-	}
-	route, values := a.root.lookup(segs, 0, make([]string, 0, 4))
+	route, values := a.find(a.root, p, true)
 	if route == nil {
 		return nil
 	}
-	params := make(map[string]string, len(route.Params))
-	for i, name := range route.Params {
+	if route.Type == RoutePage && len(route.Params) > 0 && strings.HasSuffix(p, ".html") {
+		// Astro's getParams drops a trailing ".html" before it reads a
+		// dynamic page's params: /blog/hello.html gives slug=hello, and
+		// /blog/first-post.html gives /blog/[slug] with slug=first-post
+		// (astro-behavior.md 14.3, last paragraph).
+		params, _ := a.routeParams(route, p[:len(p)-len(".html")])
+		return &RouteMatch{Route: route, Params: params}
+	}
+	return &RouteMatch{Route: route, Params: paramMap(route.Params, values)}
+}
+
+// find applies the trailing-slash policy to a base-stripped pathname and
+// walks the trie rooted at root.
+func (a *App) find(root *node, p string, capture bool) (*Route, []string) {
+	if p != "/" {
+		trailing := strings.HasSuffix(p, "/")
+		switch a.manifest.TrailingSlash {
+		case TrailingSlashAlways:
+			if !trailing {
+				return nil, nil
+			}
+		case TrailingSlashNever:
+			if trailing {
+				return nil, nil
+			}
+		}
+		p = strings.TrimSuffix(p, "/")
+	} else {
+		p = ""
+	}
+	var captured []string
+	if capture {
+		captured = make([]string, 0, 4)
+	}
+	return root.lookup(p, capture, captured)
+}
+
+func paramMap(names, values []string) map[string]string {
+	params := make(map[string]string, len(names))
+	for i, name := range names {
 		if i < len(values) && values[i] != "" {
 			params[name] = values[i]
 		}
 	}
-	return &RouteMatch{Route: route, Params: params}
+	return params
+}
+
+// routeParams reads route's params from a base-stripped pathname by testing
+// the route's own pattern, as Astro's getParams does with routeData.pattern.
+// ok is false when the pattern does not fit; params is then empty. The route
+// need not come from this App (WithRoute may be handed any route).
+func (a *App) routeParams(route *Route, p string) (params map[string]string, ok bool) {
+	segs, names := routeSegments(route)
+	if segs == nil && route.Pattern != "/" {
+		return map[string]string{}, false
+	}
+	n := &node{}
+	n.insert(&Route{segments: segs})
+	r, values := a.find(n, p, true)
+	if r == nil {
+		return map[string]string{}, false
+	}
+	return paramMap(names, values), true
+}
+
+// routeSegments is the parsed pattern of a route, parsing it when the route
+// was never validated (segments is nil for the pattern "/" too).
+func routeSegments(route *Route) ([]segment, []string) {
+	if route.segments != nil || route.Pattern == "/" {
+		return route.segments, route.Params
+	}
+	segs, names, err := parsePattern(route.Pattern)
+	if err != nil {
+		return nil, nil
+	}
+	return segs, names
+}
+
+// missingParam names the first [param] of route that params lacks, or ""
+// ("Missing parameter: slug" in Astro, astro-behavior.md 6).
+func missingParam(route *Route, params map[string]string) string {
+	segs, _ := routeSegments(route)
+	for _, s := range segs {
+		if s.kind == segParam && params[s.text] == "" {
+			return s.text
+		}
+	}
+	return ""
 }
 
 // stripBase removes the base from a pathname when it is there. The base is

@@ -78,7 +78,9 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			resp = a.renderError(&renderContext{app: a, r: r, o: o}, &routeError{msg: fmt.Sprint("panic: ", p)}, nil)
+			// The message may reach a 500 page, like Astro's error.message;
+			// the word "panic" and the stack never do (astro-behavior.md 6).
+			resp = a.renderError(&renderContext{app: a, r: r, o: o}, &routeError{msg: fmt.Sprint(p)}, nil)
 		}
 	}()
 	raw := removeDotSegments(requestPath(r))
@@ -95,13 +97,18 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 	pathname := collapseSlashes(decoded)
 	c := &renderContext{app: a, r: r, o: o, pathname: pathname}
 	if o.route != nil {
+		// The routeData is trusted (astro-behavior.md 12): its params come
+		// from its own pattern, whatever route the URL would match.
 		c.route = o.route
-		c.params = map[string]string{}
-		if m := a.lookup(pathname); m != nil && m.Route == o.route {
-			c.params = m.Params
-		} else if len(o.route.Params) > 0 {
+		p := a.stripBase(pathname)
+		if o.route.Type == RoutePage && strings.HasSuffix(p, ".html") {
+			p = p[:len(p)-len(".html")]
+		}
+		var fits bool
+		c.params, fits = a.routeParams(o.route, p)
+		if _, names := routeSegments(o.route); !fits && len(names) > 0 {
 			// astro-behavior.md 6: routeData that does not fit the URL is a 500.
-			return a.renderError(c, &routeError{msg: "Missing parameter: " + o.route.Params[0]}, nil)
+			return a.renderError(c, &routeError{msg: "Missing parameter: " + names[0]}, nil)
 		}
 	} else {
 		m := a.lookup(pathname)
@@ -110,18 +117,37 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 		}
 		c.route, c.params = m.Route, m.Params
 	}
+	if name := missingParam(c.route, c.params); name != "" {
+		// A dynamic page whose params are gone once ".html" is dropped
+		// (/blog/.html) fails like Astro's route generator does.
+		return a.renderError(c, &routeError{msg: "Missing parameter: " + name}, nil)
+	}
 	return a.renderRoute(c)
+}
+
+// isNotFound and isErrorPage recognise the 404 and 500 pages by pattern, as
+// Astro does (a route ending in /404 or /500), so a WithRoute route taken from
+// the manifest rather than from Match is treated the same.
+func (a *App) isNotFound(r *Route) bool {
+	return r == a.notFound || r.Type == RoutePage && r.Pattern == "/404"
+}
+
+func (a *App) isErrorPage(r *Route) bool {
+	return r == a.errorPage || a.errorPage != nil && r.Type == RoutePage && r.Pattern == "/500"
 }
 
 func (a *App) renderRoute(c *renderContext) *http.Response {
 	route := c.route
-	if route == a.notFound {
+	if a.isNotFound(route) {
 		return a.renderNotFound(c, nil)
 	}
 	if route.Type == RouteEndpoint {
 		return a.renderEndpoint(c)
 	}
 	res, err := c.renderPage(route, http.StatusOK)
+	if err == nil {
+		err = checkStatus(res.status)
+	}
 	if err != nil {
 		return a.renderError(c, err, nil)
 	}
@@ -132,7 +158,7 @@ func (a *App) renderRoute(c *renderContext) *http.Response {
 		}
 		return a.renderError(c, &routeError{msg: "page returned a null 500"}, res.header)
 	}
-	if route == a.errorPage {
+	if a.isErrorPage(route) {
 		res.status, res.statusText = http.StatusInternalServerError, ""
 	}
 	return newResponse(c.r, res, c.o, c.cookies)
@@ -161,6 +187,9 @@ func (a *App) renderEndpoint(c *renderContext) *http.Response {
 		return a.renderNotFound(c, nil)
 	}
 	res, err := c.runAction(h)
+	if err == nil {
+		err = checkStatus(res.status)
+	}
 	if err != nil {
 		return a.renderError(c, err, nil)
 	}
@@ -210,6 +239,24 @@ func (a *App) renderError(c *renderContext, cause error, carried http.Header) *h
 	mergeCarried(res.header, carried)
 	res.header.Del("Content-Type")
 	return newResponse(c.r, res, c.o, c.cookies)
+}
+
+// checkStatus is the check of JavaScript's Response constructor: a status
+// outside 200..599 is a RangeError, which Astro turns into a 500
+// (astro-behavior.md 6, "endpoint builds an invalid Response").
+func checkStatus(status int) error {
+	if status < 200 || status > 599 {
+		return &routeError{msg: fmt.Sprintf("RangeError: invalid status code %d", status)}
+	}
+	return nil
+}
+
+// orOK is a status that may be unset (0), defaulting like Response's 200.
+func orOK(status int) int {
+	if status == 0 {
+		return http.StatusOK
+	}
+	return status
 }
 
 func mergeCarried(dst, carried http.Header) {
@@ -394,15 +441,20 @@ func (c *renderContext) renderPage(route *Route, status int) (*result, error) {
 		res.header.Set("Location", spec.Location)
 		return res, nil
 	case "null":
-		return nullResult(spec.Status), nil
+		return nullResult(orOK(spec.Status)), nil
 	case "status":
-		status = spec.Status
+		status = orOK(spec.Status)
 	case "cookies":
 		for _, ck := range spec.Cookies {
 			c.cookies = append(c.cookies, serializeCookie(ck))
 		}
 	}
 	res := bytesResult(status, "text/html", c.markers(route).html())
+	if spec.Action == "status" {
+		// Astro.response.status = 404 keeps Astro.response's statusText,
+		// so the status line reads "404 OK" (astro-behavior.md 7, #161).
+		res.statusText = "OK"
+	}
 	if spec.Action == "cookies" {
 		for _, raw := range spec.RawCookies {
 			res.header.Add("Set-Cookie", raw)

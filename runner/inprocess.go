@@ -18,13 +18,29 @@ import (
 
 // InProcess is a target given as Go values: an integration whose config-done
 // hook declares the adapter and its server entrypoint.
-func InProcess(name string, integration app.Integration) Target {
-	return &inProcess{name: name, integration: integration}
+func InProcess(name string, integration app.Integration, opts ...Option) Target {
+	t := &inProcess{name: name, integration: integration, settings: settings{readiness: ReadinessTimeout}}
+	for _, o := range opts {
+		o(&t.settings)
+	}
+	return t
 }
+
+// Option tunes how a target is run.
+type Option func(*settings)
+
+type settings struct {
+	readiness time.Duration
+}
+
+// WithReadinessTimeout bounds how long a start-shape host may take to answer
+// (default ReadinessTimeout). The kit's own tests shorten it.
+func WithReadinessTimeout(d time.Duration) Option { return func(s *settings) { s.readiness = d } }
 
 type inProcess struct {
 	name        string
 	integration app.Integration
+	settings
 }
 
 func (t *inProcess) Name() string { return t.name }
@@ -82,7 +98,7 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 		}
 	}
 	if ep.Start != nil {
-		h, err := startHost(ctx, ep.Start, &mc, renders, in)
+		h, err := startHost(ctx, ep.Start, &mc, renders, in, t.readiness)
 		if h == nil {
 			return in, err
 		}
@@ -190,7 +206,7 @@ func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
 
 // startHost runs Start on a fresh loopback listener and waits until the
 // listener accepts HTTP (START-1, START-2).
-func startHost(ctx context.Context, start func(context.Context, *app.Manifest, net.Listener) error, m *app.Manifest, renders *RenderLog, in *Instance) (*Host, error) {
+func startHost(ctx context.Context, start func(context.Context, *app.Manifest, net.Listener) error, m *app.Manifest, renders *RenderLog, in *Instance, readiness time.Duration) (*Host, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on 127.0.0.1: %w", err)
@@ -200,7 +216,6 @@ func startHost(ctx context.Context, start func(context.Context, *app.Manifest, n
 	var startErr error // written once, before exited is closed
 	go func() {
 		defer close(exited)
-		defer ln.Close()
 		defer func() {
 			if p := recover(); p != nil {
 				startErr = fmt.Errorf("Start panicked: %s", fmtPanic(p))
@@ -222,9 +237,13 @@ func startHost(ctx context.Context, start func(context.Context, *app.Manifest, n
 		ctx, c := context.WithTimeout(ctx, 10*time.Second)
 		defer c()
 		h.Shutdown(ctx)
+		// The kit made the listener, so the kit closes it; not when Start
+		// returns, or a Start that leaves its server running would be
+		// hidden (START-4).
+		ln.Close()
 		return nil
 	})
-	if err := waitReady(ctx, h.URL, exited, func() error { return startErr }); err != nil {
+	if err := waitReady(ctx, h.URL, readiness, exited, func() error { return startErr }); err != nil {
 		return h, err
 	}
 	return h, nil
@@ -232,8 +251,8 @@ func startHost(ctx context.Context, start func(context.Context, *app.Manifest, n
 
 // waitReady polls the URL until any HTTP answer comes back, Start returns,
 // or ReadinessTimeout passes.
-func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, ReadinessTimeout)
+func waitReady(ctx context.Context, url string, readiness time.Duration, exited <-chan struct{}, exitErr func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, readiness)
 	defer cancel()
 	client := &http.Client{Timeout: time.Second}
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -253,7 +272,7 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}, exitErr 
 			}
 			return fmt.Errorf("start exited before it was ready: %w", err)
 		case <-ctx.Done():
-			return fmt.Errorf("start did not answer HTTP on %s within %s", url, ReadinessTimeout)
+			return fmt.Errorf("start did not answer HTTP on %s within %s", url, readiness)
 		case <-tick.C:
 		}
 	}

@@ -29,10 +29,10 @@ type client struct {
 }
 
 func newClient(h *runner.Host) *client {
-	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 20 * time.Second}
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 10 * time.Second}
 	return &client{host: h, tr: tr, c: &http.Client{
 		Transport:     tr,
-		Timeout:       30 * time.Second,
+		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }

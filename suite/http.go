@@ -134,7 +134,7 @@ func registerHTTP(h *hostEnv) {
 			Expect(err).NotTo(HaveOccurred(), explain("HTTP-16", "a first chunk", ex))
 			// Three chunks 300 ms apart: the first must come well before the
 			// last is produced, whatever the machine's speed.
-			Expect(total - firstAt).To(BeNumerically(">", delay), explain("HTTP-16",
+			Expect(total-firstAt).To(BeNumerically(">", delay), explain("HTTP-16",
 				"the first chunk at least 300 ms before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
 		})
 		h.it("HTTP-17", "HEAD gives GET's status and headers and no body", func(ctx ginkgo.SpecContext) {

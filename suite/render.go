@@ -19,8 +19,8 @@ import (
 var renderCorpus = []struct{ method, target string }{
 	{"GET", "/"}, {"GET", "/about"}, {"GET", "/blog/hello"}, {"GET", "/docs/a/b"},
 	{"GET", "/api/echo?x=1"}, {"POST", "/api/echo"}, {"GET", "/api/headers"}, {"GET", "/api/cookies"},
-	{"GET", "/api/binary"}, {"GET", "/api/status/201"}, {"GET", "/api/redirect"}, {"GET", "/page-cookies"},
-	{"GET", "/nope"}, {"GET", "/api/throws"},
+	{"GET", "/api/binary"}, {"GET", "/api/throws"}, {"GET", "/api/status/201"}, {"GET", "/api/redirect"},
+	{"GET", "/page-cookies"}, {"GET", "/nope"},
 }
 
 // framingHeaders belong to the connection, not to the App's response.
