@@ -31,6 +31,8 @@ type hostEnv struct {
 	shape app.HostShape
 	host  *runner.Host
 	http  *client
+	// absent says why the fixture has no host of this shape.
+	absent string
 }
 
 func registerFixture(fx *fixtureEnv) {
@@ -64,7 +66,10 @@ func registerFixture(fx *fixtureEnv) {
 						if fx.startErr != nil && fx.inst == nil {
 							ginkgo.Fail("the target could not be started: " + fx.startErr.Error())
 						}
-						ginkgo.Skip(notApplicablePrefix + "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")")
+						// Not a Skip here: a skip in BeforeAll reaches the specs
+						// without its reason, and the report must say why.
+						h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
+						return
 					}
 					h.http = newClient(h.host)
 				})
@@ -137,6 +142,9 @@ func spec(id string, shape app.HostShape, mode runner.Mode, text string, body fu
 // only START-1 and START-2 can say anything; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
 	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+		if h.absent != "" {
+			ginkgo.Skip(notApplicablePrefix + h.absent)
+		}
 		if h.host.StartError != nil && id != "START-1" && id != "START-2" {
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
 		}

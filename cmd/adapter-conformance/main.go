@@ -1,0 +1,250 @@
+// Command adapter-conformance runs the conformance suite against an adapter.
+// It is a thin shell over the suite and runner packages: everything it does
+// is also reachable from a Go test with suite.Test.
+//
+//	adapter-conformance run --target builtin:good-standalone [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+//	adapter-conformance list [--area AREA] [--status checked|planned]
+//	adapter-conformance fixtures export DIR
+//	adapter-conformance version
+//
+// Exit status: 0 when every applicable requirement passed, 1 when one
+// failed, 2 when the kit could not run (bad flags, unknown target).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	adapterconformance "github.com/adapterconformance/adapter-conformance"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
+	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/suite"
+)
+
+const (
+	exitPass      = 0
+	exitFail      = 1
+	exitCannotRun = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// usageError is a problem with how the kit was invoked (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitCannotRun
+	}
+	var err error
+	code := exitPass
+	switch args[0] {
+	case "run":
+		code, err = cmdRun(args[1:], stdout, stderr)
+	case "list":
+		err = cmdList(args[1:], stdout)
+	case "fixtures":
+		err = cmdFixtures(args[1:], stdout)
+	case "version":
+		fmt.Fprintln(stdout, "adapter-conformance", adapterconformance.Version)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+	default:
+		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "adapter-conformance:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, usage)
+		}
+		return exitCannotRun
+	}
+	return code
+}
+
+const usage = `usage:
+  adapter-conformance run --target TARGET [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+  adapter-conformance list [--area AREA] [--status checked|planned]
+  adapter-conformance fixtures export DIR
+  adapter-conformance version
+
+TARGET is builtin:NAME, one of the kit's own adapters (see 'adapter-conformance list --targets').
+Binary, container and URL targets arrive with issue #4.`
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	target := fs.String("target", "", "the adapter to test")
+	var fixtureNames, focus multiFlag
+	fs.Var(&fixtureNames, "fixture", "fixture app name or directory (repeatable; default: all built-in)")
+	fs.Var(&focus, "focus", "run only this requirement ID (repeatable)")
+	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
+	reportDir := fs.String("report-dir", "", "write ginkgo JSON and JUnit reports here")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run")
+	if err := fs.Parse(args); err != nil {
+		return exitCannotRun, usageError{err.Error()}
+	}
+	if *target == "" {
+		return exitCannotRun, usageError{"--target is required"}
+	}
+	t, err := resolveTarget(*target)
+	if err != nil {
+		return exitCannotRun, err
+	}
+	for _, f := range fixtureNames {
+		if _, err := fixtures.Resolve(f); err != nil {
+			return exitCannotRun, fmt.Errorf("--fixture: %w", err)
+		}
+	}
+	for _, id := range focus {
+		if _, ok := suite.RequirementByID(id); !ok {
+			return exitCannotRun, usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)}
+		}
+	}
+	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter), suite.Timeout(*timeout)}
+	if *reportDir != "" {
+		opts = append(opts, suite.ReportDir(*reportDir))
+	}
+	res, err := suite.Run(nil, t, opts...)
+	if err != nil {
+		return exitCannotRun, err
+	}
+	summarize(stdout, *target, res)
+	if len(res.Failed()) > 0 {
+		return exitFail, nil
+	}
+	return exitPass, nil
+}
+
+// summarize prints one line per requirement and a rerun command per failure.
+func summarize(w io.Writer, target string, res *suite.Results) {
+	state := map[string]string{}
+	rank := map[string]int{"failed": 4, "passed": 3, "skipped": 2, "not-applicable": 1}
+	for _, o := range res.Outcomes {
+		if rank[o.State] > rank[state[o.Requirement]] {
+			state[o.Requirement] = o.State
+		}
+	}
+	ids := make([]string, 0, len(state))
+	for id := range state {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
+	counts := map[string]int{}
+	for _, id := range ids {
+		r, _ := suite.RequirementByID(id)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, r.Level, state[id])
+		counts[state[id]]++
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped, %d not applicable\n", counts["passed"], counts["failed"], counts["skipped"], counts["not-applicable"])
+	for _, id := range res.Failed() {
+		fmt.Fprintf(w, "rerun: adapter-conformance run --target %s --focus %s\n", target, id)
+	}
+}
+
+// builtinTargets are the kit's own adapters, good and broken.
+func builtinTargets() map[string]runner.Target {
+	targets := map[string]runner.Target{
+		standalone.Name: runner.InProcess(standalone.Name, standalone.Integration()),
+		handler.Name:    runner.InProcess(handler.Name, handler.Integration()),
+		middleware.Name: runner.InProcess(middleware.Name, middleware.Integration()),
+		fetch.Name:      runner.InProcess(fetch.Name, fetch.Integration()),
+	}
+	for _, b := range broken.All() {
+		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(2*time.Second))
+	}
+	return targets
+}
+
+func resolveTarget(spec string) (runner.Target, error) {
+	name, ok := strings.CutPrefix(spec, "builtin:")
+	if !ok {
+		if _, err := os.Stat(spec); err != nil {
+			return nil, fmt.Errorf("target %q: %w", spec, err)
+		}
+		return nil, fmt.Errorf("target %q: binary, container and URL targets are not supported by this version (issue #4); use builtin:NAME", spec)
+	}
+	t, ok := builtinTargets()[name]
+	if !ok {
+		return nil, usageError{fmt.Sprintf("unknown built-in target %q (see 'adapter-conformance list --targets')", name)}
+	}
+	return t, nil
+}
+
+func cmdList(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	area := fs.String("area", "", "only this area (DECL, HTTP, ...)")
+	status := fs.String("status", "", "only checked or planned requirements")
+	targets := fs.Bool("targets", false, "list the built-in targets instead")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if *targets {
+		var names []string
+		for n := range builtinTargets() {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintln(stdout, "builtin:"+n)
+		}
+		return nil
+	}
+	reqs, err := suite.Requirements()
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tSHAPES\tMODES\tREQUIREMENT")
+	for _, r := range reqs {
+		if *area != "" && !strings.EqualFold(r.Area, *area) {
+			continue
+		}
+		if *status != "" && !strings.HasPrefix(r.Status, *status) {
+			continue
+		}
+		text := r.Text
+		if len(text) > 90 {
+			text = text[:87] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Level, r.Status, strings.Join(r.Shapes, ","), strings.Join(r.Modes, ","), text)
+	}
+	return tw.Flush()
+}
+
+func cmdFixtures(args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "export" {
+		return usageError{"usage: adapter-conformance fixtures export DIR"}
+	}
+	if err := fixtures.ExportAll(args[1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported %s to %s\n", strings.Join(fixtures.Names(), ", "), args[1])
+	return nil
+}
