@@ -1,0 +1,52 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		output string // in stdout or stderr
+	}{
+		{"good adapter passes", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic"}, exitPass, "0 failed"},
+		{"broken adapter fails", []string{"run", "--target", "builtin:broken-b12-notfound-200", "--fixture", "basic", "--focus", "NOTFOUND-1"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b12-notfound-200 --focus NOTFOUND-1"},
+		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
+		{"missing target path", []string{"run", "--target", "./does-not-exist"}, exitCannotRun, "does-not-exist"},
+		{"unknown builtin", []string{"run", "--target", "builtin:nope"}, exitCannotRun, "unknown built-in target"},
+		{"unknown fixture", []string{"run", "--target", "builtin:good-fetch", "--fixture", "nope"}, exitCannotRun, "not a known fixture"},
+		{"unknown requirement", []string{"run", "--target", "builtin:good-fetch", "--focus", "NOPE-1"}, exitCannotRun, "no such requirement"},
+		{"bad flag", []string{"run", "--frobnicate"}, exitCannotRun, "frobnicate"},
+		{"unknown command", []string{"frobnicate"}, exitCannotRun, "unknown command"},
+		{"list", []string{"list", "--area", "NOTFOUND"}, exitPass, "NOTFOUND-1"},
+		{"version", []string{"version"}, exitPass, "adapter-conformance"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(c.args, &out, &errOut)
+			if code != c.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errOut.String())
+			}
+			if !strings.Contains(out.String()+errOut.String(), c.output) {
+				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.output, out.String(), errOut.String())
+			}
+		})
+	}
+}
+
+func TestFixturesExport(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"fixtures", "export", dir}, &out, &errOut); code != exitPass {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "basic", "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+}
