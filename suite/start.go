@@ -12,8 +12,6 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-
-	"github.com/adapterconformance/adapter-conformance/app"
 )
 
 // ShutdownGrace is how long Start may take to return once shutdown begins (START-5).
@@ -40,7 +38,7 @@ func registerStart(h *hostEnv) {
 				shutdownErr = errNoShutdown
 				return
 			}
-			inflight = h.http.start(ctx, "GET", "/api/stream?"+app.StreamDelayParam+"=300", nil)
+			inflight = h.http.start(ctx, "GET", streamTarget(), nil)
 			if inflight.err != nil {
 				inflightErr = inflight.err
 				return
