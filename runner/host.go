@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -160,73 +159,9 @@ func (f *FaultLog) For(id string) []string {
 	return append([]string(nil), f.byID[id]...)
 }
 
-// fetchHost is the kit's emulation of a fetch-style host (Deno serve,
-// Workers): it hands each request to the export and writes back the
-// response, streaming the body as it arrives. It reports EXPORT-2 faults.
-func fetchHost(fetch app.FetchFunc, faults *FaultLog) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(RequestIDHeader)
-		resp, err, panicked := callFetch(fetch, r)
-		switch {
-		case panicked != nil:
-			faults.Add(id, "EXPORT-2: the fetch export panicked: "+strconv.Quote(*panicked))
-			http.Error(w, "fetch export panicked", http.StatusBadGateway)
-			return
-		case resp == nil && err == nil:
-			faults.Add(id, "EXPORT-2: the fetch export returned neither a response nor an error")
-			http.Error(w, "fetch export returned nothing", http.StatusBadGateway)
-			return
-		case resp != nil && err != nil:
-			faults.Add(id, "EXPORT-2: the fetch export returned both a response and an error: "+err.Error())
-			resp.Body.Close()
-			http.Error(w, "fetch export returned a response and an error", http.StatusBadGateway)
-			return
-		case err != nil:
-			http.Error(w, "fetch export failed: "+err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, vs := range resp.Header {
-			w.Header()[k] = append([]string(nil), vs...)
-		}
-		if resp.ContentLength >= 0 && w.Header().Get("Content-Length") == "" && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
-			w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
-		}
-		w.WriteHeader(resp.StatusCode)
-		flushCopy(w, resp.Body)
-	})
-}
-
-func callFetch(fetch app.FetchFunc, r *http.Request) (resp *http.Response, err error, panicked *string) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg := fmtPanic(p)
-			panicked = &msg
-		}
-	}()
-	resp, err = fetch(r)
-	return resp, err, nil
-}
-
-// flushCopy copies a body to the client, flushing after every read so a
-// streamed body stays streamed (B35).
-func flushCopy(w http.ResponseWriter, body io.Reader) {
-	flusher, _ := w.(http.Flusher)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := body.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
-			}
-			if flusher != nil {
-				flusher.Flush()
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+// record is a contract.FetchHandler fault hook: EXPORT-2 breaches, by request id.
+func (f *FaultLog) record(r *http.Request, what string) {
+	f.Add(r.Header.Get(RequestIDHeader), "EXPORT-2: "+what)
 }
 
 // nextHandler is the host framework's next handler in middleware mode: it

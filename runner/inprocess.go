@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
 // InProcess is a target given as Go values: an integration whose config-done
@@ -50,29 +51,9 @@ func (t *inProcess) Mode() Mode   { return ModeInProcess }
 // connections (START-2).
 const ReadinessTimeout = 10 * time.Second
 
-// Declare runs the integration's config-done hook with a recording
-// SetAdapter. A panicking hook is reported, not propagated.
-func Declare(integration app.Integration, m *app.Manifest) (d Declaration) {
-	if integration.Hooks.ConfigDone == nil {
-		return d
-	}
-	d.HookRan = true
-	defer func() {
-		if p := recover(); p != nil {
-			d.HookError = fmt.Errorf("config-done hook panicked: %s", fmtPanic(p))
-		}
-	}()
-	params := app.ConfigDoneParams{
-		Config:     app.Config{Base: m.Base, TrailingSlash: m.TrailingSlash},
-		SetAdapter: func(a app.Adapter) { d.Calls = append(d.Calls, a) },
-	}
-	d.HookError = integration.Hooks.ConfigDone(params)
-	return d
-}
-
 func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
 	in := &Instance{Target: t.name, Mode: ModeInProcess, Unsupported: map[string]string{}}
-	in.Declaration = Declare(t.integration, m)
+	in.Declaration = contract.Declare(t.integration, m)
 	adapter, ok := in.Declaration.Adapter()
 	if !ok {
 		return in, errors.New("the config-done hook did not call SetAdapter, so there is no server entrypoint to start")
@@ -85,7 +66,7 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 	mc := *m
 	mc.Observer = renders.Observer()
 	if ep.CreateExports != nil {
-		in.Exports, in.ExportsError = callCreateExports(ep.CreateExports, &mc)
+		in.Exports, in.ExportsError = contract.CreateExports(ep.CreateExports, &mc)
 		names := make([]string, 0, len(in.Exports))
 		for name := range in.Exports {
 			names = append(names, name)
@@ -110,66 +91,9 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 	return in, nil
 }
 
-func callCreateExports(create func(*app.Manifest) (map[string]any, error), m *app.Manifest) (exports map[string]any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			exports, err = nil, fmt.Errorf("CreateExports panicked: %s", fmtPanic(p))
-		}
-	}()
-	return create(m)
-}
-
-// Classify names the host shape of an export value, or "" with the reason
-// the kit cannot drive it (EXPORT-1).
-func Classify(v any) (app.HostShape, bool, string) {
-	switch f := v.(type) {
-	case nil:
-		return "", false, "the export is nil"
-	case http.Handler:
-		if isNilHandler(f) {
-			return "", false, "the export is a nil http.Handler"
-		}
-		return app.ShapeHandler, false, ""
-	case func(http.ResponseWriter, *http.Request):
-		if f == nil {
-			return "", false, "the export is a nil handler func"
-		}
-		return app.ShapeHandler, false, ""
-	case app.FetchFunc:
-		if f == nil {
-			return "", false, "the export is a nil fetch func"
-		}
-		return app.ShapeFetch, false, ""
-	case func(*http.Request) (*http.Response, error):
-		if f == nil {
-			return "", false, "the export is a nil fetch func"
-		}
-		return app.ShapeFetch, false, ""
-	case app.MiddlewareFunc:
-		if f == nil {
-			return "", false, "the export is a nil middleware func"
-		}
-		return app.ShapeHandler, true, ""
-	case func(http.Handler) http.Handler:
-		if f == nil {
-			return "", false, "the export is a nil middleware func"
-		}
-		return app.ShapeHandler, true, ""
-	}
-	return "", false, fmt.Sprintf("the export has type %T, which is none of http.Handler, app.FetchFunc or app.MiddlewareFunc", v)
-}
-
-func isNilHandler(h http.Handler) (isNil bool) {
-	defer func() { recover() }()
-	if hf, ok := h.(http.HandlerFunc); ok {
-		return hf == nil
-	}
-	return false
-}
-
 // exportHost puts an export behind an httptest server shaped like its host.
 func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
-	shape, middleware, why := Classify(v)
+	shape, middleware, why := contract.Classify(v)
 	if shape == "" {
 		in.Unsupported[name] = why
 		return nil
@@ -182,9 +106,9 @@ func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
 	case func(http.ResponseWriter, *http.Request):
 		handler = http.HandlerFunc(f)
 	case app.FetchFunc:
-		handler = fetchHost(f, h.Faults)
+		handler = contract.FetchHandler(f, h.Faults.record)
 	case func(*http.Request) (*http.Response, error):
-		handler = fetchHost(f, h.Faults)
+		handler = contract.FetchHandler(f, h.Faults.record)
 	case app.MiddlewareFunc:
 		handler = f(nextHandler(h.NextCalls))
 	case func(http.Handler) http.Handler:

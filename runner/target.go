@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
 // Mode is how the kit reaches the adapter.
@@ -36,22 +37,7 @@ type Target interface {
 }
 
 // Declaration is what the adapter's config-done hook did.
-type Declaration struct {
-	// Calls holds every SetAdapter call in order (DECL-1 wants exactly one).
-	Calls []app.Adapter
-	// HookError is what the hook returned, or a description of its panic.
-	HookError error
-	// HookRan is false when the integration has no config-done hook.
-	HookRan bool
-}
-
-// Adapter returns the first declared adapter.
-func (d *Declaration) Adapter() (app.Adapter, bool) {
-	if len(d.Calls) == 0 {
-		return app.Adapter{}, false
-	}
-	return d.Calls[0], true
-}
+type Declaration = contract.Declaration
 
 // Instance is a started adapter.
 type Instance struct {

@@ -78,12 +78,22 @@ func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d }
 // CollectInto makes Register record each spec's outcome in r.
 func CollectInto(r *Results) Option { return func(o *options) { o.results = r } }
 
-// Outcome is what happened to one spec.
+// Outcome is what happened to one spec: the raw material of every report.
 type Outcome struct {
 	Requirement string
-	Spec        string
+	Spec        string // the spec's full text
+	Fixture     string // the fixture app, "" when the spec is not tied to one
+	Shape       string // the host shape, "" for specs about the whole target
 	State       string // passed, failed, skipped, not-applicable
-	Message     string
+	// Message is the failure message (requirement, expected, the exchange),
+	// or the reason of a skip.
+	Message string
+	// Exchanges are the captured requests and responses, as text.
+	Exchanges []string
+	// Logs is what the adapter wrote, attached on failure when it runs out
+	// of process.
+	Logs     string
+	Duration time.Duration
 }
 
 // Results collects spec outcomes. Safe for concurrent use.
@@ -163,7 +173,26 @@ func collect(o *options) {
 		default:
 			state = "failed"
 		}
-		res.add(Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg})
+		o := Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg, Duration: sr.RunTime}
+		for _, l := range sr.Labels() {
+			if v, ok := strings.CutPrefix(l, "shape:"); ok {
+				o.Shape = v
+			}
+		}
+		for _, t := range sr.ContainerHierarchyTexts {
+			if v, ok := strings.CutPrefix(t, "fixture "); ok {
+				o.Fixture = v
+			}
+		}
+		for _, e := range sr.ReportEntries {
+			switch e.Name {
+			case "exchange":
+				o.Exchanges = append(o.Exchanges, e.StringRepresentation())
+			case "adapter-logs":
+				o.Logs = e.StringRepresentation()
+			}
+		}
+		res.add(o)
 	})
 }
 
