@@ -39,6 +39,10 @@ type Host struct {
 	Shutdown func(ctx context.Context) error
 	// StartError says why a start-shape host never became ready (START-2).
 	StartError error
+	// Logs returns what an out-of-process adapter has written so far (nil
+	// in-process); ExitStatus says how it ended, or "" while it runs.
+	Logs       func() string
+	ExitStatus func() string
 }
 
 // Render is one App.Render call as the observer saw it.
@@ -129,6 +133,8 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 	}
 	return c.buf.Write(p)
 }
+
+func (c *cappedBuffer) String() string { return string(c.Bytes()) }
 
 func (c *cappedBuffer) Bytes() []byte {
 	c.mu.Lock()

@@ -20,7 +20,7 @@ import (
 // InProcess is a target given as Go values: an integration whose config-done
 // hook declares the adapter and its server entrypoint.
 func InProcess(name string, integration app.Integration, opts ...Option) Target {
-	t := &inProcess{name: name, integration: integration, settings: settings{readiness: ReadinessTimeout}}
+	t := &inProcess{name: name, integration: integration, settings: defaultSettings()}
 	for _, o := range opts {
 		o(&t.settings)
 	}
@@ -32,11 +32,28 @@ type Option func(*settings)
 
 type settings struct {
 	readiness time.Duration
+	grace     time.Duration
+	env       []string
+	name      string
+}
+
+func defaultSettings() settings {
+	return settings{readiness: ReadinessTimeout, grace: contract.GracePeriod}
 }
 
 // WithReadinessTimeout bounds how long a start-shape host may take to answer
 // (default ReadinessTimeout). The kit's own tests shorten it.
 func WithReadinessTimeout(d time.Duration) Option { return func(s *settings) { s.readiness = d } }
+
+// WithGracePeriod bounds how long a process may take to exit after SIGTERM
+// before it is killed (default contract.GracePeriod).
+func WithGracePeriod(d time.Duration) Option { return func(s *settings) { s.grace = d } }
+
+// WithEnv adds KEY=VALUE pairs to an out-of-process adapter's environment.
+func WithEnv(kv ...string) Option { return func(s *settings) { s.env = append(s.env, kv...) } }
+
+// WithName names the target in reports (default: the path's base name).
+func WithName(name string) Option { return func(s *settings) { s.name = name } }
 
 type inProcess struct {
 	name        string

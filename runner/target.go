@@ -52,6 +52,8 @@ type Instance struct {
 	Hosts []*Host
 	// Unsupported lists exports the kit found no way to drive, with why.
 	Unsupported map[string]string
+	// Description is what an out-of-process adapter said of itself.
+	Description *contract.Description
 
 	stopOnce sync.Once
 	stops    []func(context.Context) error

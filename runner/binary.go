@@ -1,0 +1,265 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
+)
+
+// BindHost is the HOST the kit gives a binary target: a loopback address
+// other than 127.0.0.1, so that an adapter that ignores HOST and binds a
+// hard-coded localhost is not reachable (START-6, B53).
+const BindHost = "127.0.0.2"
+
+// Binary is a target that runs as its own process under the process
+// contract (runner/contract): an executable, or a directory holding a Go
+// main package (or exactly one main package under cmd/), which the kit builds.
+func Binary(path string, opts ...Option) Target {
+	t := &binaryTarget{path: path, settings: defaultSettings()}
+	for _, o := range opts {
+		o(&t.settings)
+	}
+	t.name = t.settings.name
+	if t.name == "" {
+		t.name = filepath.Base(filepath.Clean(path))
+	}
+	return t
+}
+
+type binaryTarget struct {
+	name string
+	path string
+	settings
+
+	buildOnce sync.Once
+	bin       string
+	buildDir  string
+	buildErr  error
+}
+
+func (t *binaryTarget) Name() string { return t.name }
+func (t *binaryTarget) Mode() Mode   { return ModeBinary }
+
+// Close removes what the kit built.
+func (t *binaryTarget) Close() error {
+	if t.buildDir != "" {
+		return os.RemoveAll(t.buildDir)
+	}
+	return nil
+}
+
+// BuildError is a target the kit could not build or find: the run cannot
+// happen at all (the CLI's exit status 2).
+type BuildError struct{ Err error }
+
+func (e *BuildError) Error() string { return e.Err.Error() }
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// Executable returns the program to run, building it first when the
+// target is a Go package directory.
+func (t *binaryTarget) Executable(ctx context.Context) (string, error) {
+	t.buildOnce.Do(func() {
+		t.bin, t.buildDir, t.buildErr = buildOrFind(ctx, t.path, "", "")
+	})
+	return t.bin, t.buildErr
+}
+
+// buildOrFind resolves a target path to an executable. goos and goarch,
+// when set, cross-build for a container's platform (static, CGO off).
+func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir string, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", "", &BuildError{fmt.Errorf("target %s does not exist: %w", path, err)}
+	}
+	if !fi.IsDir() {
+		if fi.Mode()&0o111 == 0 {
+			return "", "", &BuildError{fmt.Errorf("target %s is a file but not executable", path)}
+		}
+		abs, _ := filepath.Abs(path)
+		return abs, "", nil
+	}
+	pkg, err := MainPackage(ctx, path)
+	if err != nil {
+		return "", "", &BuildError{err}
+	}
+	buildDir, err = os.MkdirTemp("", "adapter-conformance-build-")
+	if err != nil {
+		return "", "", err
+	}
+	bin = filepath.Join(buildDir, "adapter")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	cmd.Dir = pkg
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if goos != "" {
+		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(buildDir)
+		return "", "", &BuildError{fmt.Errorf("building %s: %v\n%s", pkg, err, out)}
+	}
+	return bin, buildDir, nil
+}
+
+// MainPackage finds the Go main package of a target directory: the
+// directory itself, or its only main package under cmd/.
+func MainPackage(ctx context.Context, dir string) (string, error) {
+	name, err := goPackageName(ctx, dir)
+	if err == nil && name == "main" {
+		return dir, nil
+	}
+	var mains []string
+	entries, _ := os.ReadDir(filepath.Join(dir, "cmd"))
+	for _, e := range entries {
+		sub := filepath.Join(dir, "cmd", e.Name())
+		if n, err := goPackageName(ctx, sub); e.IsDir() && err == nil && n == "main" {
+			mains = append(mains, sub)
+		}
+	}
+	switch {
+	case len(mains) == 1:
+		return mains[0], nil
+	case len(mains) > 1:
+		return "", fmt.Errorf("target %s has several main packages under cmd/ (%s): name one", dir, strings.Join(mains, ", "))
+	case err != nil:
+		return "", fmt.Errorf("target %s is not a Go package directory: %v", dir, err)
+	}
+	return "", fmt.Errorf("target %s holds Go package %q, not a main package, and has no main package under cmd/", dir, name)
+}
+
+func goPackageName(ctx context.Context, dir string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.Name}}", ".")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Describe runs the executable with --describe for an exported app.
+func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.Description, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, contract.DescribeFlag)
+	cmd.Env = append(append(os.Environ(), env...), contract.EnvApp+"="+appDir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		return nil, stderr.String(), fmt.Errorf("%s %s failed: %v", bin, contract.DescribeFlag, err)
+	}
+	return ParseDescription(stdout.Bytes(), stderr.String())
+}
+
+// ParseDescription decodes what --describe printed.
+func ParseDescription(out []byte, logs string) (*contract.Description, string, error) {
+	var d contract.Description
+	if err := json.Unmarshal(bytes.TrimSpace(out), &d); err != nil {
+		return nil, logs, fmt.Errorf("the adapter's %s output is not a JSON description: %v (output: %.200q)", contract.DescribeFlag, err, out)
+	}
+	if d.Contract != contract.Version {
+		return nil, logs, fmt.Errorf("the adapter describes itself with contract version %d; this kit speaks version %d", d.Contract, contract.Version)
+	}
+	return &d, logs, nil
+}
+
+// declarationOf turns a description back into what the suite checks.
+func declarationOf(d *contract.Description) contract.Declaration {
+	out := contract.Declaration{HookRan: d.HookRan}
+	if d.HookError != "" {
+		out.HookError = errors.New(d.HookError)
+	}
+	for _, c := range d.Calls {
+		out.Calls = append(out.Calls, c.Adapter)
+	}
+	return out
+}
+
+func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
+	in := &Instance{Target: t.name, Mode: ModeBinary, Unsupported: map[string]string{}}
+	bin, err := t.Executable(ctx)
+	if err != nil {
+		return in, err
+	}
+	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	if err != nil {
+		return in, err
+	}
+	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
+	if err := fixtures.ExportManifest(m, dir); err != nil {
+		return in, err
+	}
+	desc, _, err := Describe(ctx, bin, dir, t.env)
+	if err != nil {
+		in.Declaration.HookError = err
+	} else {
+		in.Declaration = declarationOf(desc)
+		in.Description = desc
+	}
+	port, err := freePort(BindHost)
+	if err != nil {
+		return in, err
+	}
+	env := append([]string{"HOST=" + BindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
+	p, err := startProcess(bin, nil, env)
+	if err != nil {
+		return in, err
+	}
+	h := &Host{Shape: app.ShapeStart, Export: "process", URL: "http://" + net.JoinHostPort(BindHost, strconv.Itoa(port)),
+		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus}
+	var shutdownOnce sync.Once
+	var shutdownErr error
+	h.Shutdown = func(ctx context.Context) error {
+		shutdownOnce.Do(func() { shutdownErr = p.terminate(ctx, t.grace) })
+		return shutdownErr
+	}
+	in.onStop(func(ctx context.Context) error {
+		h.Shutdown(ctx)
+		p.kill()
+		return nil
+	})
+	in.Hosts = append(in.Hosts, h)
+	exited := p.done
+	if err := waitReady(ctx, h.URL, t.readiness, exited, func() error {
+		return fmt.Errorf("the adapter process %s; its output:\n%s", p.exitStatus(), tail(p.logs.String(), 2000))
+	}); err != nil {
+		h.StartError = err
+	}
+	return in, nil
+}
+
+// freePort asks the kernel for a free port on host. Another process may
+// take it before the adapter binds it; the adapter then fails to start and
+// START-2 says so with its output.
+func freePort(host string) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}

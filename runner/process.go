@@ -1,0 +1,102 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// process is an adapter running as a child process in a process group of
+// its own, so that stopping it also stops whatever it started.
+type process struct {
+	cmd     *exec.Cmd
+	logs    *cappedBuffer
+	done    chan struct{}
+	waitErr error // set before done is closed
+}
+
+// startProcess starts bin with env added to the kit's environment.
+func startProcess(bin string, args, env []string) (*process, error) {
+	p := &process{logs: &cappedBuffer{limit: 1 << 20}, done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Bounds Wait when a grandchild keeps the output pipes open.
+	p.cmd.WaitDelay = 2 * time.Second
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	go func() {
+		p.waitErr = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) signalGroup(sig syscall.Signal) {
+	// The group id is the child's pid (Setpgid); a negative pid signals the group.
+	syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
+// exitStatus describes how the process ended, or "" while it runs.
+func (p *process) exitStatus() string {
+	select {
+	case <-p.done:
+	default:
+		return ""
+	}
+	if p.waitErr == nil {
+		return "exited with status 0"
+	}
+	var ee *exec.ExitError
+	if errors.As(p.waitErr, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return "killed by signal " + ws.Signal().String()
+		}
+		return fmt.Sprintf("exited with status %d", ee.ExitCode())
+	}
+	return p.waitErr.Error()
+}
+
+// terminate sends SIGTERM and waits up to grace for the process to exit
+// (START-5, PROC). A process that outlives the grace period is killed and
+// that is the error; a non-zero exit is an error too.
+func (p *process) terminate(ctx context.Context, grace time.Duration) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("the adapter process had already %s before shutdown", p.exitStatus())
+	default:
+	}
+	p.signalGroup(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-p.done:
+	case <-t.C:
+		p.kill()
+		return fmt.Errorf("the adapter process did not exit within %s of SIGTERM and was killed", grace)
+	case <-ctx.Done():
+		p.kill()
+		return fmt.Errorf("the adapter process had not exited when the kit gave up: %w", ctx.Err())
+	}
+	if p.waitErr != nil {
+		return fmt.Errorf("after SIGTERM the adapter process %s", p.exitStatus())
+	}
+	return nil
+}
+
+// kill ends the whole process group at once and waits for the leader.
+func (p *process) kill() {
+	p.signalGroup(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+	}
+	// Members that outlived the leader are killed too.
+	p.signalGroup(syscall.SIGKILL)
+}
