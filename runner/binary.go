@@ -208,7 +208,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	}
 	desc, _, err := Describe(ctx, bin, dir, t.env)
 	if err != nil {
-		in.Declaration.HookError = err
+		in.DescribeError = err
 	} else {
 		in.Declaration = declarationOf(desc)
 		in.Description = desc
@@ -218,12 +218,19 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		return in, err
 	}
 	env := append([]string{"HOST=" + BindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
-	p, err := startProcess(bin, nil, env)
+	// An empty working directory, so PROC-7 can tell whether the adapter
+	// writes files where it runs.
+	work, err := os.MkdirTemp("", "adapter-conformance-cwd-")
+	if err != nil {
+		return in, err
+	}
+	in.onStop(func(context.Context) error { return os.RemoveAll(work) })
+	p, err := startProcess(bin, work, nil, env)
 	if err != nil {
 		return in, err
 	}
 	h := &Host{Shape: app.ShapeStart, Export: "process", URL: "http://" + net.JoinHostPort(BindHost, strconv.Itoa(port)),
-		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus}
+		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus, WorkDir: work}
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {

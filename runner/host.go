@@ -43,6 +43,8 @@ type Host struct {
 	// in-process); ExitStatus says how it ended, or "" while it runs.
 	Logs       func() string
 	ExitStatus func() string
+	// WorkDir is the working directory the kit gave an adapter process, or "".
+	WorkDir string
 }
 
 // Render is one App.Render call as the observer saw it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -19,10 +20,11 @@ type process struct {
 	waitErr error // set before done is closed
 }
 
-// startProcess starts bin with env added to the kit's environment.
-func startProcess(bin string, args, env []string) (*process, error) {
+// startProcess starts bin in dir with env added to the kit's environment.
+func startProcess(bin, dir string, args, env []string) (*process, error) {
 	p := &process{logs: &cappedBuffer{limit: 1 << 20}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
+	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -35,7 +37,31 @@ func startProcess(bin string, args, env []string) (*process, error) {
 		p.waitErr = p.cmd.Wait()
 		close(p.done)
 	}()
+	started.Lock()
+	started.pgids = append(started.pgids, p.cmd.Process.Pid)
+	started.Unlock()
 	return p, nil
+}
+
+// started remembers every process group the kit created, so that tests
+// (and a careful caller) can check that none is left behind.
+var started struct {
+	sync.Mutex
+	pgids []int
+}
+
+// Leftovers returns the process groups the kit started that still have a
+// live member. After every target is stopped it must be empty.
+func Leftovers() []int {
+	started.Lock()
+	defer started.Unlock()
+	var alive []int
+	for _, pg := range started.pgids {
+		if err := syscall.Kill(-pg, 0); err == nil {
+			alive = append(alive, pg)
+		}
+	}
+	return alive
 }
 
 func (p *process) signalGroup(sig syscall.Signal) {

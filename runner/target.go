@@ -52,8 +52,10 @@ type Instance struct {
 	Hosts []*Host
 	// Unsupported lists exports the kit found no way to drive, with why.
 	Unsupported map[string]string
-	// Description is what an out-of-process adapter said of itself.
-	Description *contract.Description
+	// Description is what an out-of-process adapter said of itself, or
+	// DescribeError why it could not be had (PROC-1).
+	Description   *contract.Description
+	DescribeError error
 
 	stopOnce sync.Once
 	stops    []func(context.Context) error

@@ -199,6 +199,11 @@ func explain(id, expected string, exs ...*exchange) func() string {
 				continue
 			}
 			fmt.Fprintf(&b, "exchange with the %s host (%s):\n%s", ex.hostInfo.Shape, ex.hostInfo.Export, ex.dump())
+			if ex.hostInfo.ExitStatus != nil {
+				if st := ex.hostInfo.ExitStatus(); st != "" {
+					fmt.Fprintf(&b, "the adapter process %s\n", st)
+				}
+			}
 		}
 		return b.String()
 	}

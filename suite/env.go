@@ -89,6 +89,7 @@ func registerFixture(fx *fixtureEnv) {
 				}
 				registerVariantSpecs(h)
 				if shape == app.ShapeStart && fx.primary {
+					registerProcess(h)
 					// Last: it shuts the host down.
 					registerStart(h)
 				}
@@ -145,8 +146,20 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}
-		if h.host.StartError != nil && id != "START-1" && id != "START-2" {
+		if h.host.StartError != nil && id != "START-1" && id != "START-2" && id != "START-6" {
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
+		}
+		if h.host.Logs != nil {
+			// PROC-6: what the adapter wrote goes into the report of a failed spec.
+			ginkgo.DeferCleanup(func() {
+				if ginkgo.CurrentSpecReport().Failed() {
+					logs := h.host.Logs()
+					if st := h.host.ExitStatus(); st != "" {
+						logs = "the adapter process " + st + "\n" + logs
+					}
+					ginkgo.AddReportEntry("adapter-logs", logs, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+				}
+			})
 		}
 		body(ctx)
 	}, extra...)

@@ -40,27 +40,34 @@ func registerExportHost(h *hostEnv) {
 			}
 		})
 		h.it("EXPORT-4", "the export renders the manifest it was created from", func(ctx ginkgo.SpecContext) {
-			m := secondFixture()
-			inst, err := h.fx.target.Start(ctx, m)
-			ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
-			Expect(err).NotTo(HaveOccurred(), explain("EXPORT-4", "the adapter to start with a second fixture app"))
-			host := inst.Host(h.shape)
-			Expect(host).NotTo(BeNil(), explain("EXPORT-4", "a "+string(h.shape)+" host for the second fixture"))
-			c := newClient(host)
-			defer c.close()
-			ex := c.send(ctx, "GET", "/only-in-second", nil)
-			attach(ex)
-			expectStatus("EXPORT-4", ex, http.StatusOK)
-			expectRoute("EXPORT-4", ex, "/only-in-second", nil)
-			ex = c.send(ctx, "GET", "/about", nil)
-			attach(ex)
-			if host.Middleware {
-				Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain("EXPORT-4", "/about, absent from the second fixture, to go to next", ex))
-			} else {
-				expectStatus("EXPORT-4", ex, http.StatusNotFound)
-			}
+			h.expectOwnManifest(ctx, "EXPORT-4")
 		})
 	})
+}
+
+// expectOwnManifest starts the target again on a second fixture app and
+// checks that what it serves is that app (EXPORT-4, PROC-2).
+func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
+	m := secondFixture()
+	inst, err := h.fx.target.Start(ctx, m)
+	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
+	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
+	host := inst.Host(h.shape)
+	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the second fixture"))
+	Expect(host.StartError).NotTo(HaveOccurred(), explain(id, "the adapter to become ready with the second fixture app"))
+	c := newClient(host)
+	defer c.close()
+	ex := c.send(ctx, "GET", "/only-in-second", nil)
+	attach(ex)
+	expectStatus(id, ex, http.StatusOK)
+	expectRoute(id, ex, "/only-in-second", nil)
+	ex = c.send(ctx, "GET", "/about", nil)
+	attach(ex)
+	if host.Middleware {
+		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain(id, "/about, absent from the second fixture, to go to next", ex))
+	} else {
+		expectStatus(id, ex, http.StatusNotFound)
+	}
 }
 
 // secondFixture is basic without /about and with a route of its own, so an

@@ -96,6 +96,17 @@ type rawResponse struct {
 // over: a status line's reason phrase, Content-Length next to chunking,
 // headers Go's client refuses to send.
 func (h *hostEnv) rawRoundTrip(ctx context.Context, method, request string) (*rawResponse, error) {
+	rrs, err := h.rawPipeline(ctx, []string{method}, request)
+	if len(rrs) == 0 {
+		return nil, err
+	}
+	return rrs[0], err
+}
+
+// rawPipeline writes raw bytes (one or more pipelined requests; "{host}"
+// is replaced by the host's address) and reads one response per method, in
+// order. It returns the responses read before any error.
+func (h *hostEnv) rawPipeline(ctx context.Context, methods []string, request string) ([]*rawResponse, error) {
 	u, err := url.Parse(h.host.URL)
 	if err != nil {
 		return nil, err
@@ -108,24 +119,29 @@ func (h *hostEnv) rawRoundTrip(ctx context.Context, method, request string) (*ra
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(15 * time.Second))
 	request = strings.ReplaceAll(request, "{host}", u.Host)
-	if _, err := io.WriteString(conn, request); err != nil {
-		return nil, err
-	}
+	go io.WriteString(conn, request) // a big pipelined write must not block reading
 	rec := &recordingReader{r: conn}
 	br := bufio.NewReader(rec)
-	line, err := br.ReadString('\n')
-	if err != nil {
-		return &rawResponse{raw: rec.String()}, fmt.Errorf("reading the status line: %w", err)
+	var out []*rawResponse
+	for _, method := range methods {
+		rr := &rawResponse{}
+		resp, err := http.ReadResponse(br, &http.Request{Method: method})
+		if err != nil {
+			rr.raw = rec.String()
+			return append(out, rr), err
+		}
+		// ReadResponse keeps the reason phrase as it came on the wire.
+		rr.statusLine = resp.Proto + " " + resp.Status
+		rr.resp = resp
+		rr.body, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		rr.raw = rec.String()
+		out = append(out, rr)
+		if err != nil {
+			return out, err
+		}
 	}
-	// Put the status line back for http.ReadResponse.
-	br2 := bufio.NewReader(io.MultiReader(strings.NewReader(line), br))
-	resp, err := http.ReadResponse(br2, &http.Request{Method: method})
-	if err != nil {
-		return &rawResponse{statusLine: strings.TrimRight(line, "\r\n"), raw: rec.String()}, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return &rawResponse{statusLine: strings.TrimRight(line, "\r\n"), resp: resp, body: body, raw: rec.String()}, err
+	return out, nil
 }
 
 type recordingReader struct {

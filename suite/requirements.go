@@ -25,6 +25,9 @@ type Requirement struct {
 	lineInSpecs int
 }
 
+// Retired reports whether the requirement was dropped (kept for its ID).
+func (r Requirement) Retired() bool { return r.Status == "retired" }
+
 // Checked reports whether the suite is meant to have specs for it now.
 func (r Requirement) Checked() bool { return r.Status == "checked" }
 
@@ -112,8 +115,11 @@ func ParseRequirements(md []byte) ([]Requirement, error) {
 		default:
 			return nil, fmt.Errorf("SPEC.md:%d: %s: level %q is not MUST, SHOULD or RETIRED", line, r.ID, r.Level)
 		}
-		if r.Status != "checked" && !strings.HasPrefix(r.Status, "planned #") {
-			return nil, fmt.Errorf("SPEC.md:%d: %s: status %q is not 'checked' or 'planned #N'", line, r.ID, r.Status)
+		if r.Status != "checked" && r.Status != "retired" && !strings.HasPrefix(r.Status, "planned #") {
+			return nil, fmt.Errorf("SPEC.md:%d: %s: status %q is not 'checked', 'planned #N' or 'retired'", line, r.ID, r.Status)
+		}
+		if (r.Status == "retired") != (r.Level == "RETIRED") {
+			return nil, fmt.Errorf("SPEC.md:%d: %s: level RETIRED goes with status retired, and only with it", line, r.ID)
 		}
 		if r.Text == "" || r.Source == "" {
 			return nil, fmt.Errorf("SPEC.md:%d: %s: requirement and source must not be empty", line, r.ID)

@@ -24,13 +24,13 @@ func registerRobust(h *hostEnv) {
 		h.it("ROBUST-2", "a path encoded more than ten times gives 400", func(ctx ginkgo.SpecContext) {
 			expectStatus("ROBUST-2", h.get(ctx, "/blog/%2525252525252525252561"), http.StatusBadRequest)
 		})
-		h.it("ROBUST-3", "a malformed Host header gives 400 and the server keeps serving", func(ctx ginkgo.SpecContext) {
+		h.it("ROBUST-3", "a malformed Host header never gives a 5xx, and the server keeps serving", func(ctx ginkgo.SpecContext) {
 			for _, host := range []string{"a:65536", "[::1"} {
 				req := "GET /about HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"
 				rr, err := h.rawRoundTrip(ctx, "GET", req)
 				Expect(rr).NotTo(BeNil(), explainRaw("ROBUST-3", "a response", req, rr, err))
 				Expect(rr.resp).NotTo(BeNil(), explainRaw("ROBUST-3", "a response", req, rr, err))
-				Expect(rr.resp.StatusCode).To(Equal(http.StatusBadRequest), explainRaw("ROBUST-3", "status 400", req, rr, err))
+				Expect(rr.resp.StatusCode).To(BeNumerically("<", 500), explainRaw("ROBUST-3", "400 or the App's ordinary answer, never a 5xx", req, rr, err))
 			}
 			h.expectAlive(ctx, "ROBUST-3")
 		})
@@ -48,10 +48,14 @@ func registerRobust(h *hostEnv) {
 			body := strings.Repeat("x", 200_000)
 			req := "POST /api/only-get HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n" + body +
 				"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-			short := "POST /api/only-get (200000 bytes), then GET / on the same connection"
-			rr, err := h.rawRoundTrip(ctx, "POST", req)
-			Expect(err).NotTo(HaveOccurred(), explainRaw("ROBUST-5", "a first response", short, rr, err))
-			Expect(rr.raw).To(ContainSubstring("HTTP/1.1 200"), explainRaw("ROBUST-5", "a second response, 200 for GET /", short, rr, err))
+			short := "POST /api/only-get (200000 body bytes), then GET / pipelined on the same connection"
+			rrs, err := h.rawPipeline(ctx, []string{"POST", "GET"}, req)
+			var last *rawResponse
+			if len(rrs) > 0 {
+				last = rrs[len(rrs)-1]
+			}
+			Expect(rrs).To(HaveLen(2), explainRaw("ROBUST-5", "two responses", short, last, err))
+			Expect(rrs[1].resp.StatusCode).To(Equal(http.StatusOK), explainRaw("ROBUST-5", "200 for the pipelined GET /", short, rrs[1], err))
 		})
 		h.it("ROBUST-6", "a client leaving mid-stream does not crash the server", func(ctx ginkgo.SpecContext) {
 			sctx, cancel := context.WithCancel(ctx)

@@ -58,6 +58,8 @@ func TestEveryRequirementHasASpec(t *testing.T) {
 		switch {
 		case r.Checked() && specs[r.ID] == 0:
 			t.Errorf("%s is marked checked in SPEC.md but no spec names it", r.ID)
+		case !r.Checked() && specs[r.ID] > 0 && r.Retired():
+			t.Errorf("%s is retired in SPEC.md but %d specs name it", r.ID, specs[r.ID])
 		case !r.Checked() && specs[r.ID] > 0:
 			t.Errorf("%s is marked %q in SPEC.md but %d specs name it: mark it checked", r.ID, r.Status, specs[r.ID])
 		}

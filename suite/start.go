@@ -85,7 +85,7 @@ func registerStart(h *hostEnv) {
 			Expect(shutdownErr).NotTo(HaveOccurred(), explain("START-5", "Start to return nil within "+ShutdownGrace.String()+" (it took "+shutdownTook.String()+")"))
 		})
 		h.it("START-6", "start binds the host it is told", func(ctx ginkgo.SpecContext) {
-			ginkgo.Skip("cannot be checked in this mode: binding HOST is checked for binary and container targets")
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-6", "an answer on the address the kit gave in HOST ("+h.host.URL+")"))
 		})
 	})
 }

@@ -302,6 +302,9 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 			reporters.GenerateJUnitReport(r, base+".junit.xml")
 		})
 	}
+	if c, ok := target.(io.Closer); ok {
+		defer c.Close()
+	}
 	rec := &failRecorder{}
 	ginkgo.RunSpecs(rec, "adapter-conformance: "+target.Name(), sc, rc)
 	if rec.failed && t != nil {
