@@ -2,7 +2,9 @@ package suite_test
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
@@ -38,6 +40,45 @@ func TestGoodAdaptersAsBinaries(t *testing.T) {
 			}
 			if len(res.Passed()) == 0 {
 				t.Fatal("nothing passed")
+			}
+			expectNoLeftovers(t)
+		})
+	}
+}
+
+// wantFailedAsBinary is what each broken adapter fails when run as a
+// process (basic fixture): the process-level bugs, and a few of the
+// in-process ones whose bug shows over HTTP too.
+var wantFailedAsBinary = map[string][]string{
+	"process-crashes-on-error":    {"ERROR-1", "PROC-6"},
+	"process-ignores-sigterm":     {"START-4", "START-5"},
+	"process-never-ready":         {"START-1", "START-2", "START-6"},
+	"process-binds-localhost":     {"START-1", "START-2", "START-6"},
+	"process-writes-cwd":          {"PROC-7"},
+	"process-ignores-app-dir":     {"PROC-2", "START-3", "START-5"},
+	"b12-notfound-200":            {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2"},
+	"b01-cookies-folded":          {"HTTP-8", "HTTP-9"},
+	"b17-panics-on-error":         {"ERROR-1", "ERROR-2", "ERROR-5"},
+	"b35-buffered-stream":         {"HTTP-16"},
+	"b52-hard-close":              {"START-3"},
+	"start-returns-server-closed": {"START-5"},
+}
+
+func TestBrokenAdaptersAsBinaries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suite once per broken adapter process")
+	}
+	for name, want := range wantFailedAsBinary {
+		t.Run(name, func(t *testing.T) {
+			target := runner.Binary(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
+				runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
+			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := res.Failed()
+			if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+				t.Errorf("%s as a binary failed %q, want %q", name, got, want)
 			}
 			expectNoLeftovers(t)
 		})

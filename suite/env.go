@@ -33,6 +33,8 @@ type hostEnv struct {
 	http  *client
 	// absent says why the fixture has no host of this shape.
 	absent string
+	// shutdownBegan is set once START-3 has stopped the host on purpose.
+	shutdownBegan bool
 }
 
 func registerFixture(fx *fixtureEnv) {
@@ -146,8 +148,14 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}
-		if h.host.StartError != nil && id != "START-1" && id != "START-2" && id != "START-6" {
+		readiness := id == "START-1" || id == "START-2" || id == "START-6"
+		if h.host.StartError != nil && !readiness {
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
+		}
+		if h.host.StartError == nil && h.host.ExitStatus != nil && id != "PROC-6" {
+			if st := h.host.ExitStatus(); st != "" && !h.shutdownBegan {
+				ginkgo.Skip("cannot be checked: the adapter process " + st + " during an earlier spec (see PROC-6)")
+			}
 		}
 		if h.host.Logs != nil {
 			// PROC-6: what the adapter wrote goes into the report of a failed spec.

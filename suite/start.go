@@ -39,12 +39,13 @@ func registerStart(h *hostEnv) {
 				return
 			}
 			inflight = h.http.start(ctx, "GET", streamTarget(), nil)
-			if inflight.err != nil {
-				inflightErr = inflight.err
-				return
+			var r *bufio.Reader
+			var first string
+			if inflight.err == nil {
+				r = bufio.NewReader(inflight.resp.Body)
+				first, _ = r.ReadString('\n')
 			}
-			r := bufio.NewReader(inflight.resp.Body)
-			first, _ := r.ReadString('\n')
+			h.shutdownBegan = true
 			done := make(chan struct{})
 			began := time.Now()
 			go func() {
@@ -55,9 +56,13 @@ func registerStart(h *hostEnv) {
 				shutdownTook = time.Since(began)
 			}()
 			newConnErr, newConnAnswer = tryNewConnection(ctx, h.host.URL, done)
-			rest, err := io.ReadAll(r)
-			inflight.resp.Body.Close()
-			inflightBody, inflightErr = first+string(rest), err
+			if inflight.err != nil {
+				inflightErr = inflight.err
+			} else {
+				rest, err := io.ReadAll(r)
+				inflight.resp.Body.Close()
+				inflightBody, inflightErr = first+string(rest), err
+			}
 			<-done
 		})
 	}
@@ -90,42 +95,50 @@ func registerStart(h *hostEnv) {
 	})
 }
 
+// shutdownReaction is how long a server may take to stop accepting once
+// its shutdown began.
+const shutdownReaction = 500 * time.Millisecond
+
 var errNoShutdown = errorString("the host has no way to shut it down")
 
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// tryNewConnection dials the server after shutdown began (polling until the
-// shutdown has had a moment to close the listener) and reports the dial
-// error, or what a request on the new connection got.
+// tryNewConnection dials the server after shutdown began and reports the
+// dial error, or what a request on a new connection got. A server may still
+// answer in the instants before it acts on the shutdown (a signal is
+// delivered asynchronously), so answers are retried for shutdownReaction,
+// or until the shutdown is over, and then tried once more.
 func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}) (error, string) {
 	u, _ := url.Parse(base)
-	deadline := time.Now().Add(2 * time.Second)
-	var lastErr error
-	for time.Now().Before(deadline) {
+	deadline := time.Now().Add(shutdownReaction)
+	ask := func() (error, string) {
 		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", u.Host)
 		if err != nil {
 			return err, ""
 		}
+		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(time.Second))
 		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: "+u.Host+"\r\nConnection: close\r\n\r\n")
 		line, err := bufio.NewReader(conn).ReadString('\n')
-		conn.Close()
 		if err != nil {
 			return err, ""
 		}
-		lastErr = nil
+		return nil, strings.TrimSpace(line)
+	}
+	for time.Now().Before(deadline) {
+		err, line := ask()
+		if err != nil {
+			return err, ""
+		}
 		select {
 		case <-shutdownDone:
-			// Start has returned and something still answers.
-			return lastErr, strings.TrimSpace(line)
+			// Start has returned (or the process exited): nothing may answer now.
+			return ask()
 		case <-time.After(50 * time.Millisecond):
 		}
-		// The listener may not be closed yet in the first instants; ask again.
-		if time.Until(deadline) < 100*time.Millisecond {
-			return nil, strings.TrimSpace(line)
-		}
+		_ = line
 	}
-	return lastErr, ""
+	return ask()
 }
