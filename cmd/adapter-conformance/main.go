@@ -12,11 +12,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -97,7 +99,8 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	target := fs.String("target", "", "the adapter to test")
+	target := fs.String("target", "", "the adapter to test: builtin:NAME, a Go package dir, an executable, a Dockerfile dir, a local image, or a URL")
+	mode := fs.String("mode", "auto", "auto, inprocess, binary, container or url")
 	var fixtureNames, focus multiFlag
 	fs.Var(&fixtureNames, "fixture", "fixture app name or directory (repeatable; default: all built-in)")
 	fs.Var(&focus, "focus", "run only this requirement ID (repeatable)")
@@ -110,10 +113,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if *target == "" {
 		return exitCannotRun, usageError{"--target is required"}
 	}
-	t, err := resolveTarget(*target)
+	t, err := resolveTarget(context.Background(), *target, runner.Mode(*mode))
 	if err != nil {
 		return exitCannotRun, err
 	}
+	if t.Mode() == runner.ModeURL && len(fixtureNames) > 1 {
+		return exitCannotRun, usageError{"a URL target serves one fixture app: give at most one --fixture"}
+	}
+	if t.Mode() == runner.ModeURL && len(fixtureNames) == 0 {
+		fixtureNames = multiFlag{"basic"}
+	}
+	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
 	for _, f := range fixtureNames {
 		if _, err := fixtures.Resolve(f); err != nil {
 			return exitCannotRun, fmt.Errorf("--fixture: %w", err)
@@ -182,19 +192,76 @@ func builtinTargets() map[string]runner.Target {
 	return targets
 }
 
-func resolveTarget(spec string) (runner.Target, error) {
-	name, ok := strings.CutPrefix(spec, "builtin:")
-	if !ok {
-		if _, err := os.Stat(spec); err != nil {
-			return nil, fmt.Errorf("target %q: %w", spec, err)
+// resolveTarget turns --target and --mode into a runner.Target. In auto
+// mode: builtin:NAME runs in-process, an http(s) URL is a deployment, a Go
+// package directory or an executable runs as a binary (no Docker needed), a
+// directory with only a Dockerfile or the name of a local image runs as a
+// container.
+func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.Target, error) {
+	switch mode {
+	case "auto", runner.ModeInProcess, runner.ModeBinary, runner.ModeContainer, runner.ModeURL:
+	default:
+		return nil, usageError{fmt.Sprintf("--mode %q: want auto, inprocess, binary, container or url", mode)}
+	}
+	if name, ok := strings.CutPrefix(spec, "builtin:"); ok {
+		if mode != "auto" && mode != runner.ModeInProcess {
+			return nil, usageError{fmt.Sprintf("builtin targets run in-process, not in %s mode", mode)}
 		}
-		return nil, fmt.Errorf("target %q: binary, container and URL targets are not supported by this version (issue #4); use builtin:NAME", spec)
+		t, ok := builtinTargets()[name]
+		if !ok {
+			return nil, usageError{fmt.Sprintf("unknown built-in target %q (see 'adapter-conformance list --targets')", name)}
+		}
+		return t, nil
 	}
-	t, ok := builtinTargets()[name]
-	if !ok {
-		return nil, usageError{fmt.Sprintf("unknown built-in target %q (see 'adapter-conformance list --targets')", name)}
+	if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") {
+		if mode != "auto" && mode != runner.ModeURL {
+			return nil, usageError{fmt.Sprintf("a URL target runs in url mode, not %s", mode)}
+		}
+		t, err := runner.URL(spec)
+		if err != nil {
+			return nil, err
+		}
+		if err := runner.Probe(ctx, spec); err != nil {
+			return nil, fmt.Errorf("target %s does not answer: %w", spec, err)
+		}
+		return t, nil
 	}
-	return t, nil
+	fi, statErr := os.Stat(spec)
+	if mode == "auto" {
+		switch {
+		case statErr == nil && !fi.IsDir():
+			mode = runner.ModeBinary
+		case statErr == nil:
+			if _, err := runner.MainPackage(ctx, spec); err == nil {
+				mode = runner.ModeBinary
+			} else if _, err := os.Stat(filepath.Join(spec, "Dockerfile")); err == nil {
+				mode = runner.ModeContainer
+			} else {
+				return nil, fmt.Errorf("target %s is neither a Go main package nor a directory with a Dockerfile: %w", spec, err)
+			}
+		default:
+			mode = runner.ModeContainer // maybe the name of a local image
+		}
+	}
+	switch mode {
+	case runner.ModeInProcess:
+		return nil, usageError{"only builtin:NAME targets run in-process from the CLI; for your own adapter use suite.Test in a Go test"}
+	case runner.ModeURL:
+		return nil, usageError{fmt.Sprintf("target %q is not an http:// or https:// URL", spec)}
+	case runner.ModeBinary:
+		if statErr != nil {
+			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
+		}
+		t := runner.Binary(spec)
+		if _, err := t.(interface {
+			Executable(context.Context) (string, error)
+		}).Executable(ctx); err != nil {
+			return nil, err
+		}
+		return t, nil
+	default:
+		return containerTarget(ctx, spec, statErr)
+	}
 }
 
 func cmdList(args []string, stdout io.Writer) error {
