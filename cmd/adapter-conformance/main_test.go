@@ -18,7 +18,11 @@ func TestExitCodes(t *testing.T) {
 		{"good adapter passes", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic"}, exitPass, "0 failed"},
 		{"broken adapter fails", []string{"run", "--target", "builtin:broken-b12-notfound-200", "--fixture", "basic", "--focus", "NOTFOUND-1"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b12-notfound-200 --focus NOTFOUND-1"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
-		{"missing target path", []string{"run", "--target", "./does-not-exist"}, exitCannotRun, "does-not-exist"},
+		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
+		{"good binary passes", []string{"run", "--target", "../../fixtures/adapters/good/standalone", "--fixture", "basic"}, exitPass, "binary target"},
+		{"bad mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "teleport"}, exitCannotRun, "--mode"},
+		{"builtin in binary mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "binary"}, exitCannotRun, "in-process"},
+		{"unreachable URL", []string{"run", "--target", "http://127.0.0.1:1"}, exitCannotRun, "does not answer"},
 		{"unknown builtin", []string{"run", "--target", "builtin:nope"}, exitCannotRun, "unknown built-in target"},
 		{"unknown fixture", []string{"run", "--target", "builtin:good-fetch", "--fixture", "nope"}, exitCannotRun, "not a known fixture"},
 		{"unknown requirement", []string{"run", "--target", "builtin:good-fetch", "--focus", "NOPE-1"}, exitCannotRun, "no such requirement"},
@@ -48,5 +52,24 @@ func TestFixturesExport(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "basic", "manifest.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestBrokenBuildCannotRun(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken\n\ngo 1.26\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "--target", dir}, &out, &errOut)
+	if code != exitCannotRun || !strings.Contains(errOut.String(), "building") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+}
+
+func TestMalformedFixtureCannotRun(t *testing.T) {
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "--target", "builtin:good-fetch", "--fixture", "../../fixtures/testdata/broken"}, &out, &errOut)
+	if code != exitCannotRun || !strings.Contains(errOut.String(), "manifest.json") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
 	}
 }
