@@ -20,6 +20,7 @@ type fixtureEnv struct {
 	manifest *app.Manifest
 	loadErr  error
 	primary  bool
+	results  *Results // nil unless the caller collects results
 
 	inst     *runner.Instance
 	startErr error
@@ -44,6 +45,9 @@ func registerFixture(fx *fixtureEnv) {
 				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
 			}
 			fx.inst, fx.startErr = fx.target.Start(ctx, fx.manifest)
+			if fx.primary && fx.results != nil {
+				fx.recordDeclaration()
+			}
 			ginkgo.DeferCleanup(func(ctx context.Context) error {
 				return fx.inst.Stop(ctx)
 			}, ginkgo.NodeTimeout(30*time.Second))
@@ -88,6 +92,7 @@ func registerFixture(fx *fixtureEnv) {
 					registerRobust(h)
 					registerMatch(h)
 					registerExportHost(h)
+					registerLambda(h)
 				}
 				registerVariantSpecs(h)
 				if shape == app.ShapeStart && fx.primary {
@@ -176,4 +181,22 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 // it registers a spec about the target as a whole (no host shape).
 func (fx *fixtureEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
 	spec(id, "", fx.target.Mode(), text, body, extra...)
+}
+
+// recordDeclaration keeps what the target declared, for the report.
+func (fx *fixtureEnv) recordDeclaration() {
+	switch {
+	case fx.inst == nil:
+		fx.results.setDeclaration(nil, "the target could not be started: "+errString(fx.startErr))
+	case fx.inst.DescribeError != nil:
+		fx.results.setDeclaration(nil, fx.inst.DescribeError.Error())
+	default:
+		if a, ok := fx.inst.Declaration.Adapter(); ok {
+			fx.results.setDeclaration(&a, "")
+		} else if fx.target.Mode() == runner.ModeURL {
+			fx.results.setDeclaration(nil, "a URL target declares nothing")
+		} else {
+			fx.results.setDeclaration(nil, "SetAdapter was not called")
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
+	goodlambda "github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
 	"github.com/adapterconformance/adapter-conformance/runner"
@@ -22,6 +23,9 @@ var goodAdapters = []struct {
 	{handler.Name, handler.Integration()},
 	{middleware.Name, middleware.Integration()},
 	{fetch.Name, fetch.Integration()},
+	{goodlambda.NameV1, goodlambda.IntegrationV1()},
+	{goodlambda.NameV2, goodlambda.IntegrationV2()},
+	{goodlambda.NameFunctionURL, goodlambda.IntegrationFunctionURL()},
 }
 
 func TestGoodAdaptersPassEverything(t *testing.T) {

@@ -100,6 +100,16 @@ type Outcome struct {
 type Results struct {
 	mu       sync.Mutex
 	Outcomes []Outcome
+	// Declaration is what the target declared for the primary fixture (nil
+	// when it declared nothing), DeclarationError why there is none.
+	Declaration      *app.Adapter
+	DeclarationError string
+}
+
+func (r *Results) setDeclaration(a *app.Adapter, why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Declaration, r.DeclarationError = a, why
 }
 
 func (r *Results) add(o Outcome) {
@@ -227,7 +237,7 @@ func register(target runner.Target, o *options) {
 		collect(o)
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, primary: i == 0}
+			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, primary: i == 0, results: o.results}
 			registerFixture(fx)
 		}
 	})
@@ -336,4 +346,4 @@ func buildLabelFilter(o *options) string {
 }
 
 // shapesDriven are the host shapes whose specs this version of the suite has.
-var shapesDriven = []app.HostShape{app.ShapeStart, app.ShapeHandler, app.ShapeFetch}
+var shapesDriven = []app.HostShape{app.ShapeStart, app.ShapeHandler, app.ShapeFetch, app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL}

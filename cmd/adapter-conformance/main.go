@@ -31,6 +31,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
+	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
@@ -105,7 +106,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Var(&fixtureNames, "fixture", "fixture app name or directory (repeatable; default: all built-in)")
 	fs.Var(&focus, "focus", "run only this requirement ID (repeatable)")
 	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
-	reportDir := fs.String("report-dir", "", "write ginkgo JSON and JUnit reports here")
+	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun, usageError{err.Error()}
@@ -135,18 +136,46 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter), suite.Timeout(*timeout)}
-	if *reportDir != "" {
-		opts = append(opts, suite.ReportDir(*reportDir))
-	}
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
 		return exitCannotRun, err
 	}
 	summarize(stdout, *target, res)
+	if *reportDir != "" {
+		if err := writeReports(*reportDir, *target, t, fixtureNames, res); err != nil {
+			return exitCannotRun, err
+		}
+		fmt.Fprintf(stdout, "reports: %s\n", *reportDir)
+	}
 	if len(res.Failed()) > 0 {
 		return exitFail, nil
 	}
 	return exitPass, nil
+}
+
+// writeReports writes the JSON report and the formats derived from it.
+func writeReports(dir, targetSpec string, t runner.Target, fixtureNames []string, res *suite.Results) error {
+	if len(fixtureNames) == 0 {
+		fixtureNames = append([]string{"basic"}, otherFixtures()...)
+	}
+	r, err := reports.New(reports.Target{Name: targetSpec, Mode: string(t.Mode()), Declaration: res.Declaration, DeclarationError: res.DeclarationError}, fixtureNames, res)
+	if err != nil {
+		return fmt.Errorf("building the report: %w", err)
+	}
+	if err := r.WriteAll(dir); err != nil {
+		return fmt.Errorf("writing the reports: %w", err)
+	}
+	return nil
+}
+
+func otherFixtures() []string {
+	var out []string
+	for _, n := range fixtures.Names() {
+		if n != "basic" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // summarize prints one line per requirement and a rerun command per failure.

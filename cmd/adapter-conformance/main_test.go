@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/adapterconformance/adapter-conformance/reports"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -33,12 +35,34 @@ func TestExitCodes(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			code := run(c.args, &out, &errOut)
+			args := c.args
+			reportDir := filepath.Join(t.TempDir(), "report")
+			if args[0] == "run" {
+				args = append(args, "--report-dir", reportDir)
+			}
+			code := run(args, &out, &errOut)
 			if code != c.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errOut.String())
 			}
 			if !strings.Contains(out.String()+errOut.String(), c.output) {
 				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.output, out.String(), errOut.String())
+			}
+			if code == exitPass || code == exitFail {
+				if args[0] == "run" {
+					// Reports are written whether the adapter passed or failed.
+					r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
+					if err != nil {
+						t.Fatalf("report: %v", err)
+					}
+					if want := map[int]string{exitPass: reports.VerdictPass, exitFail: reports.VerdictFail}[code]; r.Summary.Verdict != want {
+						t.Errorf("report verdict %q, want %q", r.Summary.Verdict, want)
+					}
+					for _, f := range []string{reports.JUnitFile, reports.HTMLFile, reports.MarkdownFile} {
+						if _, err := os.Stat(filepath.Join(reportDir, f)); err != nil {
+							t.Error(err)
+						}
+					}
+				}
 			}
 		})
 	}
@@ -60,7 +84,7 @@ func TestBrokenBuildCannotRun(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken\n\ngo 1.26\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
 	var out, errOut bytes.Buffer
-	code := run([]string{"run", "--target", dir}, &out, &errOut)
+	code := run([]string{"run", "--target", dir, "--report-dir", ""}, &out, &errOut)
 	if code != exitCannotRun || !strings.Contains(errOut.String(), "building") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
 	}
@@ -68,7 +92,7 @@ func TestBrokenBuildCannotRun(t *testing.T) {
 
 func TestMalformedFixtureCannotRun(t *testing.T) {
 	var out, errOut bytes.Buffer
-	code := run([]string{"run", "--target", "builtin:good-fetch", "--fixture", "../../fixtures/testdata/broken"}, &out, &errOut)
+	code := run([]string{"run", "--target", "builtin:good-fetch", "--fixture", "../../fixtures/testdata/broken", "--report-dir", ""}, &out, &errOut)
 	if code != exitCannotRun || !strings.Contains(errOut.String(), "manifest.json") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
 	}

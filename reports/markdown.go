@@ -1,0 +1,93 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// WriteMarkdown writes a short summary meant for a CI job summary or a pull
+// request comment: the verdict, the counts, what failed with a command to
+// rerun it, and what was skipped and why. Details stay in the HTML page and
+// the JSON; this is what a reviewer reads first.
+func WriteMarkdown(r *Report, w io.Writer) error {
+	var b strings.Builder
+	s := r.Summary
+	verdict := strings.ToUpper(s.Verdict)
+	fmt.Fprintf(&b, "# adapter-conformance: %s\n\n", verdict)
+	if s.Verdict == VerdictFail {
+		fmt.Fprintf(&b, "**%s**: %d requirement(s) failed (%d MUST, %d SHOULD) for target %s in %s mode.\n\n",
+			verdict, s.Failed, s.MustFailed, s.ShouldFailed, mdText(r.Target.Name), mdText(r.Target.Mode))
+	} else {
+		fmt.Fprintf(&b, "**%s**: every requirement that ran passed for target %s in %s mode.\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
+	}
+	fmt.Fprintf(&b, "Kit %s, fixtures: %s, generated %s.\n\n",
+		mdText(r.KitVersion), mdText(strings.Join(r.Fixtures, ", ")), r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	if r.Target.DeclarationError != "" {
+		fmt.Fprintf(&b, "Declaration error: %s\n\n", mdText(firstLine(r.Target.DeclarationError)))
+	}
+
+	b.WriteString("| Result | Requirements |\n|---|---:|\n")
+	for _, row := range []struct {
+		name string
+		n    int
+	}{
+		{Passed, s.Passed}, {Failed, s.Failed}, {Skipped, s.Skipped},
+		{NotApplicable, s.NotApplicable}, {NotRun, s.NotRun}, {"total", s.Total},
+	} {
+		fmt.Fprintf(&b, "| %s | %d |\n", row.name, row.n)
+	}
+
+	if failures := r.Failures(); len(failures) > 0 {
+		b.WriteString("\n## Failed requirements\n\n| ID | Level | Requirement | Message |\n|---|---|---|---|\n")
+		for _, q := range failures {
+			msg := ""
+			if f := q.failedSpecs(); len(f) > 0 {
+				msg = firstLine(f[0].Message)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(q.ID), mdText(q.Level), mdText(q.Text), mdText(msg))
+		}
+		b.WriteString("\n### Rerun one requirement\n\n```sh\n")
+		for _, q := range failures {
+			b.WriteString(fence(r.RerunCommand(q.ID)))
+			b.WriteString("\n")
+		}
+		b.WriteString("```\n")
+	}
+
+	if skipped := r.withResult(Skipped); len(skipped) > 0 {
+		b.WriteString("\n## Skipped requirements\n\n| ID | Level | Reason |\n|---|---|---|\n")
+		for _, q := range skipped {
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdText(q.ID), mdText(q.Level), mdText(truncate(q.Reason, 300)))
+		}
+	}
+	if na := r.withResult(NotApplicable); len(na) > 0 {
+		ids := make([]string, len(na))
+		for i, q := range na {
+			ids[i] = mdText(q.ID)
+		}
+		fmt.Fprintf(&b, "\nNot applicable to this target: %s.\n", strings.Join(ids, ", "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "|", `\|`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", "&lt;", ">", "&gt;", "&", "&amp;",
+	"\r\n", " ", "\n", " ", "\r", " ",
+)
+
+// mdText makes captured text inert inside a Markdown table cell: it cannot
+// end the cell, start a code span or link, or inject HTML (GitHub renders
+// inline HTML in job summaries and comments).
+func mdText(s string) string {
+	return mdEscaper.Replace(printable(s))
+}
+
+// fence keeps the command on one line of its code block: a fence closes only
+// at the start of a line, and every command starts with the kit's name.
+func fence(s string) string {
+	return printable(strings.NewReplacer("\r", " ", "\n", " ").Replace(s))
+}

@@ -1,0 +1,471 @@
+// Package reports turns the outcomes of a conformance run into documents that
+// outlive it.
+//
+// The JSON Report is the source of truth: it is versioned, it is what CI
+// archives, and every other format (JUnit XML for CI dashboards, one HTML page
+// for people, a Markdown summary for pull-request comments and job summaries)
+// is derived from a *Report alone. That way a report read back with Read
+// renders exactly as it did when it was written, and no format can say
+// something the JSON does not.
+//
+// The report is organised by requirement rather than by spec, because the
+// requirement ID is what an adapter author acts on: it is stable across kit
+// versions, it names the rule in SPEC.md, and it is what --focus reruns.
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	adapterconformance "github.com/adapterconformance/adapter-conformance"
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/suite"
+)
+
+// Schema identifies the layout of the JSON report. Consumers check it before
+// trusting any other field; it changes only when a field changes meaning or
+// goes away (adding a field keeps v1).
+const Schema = "adapter-conformance/report/v1"
+
+// Results of a requirement or of one spec. The first four are the suite's
+// spec states; NotRun exists only for requirements, so that the report can
+// list every requirement of SPEC.md, including those nothing checked.
+const (
+	Passed        = "passed"
+	Failed        = "failed"
+	Skipped       = "skipped"
+	NotApplicable = "not-applicable"
+	NotRun        = "not-run"
+)
+
+// Verdicts. SHOULD failures fail the verdict too: a report that said "pass"
+// over a failed requirement would be read as "nothing to fix". Summary.MustFailed
+// lets a consumer relax that if it wants to.
+const (
+	VerdictPass = "pass"
+	VerdictFail = "fail"
+)
+
+// resultRank orders results for aggregation: the lowest rank present wins.
+var resultRank = map[string]int{Failed: 0, Passed: 1, Skipped: 2, NotApplicable: 3, NotRun: 4}
+
+// Report is the JSON document. Field order is the order readers see.
+type Report struct {
+	Schema       string        `json:"schema"`
+	KitVersion   string        `json:"kitVersion"`
+	GeneratedAt  time.Time     `json:"generatedAt"`
+	Target       Target        `json:"target"`
+	Fixtures     []string      `json:"fixtures"`
+	Summary      Summary       `json:"summary"`
+	Requirements []Requirement `json:"requirements"`
+}
+
+// Target is what was tested. The declaration is kept whole (not just its
+// name) because a wrong declaration explains many failures at once; when it
+// could not be had, DeclarationError says why instead.
+type Target struct {
+	Name             string       `json:"name"`
+	Mode             string       `json:"mode"`
+	Declaration      *app.Adapter `json:"declaration"`
+	DeclarationError string       `json:"declarationError"`
+}
+
+// Summary counts requirements, not specs: one requirement checked on three
+// shapes and two fixtures is still one thing to fix.
+type Summary struct {
+	Verdict       string `json:"verdict"`
+	Total         int    `json:"total"`
+	Passed        int    `json:"passed"`
+	Failed        int    `json:"failed"`
+	Skipped       int    `json:"skipped"`
+	NotApplicable int    `json:"not-applicable"`
+	NotRun        int    `json:"not-run"`
+	MustFailed    int    `json:"mustFailed"`
+	ShouldFailed  int    `json:"shouldFailed"`
+}
+
+// Requirement is one row of SPEC.md with what the run made of it.
+type Requirement struct {
+	ID        string   `json:"id"`
+	Area      string   `json:"area"`
+	AreaTitle string   `json:"areaTitle"`
+	Level     string   `json:"level"`
+	Status    string   `json:"status"`
+	Shapes    []string `json:"shapes"`
+	Modes     []string `json:"modes"`
+	Text      string   `json:"text"`
+	Source    string   `json:"source"`
+	Result    string   `json:"result"`
+	// Reason says why a requirement that did not pass or fail has no
+	// verdict: the skip reasons of its specs, or why none ran. Without it a
+	// skipped requirement reads as silently unchecked.
+	Reason string `json:"reason,omitempty"`
+	Specs  []Spec `json:"specs"`
+}
+
+// Spec is one spec's outcome, kept with everything it captured so that a
+// failure can be understood from the report alone.
+type Spec struct {
+	Spec       string   `json:"spec"`
+	Fixture    string   `json:"fixture"`
+	Shape      string   `json:"shape"`
+	Result     string   `json:"result"`
+	Message    string   `json:"message"`
+	Exchanges  []string `json:"exchanges"`
+	Logs       string   `json:"logs"`
+	DurationMs float64  `json:"durationMs"`
+}
+
+// New builds the report of a run. res may be nil (nothing ran). It fails on
+// an outcome naming a requirement SPEC.md does not have, or an unknown
+// state, rather than drop it: a report that loses a failure is worse than
+// no report.
+func New(target Target, fixtures []string, res *suite.Results) (*Report, error) {
+	reqs, err := suite.Requirements()
+	if err != nil {
+		return nil, fmt.Errorf("reports: reading SPEC.md: %w", err)
+	}
+	byID := map[string][]Spec{}
+	known := map[string]bool{}
+	for _, q := range reqs {
+		known[q.ID] = true
+	}
+	var unknown []string
+	if res != nil {
+		for _, o := range res.Outcomes {
+			if !known[o.Requirement] {
+				unknown = append(unknown, fmt.Sprintf("requirement %q (spec %q)", o.Requirement, o.Spec))
+				continue
+			}
+			switch o.State {
+			case Passed, Failed, Skipped, NotApplicable:
+			default:
+				return nil, fmt.Errorf("reports: spec %q of %s has unknown state %q", o.Spec, o.Requirement, o.State)
+			}
+			exchanges := make([]string, len(o.Exchanges))
+			for i, e := range o.Exchanges {
+				exchanges[i] = validText(e)
+			}
+			byID[o.Requirement] = append(byID[o.Requirement], Spec{
+				Spec: validText(o.Spec), Fixture: validText(o.Fixture), Shape: validText(o.Shape), Result: o.State,
+				Message: validText(o.Message), Exchanges: exchanges, Logs: validText(o.Logs),
+				DurationMs: float64(o.Duration.Microseconds()) / 1000,
+			})
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("reports: outcomes name requirements that SPEC.md does not define: %s", strings.Join(unknown, "; "))
+	}
+
+	r := &Report{
+		Schema:      Schema,
+		KitVersion:  adapterconformance.Version,
+		GeneratedAt: time.Now().UTC().Truncate(time.Second),
+		Target: Target{
+			Name: validText(target.Name), Mode: validText(target.Mode),
+			Declaration: target.Declaration, DeclarationError: validText(target.DeclarationError),
+		},
+		Fixtures: nonNil(slices.Clone(fixtures)),
+	}
+	for _, q := range reqs {
+		specs := nonNil(byID[q.ID])
+		sortSpecs(specs, r.Fixtures)
+		rq := Requirement{
+			ID: q.ID, Area: q.Area, AreaTitle: q.AreaTitle, Level: q.Level, Status: q.Status,
+			Shapes: nonNil(slices.Clone(q.Shapes)), Modes: nonNil(slices.Clone(q.Modes)),
+			Text: q.Text, Source: q.Source, Specs: specs,
+		}
+		rq.Result = aggregate(specs)
+		rq.Reason = reason(rq)
+		r.Requirements = append(r.Requirements, rq)
+	}
+	r.Summary = summarize(r.Requirements)
+	return r, nil
+}
+
+// aggregate is the rule the whole report rests on: one failed spec fails the
+// requirement, whatever passed elsewhere; a skip only counts when nothing
+// gave a verdict.
+func aggregate(specs []Spec) string {
+	best := NotRun
+	for _, s := range specs {
+		if rank, ok := resultRank[s.Result]; ok && rank < resultRank[best] {
+			best = s.Result
+		}
+	}
+	return best
+}
+
+func reason(rq Requirement) string {
+	switch rq.Result {
+	case Skipped, NotApplicable:
+		var reasons []string
+		for _, s := range rq.Specs {
+			if s.Result != rq.Result {
+				continue
+			}
+			m := strings.TrimSpace(s.Message)
+			if m == "" {
+				m = "no reason given"
+			}
+			if !slices.Contains(reasons, m) {
+				reasons = append(reasons, m)
+			}
+		}
+		return strings.Join(reasons, "; ")
+	case NotRun:
+		switch {
+		case strings.HasPrefix(rq.Status, "planned"):
+			return "not checked by this kit version yet (" + rq.Status + ")"
+		case rq.Status == "retired":
+			return "retired: no spec checks it"
+		default:
+			return "no spec ran: excluded by --focus or --label-filter, or by the fixtures selected"
+		}
+	}
+	return ""
+}
+
+func summarize(reqs []Requirement) Summary {
+	s := Summary{Total: len(reqs)}
+	for _, q := range reqs {
+		switch q.Result {
+		case Passed:
+			s.Passed++
+		case Failed:
+			s.Failed++
+			switch q.Level {
+			case "MUST":
+				s.MustFailed++
+			case "SHOULD":
+				s.ShouldFailed++
+			}
+		case Skipped:
+			s.Skipped++
+		case NotApplicable:
+			s.NotApplicable++
+		case NotRun:
+			s.NotRun++
+		}
+	}
+	s.Verdict = VerdictPass
+	if s.Failed > 0 {
+		s.Verdict = VerdictFail
+	}
+	return s
+}
+
+// shapeOrder is the order in which host shapes are listed, the order of
+// SPEC.md; shapes it does not know come after, by name.
+var shapeOrder = []string{
+	string(app.ShapeStart), string(app.ShapeHandler), string(app.ShapeFetch),
+	string(app.ShapeLambdaV1), string(app.ShapeLambdaV2), string(app.ShapeFunctionURL),
+}
+
+func shapeRank(s string) int {
+	if i := slices.Index(shapeOrder, s); i >= 0 {
+		return i
+	}
+	return len(shapeOrder)
+}
+
+// sortSpecs makes the report independent of ginkgo's randomized spec order,
+// so two reports of the same run diff cleanly.
+func sortSpecs(specs []Spec, fixtures []string) {
+	fixtureRank := func(f string) int {
+		if i := slices.Index(fixtures, f); i >= 0 {
+			return i
+		}
+		return len(fixtures)
+	}
+	sort.SliceStable(specs, func(i, j int) bool {
+		a, b := specs[i], specs[j]
+		if fa, fb := fixtureRank(a.Fixture), fixtureRank(b.Fixture); fa != fb {
+			return fa < fb
+		}
+		if a.Fixture != b.Fixture {
+			return a.Fixture < b.Fixture
+		}
+		if sa, sb := shapeRank(a.Shape), shapeRank(b.Shape); sa != sb {
+			return sa < sb
+		}
+		if a.Shape != b.Shape {
+			return a.Shape < b.Shape
+		}
+		return a.Spec < b.Spec
+	})
+}
+
+// Shapes returns the host shapes the report has something to say about: the
+// ones the target declared and the ones specs ran on. The matrix has a column
+// for each, so a declared shape that no spec drove shows up as a gap.
+func (r *Report) Shapes() []string {
+	set := map[string]bool{}
+	if r.Target.Declaration != nil {
+		for _, s := range r.Target.Declaration.Shapes {
+			set[string(s)] = true
+		}
+	}
+	for _, q := range r.Requirements {
+		for _, s := range q.Specs {
+			if s.Shape != "" {
+				set[s.Shape] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if ri, rj := shapeRank(out[i]), shapeRank(out[j]); ri != rj {
+			return ri < rj
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// ShapeResult aggregates a requirement's specs on one host shape, so the
+// matrix can show that a requirement fails on fetch but passes on start.
+// It is "" when no spec of the requirement ran on that shape.
+func (q Requirement) ShapeResult(shape string) string {
+	var specs []Spec
+	for _, s := range q.Specs {
+		if s.Shape == shape {
+			specs = append(specs, s)
+		}
+	}
+	if len(specs) == 0 {
+		return ""
+	}
+	return aggregate(specs)
+}
+
+// Failures returns the failed requirements in SPEC order, the list every
+// format leads with.
+func (r *Report) Failures() []Requirement { return r.withResult(Failed) }
+
+func (r *Report) withResult(result string) []Requirement {
+	var out []Requirement
+	for _, q := range r.Requirements {
+		if q.Result == result {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// WriteJSON writes the report as indented JSON, the form Read accepts.
+func WriteJSON(r *Report, w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	// Captured bodies are HTML more often than not; keeping <, > and &
+	// readable in the JSON costs nothing, since no format embeds it raw.
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
+
+// Read loads a report written by WriteJSON. It refuses another schema
+// outright, rather than decoding it into v1 fields that may mean something
+// else and rendering a confidently wrong report.
+func Read(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%s: not an adapter-conformance report: %w", path, err)
+	}
+	if head.Schema == nil {
+		return nil, fmt.Errorf("%s: not an adapter-conformance report: no \"schema\" field (want %q)", path, Schema)
+	}
+	if *head.Schema != Schema {
+		return nil, fmt.Errorf("%s: report schema %q is not supported: this kit (%s) reads %q", path, *head.Schema, adapterconformance.Version, Schema)
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// Files are the names WriteAll uses, exported so that a CLI can print where
+// each one went.
+const (
+	JSONFile     = "report.json"
+	JUnitFile    = "junit.xml"
+	HTMLFile     = "report.html"
+	MarkdownFile = "summary.md"
+)
+
+// WriteAll writes every format into dir, creating it. Each file is written
+// to a temporary name and renamed, so a reader (or a CI step that uploads
+// the directory) never sees half a report.
+func (r *Report) WriteAll(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	outputs := []struct {
+		name  string
+		write func(*Report, io.Writer) error
+	}{
+		{JSONFile, WriteJSON},
+		{JUnitFile, WriteJUnit},
+		{HTMLFile, WriteHTML},
+		{MarkdownFile, WriteMarkdown},
+	}
+	var errs []error
+	for _, o := range outputs {
+		if err := writeFile(filepath.Join(dir, o.name), r, o.write); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func writeFile(path string, r *Report, write func(*Report, io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := write(r, &buf); err != nil {
+		return fmt.Errorf("reports: %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	_, werr := tmp.Write(buf.Bytes())
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %s: %w", path, err)
+	}
+	// CreateTemp makes the file private; a report is meant to be read.
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("reports: %w", err)
+	}
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,428 @@
+package reports_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/reports"
+	"github.com/adapterconformance/adapter-conformance/suite"
+)
+
+const hostile = "GET /nope HTTP/1.1\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<script>alert(1)</script>\x00\x01\x08 bin \xff\xfe end"
+
+// results covers each aggregation rule with requirements of SPEC.md.
+func results() *suite.Results {
+	return &suite.Results{Outcomes: []suite.Outcome{
+		// RENDER-1: passed on two shapes.
+		{Requirement: "RENDER-1", Spec: "RENDER-1 on start", Fixture: "basic", Shape: "start", State: "passed", Duration: 12 * time.Millisecond},
+		{Requirement: "RENDER-1", Spec: "RENDER-1 on fetch", Fixture: "basic", Shape: "fetch", State: "passed", Duration: 3 * time.Millisecond},
+		// NOTFOUND-1: failed on fetch, passed on start: failed wins.
+		{Requirement: "NOTFOUND-1", Spec: "NOTFOUND-1 on start", Fixture: "basic", Shape: "start", State: "passed"},
+		{Requirement: "NOTFOUND-1", Spec: "NOTFOUND-1 on fetch", Fixture: "basic", Shape: "fetch", State: "failed",
+			Message:   "NOTFOUND-1: GET /nope: expected status 404, got 200\n<script>alert('msg')</script>",
+			Exchanges: []string{hostile}, Logs: "adapter log <script>x</script>\x00", Duration: 7 * time.Millisecond},
+		// HTTP-19 (a SHOULD): failed.
+		{Requirement: "HTTP-19", Spec: "HTTP-19 on start", Fixture: "basic", Shape: "start", State: "failed", Message: "HTTP-19: got Content-Encoding: gzip"},
+		// DECL-5: skipped, with a not-applicable beside it: skipped wins.
+		{Requirement: "DECL-5", Spec: "DECL-5", Fixture: "basic", State: "skipped", Message: "cannot be checked: CreateExports failed (see DECL-6)"},
+		{Requirement: "DECL-5", Spec: "DECL-5 other", Fixture: "no-404", State: "not-applicable", Message: "not applicable: the adapter has no CreateExports"},
+		// START-6: not applicable only.
+		{Requirement: "START-6", Spec: "START-6", Fixture: "basic", Shape: "start", State: "not-applicable", Message: "not applicable: START-6 does not apply in inprocess mode"},
+		// RENDER-3: a pass next to a skip: passed.
+		{Requirement: "RENDER-3", Spec: "RENDER-3 on start", Fixture: "basic", Shape: "start", State: "passed"},
+		{Requirement: "RENDER-3", Spec: "RENDER-3 on fetch", Fixture: "basic", Shape: "fetch", State: "skipped", Message: "cannot be checked"},
+	}}
+}
+
+func target() reports.Target {
+	return reports.Target{
+		Name: "builtin:good standalone", Mode: "inprocess",
+		Declaration: &app.Adapter{Name: "standalone", Exports: []string{"handler"}, Shapes: []app.HostShape{app.ShapeStart, app.ShapeFetch}},
+	}
+}
+
+func newReport(t *testing.T) *reports.Report {
+	t.Helper()
+	r, err := reports.New(target(), []string{"basic", "no-404"}, results())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func find(t *testing.T, r *reports.Report, id string) reports.Requirement {
+	t.Helper()
+	for _, q := range r.Requirements {
+		if q.ID == id {
+			return q
+		}
+	}
+	t.Fatalf("requirement %s missing from the report", id)
+	return reports.Requirement{}
+}
+
+func TestAggregation(t *testing.T) {
+	r := newReport(t)
+	want := map[string]string{
+		"RENDER-1":   reports.Passed,
+		"NOTFOUND-1": reports.Failed,
+		"HTTP-19":    reports.Failed,
+		"DECL-5":     reports.Skipped,
+		"START-6":    reports.NotApplicable,
+		"RENDER-3":   reports.Passed,
+		"LAMBDA-1":   reports.NotRun, // planned
+		"DECL-1":     reports.NotRun, // checked, but nothing ran
+		"PROC-3":     reports.NotRun, // retired
+	}
+	for id, res := range want {
+		if got := find(t, r, id).Result; got != res {
+			t.Errorf("%s: result %q, want %q", id, got, res)
+		}
+	}
+	if q := find(t, r, "DECL-5"); !strings.Contains(q.Reason, "CreateExports failed") || strings.Contains(q.Reason, "has no CreateExports") {
+		t.Errorf("DECL-5 reason %q: want the skip reasons, not the not-applicable ones", q.Reason)
+	}
+	if q := find(t, r, "LAMBDA-1"); !strings.Contains(q.Reason, "planned #5") {
+		t.Errorf("LAMBDA-1 reason %q: want it to name the planned issue", q.Reason)
+	}
+	if q := find(t, r, "START-6"); q.Reason == "" {
+		t.Error("START-6: not applicable without a reason")
+	}
+	nf := find(t, r, "NOTFOUND-1")
+	if got := nf.ShapeResult("fetch"); got != reports.Failed {
+		t.Errorf("NOTFOUND-1 on fetch: %q", got)
+	}
+	if got := nf.ShapeResult("start"); got != reports.Passed {
+		t.Errorf("NOTFOUND-1 on start: %q", got)
+	}
+	if got := nf.ShapeResult("handler"); got != "" {
+		t.Errorf("NOTFOUND-1 on handler: %q, want none", got)
+	}
+	if got := r.Shapes(); !reflect.DeepEqual(got, []string{"start", "fetch"}) {
+		t.Errorf("shapes %v", got)
+	}
+}
+
+func TestRequirementsFollowSpec(t *testing.T) {
+	r := newReport(t)
+	reqs, err := suite.Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Requirements) != len(reqs) {
+		t.Fatalf("%d requirements in the report, %d in SPEC.md", len(r.Requirements), len(reqs))
+	}
+	for i, q := range reqs {
+		if got := r.Requirements[i]; got.ID != q.ID || got.Level != q.Level || got.Status != q.Status || got.Text != q.Text {
+			t.Fatalf("requirement %d: %s %s %s, want %s %s %s", i, got.ID, got.Level, got.Status, q.ID, q.Level, q.Status)
+		}
+	}
+}
+
+func TestSummaryAndVerdict(t *testing.T) {
+	r := newReport(t)
+	s := r.Summary
+	if s.Verdict != reports.VerdictFail {
+		t.Errorf("verdict %q", s.Verdict)
+	}
+	if s.Failed != 2 || s.MustFailed != 1 || s.ShouldFailed != 1 {
+		t.Errorf("failed %d, MUST %d, SHOULD %d; want 2, 1, 1", s.Failed, s.MustFailed, s.ShouldFailed)
+	}
+	if s.Passed != 2 || s.Skipped != 1 || s.NotApplicable != 1 {
+		t.Errorf("passed %d, skipped %d, n/a %d; want 2, 1, 1", s.Passed, s.Skipped, s.NotApplicable)
+	}
+	if s.Passed+s.Failed+s.Skipped+s.NotApplicable+s.NotRun != s.Total || s.Total != len(r.Requirements) {
+		t.Errorf("counts do not add up: %+v", s)
+	}
+
+	// A SHOULD failure alone still fails the verdict.
+	only := &suite.Results{Outcomes: []suite.Outcome{{Requirement: "HTTP-19", Spec: "x", State: "failed"}}}
+	r2, err := reports.New(target(), nil, only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Summary.Verdict != reports.VerdictFail || r2.Summary.MustFailed != 0 {
+		t.Errorf("SHOULD failure: verdict %q, mustFailed %d", r2.Summary.Verdict, r2.Summary.MustFailed)
+	}
+
+	// Nothing failed: pass, even with skips and requirements not run.
+	ok := &suite.Results{Outcomes: []suite.Outcome{
+		{Requirement: "RENDER-1", Spec: "x", State: "passed"},
+		{Requirement: "DECL-5", Spec: "y", State: "skipped", Message: "why"},
+	}}
+	r3, err := reports.New(target(), nil, ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r3.Summary.Verdict != reports.VerdictPass {
+		t.Errorf("verdict %q, want pass", r3.Summary.Verdict)
+	}
+}
+
+func TestNewRejectsUnknownRequirementAndState(t *testing.T) {
+	if _, err := reports.New(target(), nil, &suite.Results{Outcomes: []suite.Outcome{{Requirement: "NOPE-1", State: "passed"}}}); err == nil || !strings.Contains(err.Error(), "NOPE-1") {
+		t.Errorf("unknown requirement: %v", err)
+	}
+	if _, err := reports.New(target(), nil, &suite.Results{Outcomes: []suite.Outcome{{Requirement: "RENDER-1", State: "weird"}}}); err == nil || !strings.Contains(err.Error(), "weird") {
+		t.Errorf("unknown state: %v", err)
+	}
+	r, err := reports.New(reports.Target{Name: "x", Mode: "url", DeclarationError: "no declaration over HTTP"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.NotRun != r.Summary.Total || r.Summary.Verdict != reports.VerdictPass {
+		t.Errorf("empty run: %+v", r.Summary)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	r := newReport(t)
+	dir := t.TempDir()
+	if err := r.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.HTMLFile, reports.MarkdownFile} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	path := filepath.Join(dir, reports.JSONFile)
+	back, err := reports.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(r, back) {
+		a, _ := json.Marshal(r)
+		b, _ := json.Marshal(back)
+		t.Fatalf("round trip changed the report:\n%s\n%s", a, b)
+	}
+	if nf := find(t, back, "NOTFOUND-1"); nf.Specs[len(nf.Specs)-1].Exchanges[0] != strings.ReplaceAll(hostile, "\xff\xfe", `\xff\xfe`) {
+		t.Errorf("exchange did not survive: %q", nf.Specs[len(nf.Specs)-1].Exchanges[0])
+	}
+
+	// The field names are the schema: check them on the raw document.
+	var raw map[string]any
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "kitVersion", "generatedAt", "target", "fixtures", "summary", "requirements"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("JSON has no %q", k)
+		}
+	}
+	if raw["schema"] != reports.Schema {
+		t.Errorf("schema %v", raw["schema"])
+	}
+	if _, err := time.Parse(time.RFC3339, raw["generatedAt"].(string)); err != nil {
+		t.Errorf("generatedAt: %v", err)
+	}
+	tg := raw["target"].(map[string]any)
+	if tg["declaration"].(map[string]any)["name"] != "standalone" {
+		t.Errorf("target %v", tg)
+	}
+	spec := raw["requirements"].([]any)[0].(map[string]any)
+	for _, k := range []string{"id", "area", "level", "status", "text", "source", "result", "specs"} {
+		if _, ok := spec[k]; !ok {
+			t.Errorf("requirement JSON has no %q", k)
+		}
+	}
+	sum := raw["summary"].(map[string]any)
+	for _, k := range []string{"verdict", "passed", "failed", "skipped", "not-applicable", "not-run", "mustFailed"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary JSON has no %q", k)
+		}
+	}
+}
+
+func TestReadRejectsOtherSchemas(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"v2.json":        `{"schema": "adapter-conformance/report/v2", "requirements": []}`,
+		"ginkgo.json":    `[{"SuitePath": "x"}]`,
+		"noschema.json":  `{"kitVersion": "1"}`,
+		"truncated.json": `{"schema": "adapter-conformance/report/v1", "requ`,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := reports.Read(path)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+		if name == "v2.json" && !strings.Contains(err.Error(), "adapter-conformance/report/v2") {
+			t.Errorf("error does not name the schema: %v", err)
+		}
+	}
+	if _, err := reports.Read(filepath.Join(dir, "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name       string `xml:"name,attr"`
+		Properties []struct {
+			Name  string `xml:"name,attr"`
+			Value string `xml:"value,attr"`
+		} `xml:"properties>property"`
+		Cases []struct {
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func TestJUnit(t *testing.T) {
+	r := newReport(t)
+	var buf bytes.Buffer
+	if err := reports.WriteJUnit(r, &buf); err != nil {
+		t.Fatal(err)
+	}
+	// A strict tokenizer pass: encoding/xml rejects characters XML 1.0 forbids.
+	dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("JUnit is not valid XML: %v", err)
+		}
+	}
+	if bytes.ContainsAny(buf.Bytes(), "\x00\x01\x08") {
+		t.Error("JUnit holds control characters")
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := r.Summary
+	if doc.Tests != s.Total || doc.Failures != s.Failed || doc.Skipped != s.Skipped+s.NotApplicable+s.NotRun {
+		t.Errorf("testsuites counts tests=%d failures=%d skipped=%d, summary %+v", doc.Tests, doc.Failures, doc.Skipped, s)
+	}
+	failures, skips, cases := 0, 0, 0
+	areas := map[string]bool{}
+	for _, q := range r.Requirements {
+		areas[q.Area] = true
+	}
+	if len(doc.Suites) != len(areas) {
+		t.Errorf("%d testsuites for %d areas", len(doc.Suites), len(areas))
+	}
+	for _, su := range doc.Suites {
+		props := map[string]string{}
+		for _, p := range su.Properties {
+			props[p.Name] = p.Value
+		}
+		if props["kitVersion"] == "" || props["target"] != "builtin:good standalone" || props["mode"] != "inprocess" {
+			t.Errorf("suite %s properties %v", su.Name, props)
+		}
+		for _, c := range su.Cases {
+			cases++
+			if c.Failure != nil {
+				failures++
+				if strings.HasPrefix(c.Name, "NOTFOUND-1: ") {
+					if !strings.Contains(c.Failure.Message, "expected status 404, got 200") {
+						t.Errorf("failure message %q", c.Failure.Message)
+					}
+					for _, want := range []string{"<script>alert(1)</script>", `\x00\x01\x08`, `\xff\xfe`, "adapter log", "--focus NOTFOUND-1"} {
+						if !strings.Contains(c.Failure.Text, want) {
+							t.Errorf("failure text lacks %q:\n%s", want, c.Failure.Text)
+						}
+					}
+				}
+			}
+			if c.Skipped != nil {
+				skips++
+				if c.Skipped.Message == "" {
+					t.Errorf("%s: skipped without a reason", c.Name)
+				}
+			}
+		}
+	}
+	if cases != len(r.Requirements) || failures != 2 || skips != s.Skipped+s.NotApplicable+s.NotRun {
+		t.Errorf("cases %d failures %d skips %d", cases, failures, skips)
+	}
+}
+
+func TestHTMLEscapesCapturedData(t *testing.T) {
+	r := newReport(t)
+	r.Target.DeclarationError = "<script>decl()</script>"
+	var buf bytes.Buffer
+	if err := reports.WriteHTML(r, &buf); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if n := strings.Count(strings.ToLower(page), "<script"); n != 0 {
+		t.Errorf("page has %d <script tags: captured data is not escaped", n)
+	}
+	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the exchange is missing from the page")
+	}
+	for _, bad := range []string{"\x00", "\x01", "<link", "@import", "src=\"http", "href=\"http"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	for _, q := range r.Failures() {
+		if !strings.Contains(page, `id="`+q.ID+`"`) {
+			t.Errorf("failed requirement %s has no section", q.ID)
+		}
+	}
+	for _, want := range []string{"builtin:good standalone", "inprocess", r.KitVersion, ">fail<", "<details"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	r := newReport(t)
+	var buf bytes.Buffer
+	if err := reports.WriteMarkdown(r, &buf); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"FAIL",
+		"adapter-conformance run --target 'builtin:good standalone' --focus NOTFOUND-1",
+		"adapter-conformance run --target 'builtin:good standalone' --focus HTTP-19",
+		"| NOTFOUND-1 | MUST |",
+		"| HTTP-19 | SHOULD |",
+		"expected status 404, got 200",
+		"| DECL-5 |",
+		"CreateExports failed",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "<script") {
+		t.Error("summary carries raw HTML from a message")
+	}
+	if strings.Contains(md, "--focus RENDER-1") {
+		t.Error("summary offers to rerun a passed requirement")
+	}
+}

@@ -1,0 +1,360 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner"
+)
+
+// The cookies /api/cookies sets, raw and through the cookie API.
+var lambdaCookies = []string{
+	"raw_c=3; Path=/", "raw_d=4; Path=/; Secure", "raw_e=5; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT",
+	"astro_a=1; Path=/; HttpOnly", "astro_b=two%20words; Max-Age=60; Path=/api; SameSite=Lax",
+}
+
+// registerLambda checks the Lambda handler contract through the emulated
+// gateway (LAMBDA area): the envelope itself, not only the HTTP response
+// the gateway makes of it.
+func registerLambda(h *hostEnv) {
+	ginkgo.Describe("Lambda", func() {
+		h.it("LAMBDA-1", "v2 and Function URL responses carry Set-Cookie in cookies[], never in headers", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/cookies")
+			inv := h.invocationOf("LAMBDA-1", ex)
+			env := envelopeOf("LAMBDA-1", inv, ex)
+			var cookies []string
+			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-1", "cookies[] to be an array of strings", inv, ex))
+			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-1", "cookies[] to hold every Set-Cookie of the App", inv, ex))
+			var headers map[string]any
+			decodeField(env, "headers", &headers)
+			for k := range headers {
+				Expect(strings.EqualFold(k, "set-cookie")).To(BeFalse(), explainInv("LAMBDA-1", "no set-cookie in headers (the gateway keeps only one)", inv, ex))
+			}
+			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-1", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
+		})
+		h.it("LAMBDA-2", "v1 responses carry repeated headers in multiValueHeaders and no cookies field", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct {
+				path string
+				want map[string][]string
+			}{
+				{"/api/cookies", map[string][]string{"Set-Cookie": lambdaCookies}},
+				{"/api/headers", map[string][]string{"X-Multi": {"one", "two"}, "Vary": {"Accept", "Accept-Encoding"}}},
+			} {
+				ex := h.get(ctx, c.path)
+				inv := h.invocationOf("LAMBDA-2", ex)
+				env := envelopeOf("LAMBDA-2", inv, ex)
+				Expect(env).NotTo(HaveKey("cookies"), explainInv("LAMBDA-2", "no cookies field, which a REST API rejects", inv, ex))
+				var multi map[string][]string
+				Expect(decodeField(env, "multiValueHeaders", &multi)).To(Succeed(), explainInv("LAMBDA-2", "multiValueHeaders to map names to arrays of strings", inv, ex))
+				got := http.Header{}
+				for k, vs := range multi {
+					got[http.CanonicalHeaderKey(k)] = append(got[http.CanonicalHeaderKey(k)], vs...)
+				}
+				for name, vs := range c.want {
+					Expect(got.Values(name)).To(Equal(vs), explainInv("LAMBDA-2", "multiValueHeaders "+name+": "+strings.Join(vs, " | "), inv, ex))
+				}
+			}
+		})
+		h.it("LAMBDA-3", "incoming cookies[] become one Cookie header joined with '; ', each cookie once", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/echo", header("Cookie", "a=1; b=2"))
+			inv := h.invocationOf("LAMBDA-3", ex)
+			e := echoOf("LAMBDA-3", ex)
+			Expect(e.Headers["cookie"]).To(Equal([]string{"a=1; b=2"}), explainInv("LAMBDA-3", "the App to see Cookie: a=1; b=2 from cookies [a=1 b=2]", inv, ex))
+			inv = h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{Edit: func(ev map[string]any) {
+				ev["cookies"] = []any{"a=1", "b=2"}
+				if hs, ok := ev["headers"].(map[string]any); ok {
+					hs["cookie"] = "b=2"
+				}
+			}})
+			e = echoOfInvocation("LAMBDA-3", inv)
+			counts := map[string]int{}
+			for _, v := range e.Headers["cookie"] {
+				for c := range strings.SplitSeq(v, ";") {
+					name, _, _ := strings.Cut(strings.TrimSpace(c), "=")
+					counts[name]++
+				}
+			}
+			Expect(counts).To(Equal(map[string]int{"a": 1, "b": 1}), explainInv("LAMBDA-3", "cookies a and b once each, from cookies [a=1 b=2] and a cookie header b=2; the App saw cookie "+fmt.Sprint(e.Headers["cookie"]), inv))
+		})
+		h.it("LAMBDA-4", "repeated request headers reach the App with every value", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/echo", header("X-A", "1"), header("X-A", "2"))
+			inv := h.invocationOf("LAMBDA-4", ex)
+			e := echoOf("LAMBDA-4", ex)
+			got := strings.ReplaceAll(strings.Join(e.Headers["x-a"], ","), " ", "")
+			Expect(got).To(Equal("1,2"), explainInv("LAMBDA-4", "the App to see x-a 1 and 2 (as two values or as 1,2); it saw "+fmt.Sprint(e.Headers["x-a"]), inv, ex))
+		})
+		h.it("LAMBDA-5", "a base64-encoded request body is decoded", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct {
+				body        []byte
+				contentType string
+			}{{bytes256(), "application/octet-stream"}, {[]byte("a=1&b=%C3%A9+x"), "application/x-www-form-urlencoded"}} {
+				ex := h.do(ctx, "POST", "/api/echo", c.body, header("Content-Type", c.contentType))
+				inv := h.invocationOf("LAMBDA-5", ex)
+				e := echoOf("LAMBDA-5", ex)
+				Expect(e.BodySHA256).To(Equal(sha(c.body)), explainInv("LAMBDA-5", "the App to get the "+itoa(len(c.body))+" decoded body bytes (SHA-256 "+sha(c.body)+"); it got "+itoa(e.BodyLength)+" bytes", inv, ex))
+			}
+		})
+		h.it("LAMBDA-6", "a binary response is base64-encoded with isBase64Encoded", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/binary")
+			inv := h.invocationOf("LAMBDA-6", ex)
+			env := envelopeOf("LAMBDA-6", inv, ex)
+			var b64 bool
+			decodeField(env, "isBase64Encoded", &b64)
+			Expect(b64).To(BeTrue(), explainInv("LAMBDA-6", "isBase64Encoded: true for an application/octet-stream body", inv, ex))
+			var body string
+			decodeField(env, "body", &body)
+			raw, err := base64.StdEncoding.DecodeString(body)
+			Expect(err).NotTo(HaveOccurred(), explainInv("LAMBDA-6", "a base64 body", inv, ex))
+			Expect(raw).To(Equal(bytes256()), explainInv("LAMBDA-6", "a body that decodes to the bytes 0..255", inv, ex))
+			expectStatus("LAMBDA-6", ex, http.StatusOK)
+			Expect(ex.body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the client to get the bytes 0..255", inv, ex))
+		})
+		h.it("LAMBDA-7", "a text response is sent as plain text", func(ctx ginkgo.SpecContext) {
+			host := h.startWith(ctx, "LAMBDA-7", textFixture())
+			c := newClient(host)
+			defer c.close()
+			g := runner.LambdaGatewayOf(host)
+			for _, p := range []struct{ path, contentType string }{
+				{"/about", "text/html"}, {"/api/echo", "application/json"},
+				{"/lambda/json-charset", "application/json; charset=utf-8"}, {"/lambda/jwks", "application/jwk-set+json"},
+			} {
+				ex := c.send(ctx, "GET", p.path, nil)
+				attach(ex)
+				expectStatus("LAMBDA-7", ex, http.StatusOK)
+				invs := g.For(ex.id)
+				Expect(invs).To(HaveLen(1), explain("LAMBDA-7", "one invocation for the request", ex))
+				inv := invs[0]
+				env := envelopeOf("LAMBDA-7", inv, ex)
+				var b64 bool
+				decodeField(env, "isBase64Encoded", &b64)
+				Expect(b64).To(BeFalse(), explainInv("LAMBDA-7", "isBase64Encoded: false for a "+p.contentType+" body", inv, ex))
+				var body string
+				decodeField(env, "body", &body)
+				Expect(body).To(Equal(string(ex.body)), explainInv("LAMBDA-7", "the envelope's body to be the text itself", inv, ex))
+			}
+		})
+		h.it("LAMBDA-8", "the query reaches the App with its encoding and every value", func(ctx ginkgo.SpecContext) {
+			q := "path=/book/%7Bid%7D&p=a%2Bb&a=1&a=2&flag"
+			ex := h.get(ctx, "/api/echo?"+q)
+			inv := h.invocationOf("LAMBDA-8", ex)
+			e := echoOf("LAMBDA-8", ex)
+			if h.shape == app.ShapeLambdaV1 {
+				// v1 events carry the query decoded: every value must survive.
+				Expect(e.Query["a"]).To(Equal([]string{"1", "2"}), explainInv("LAMBDA-8", "a = [1 2] from multiValueQueryStringParameters", inv, ex))
+				Expect(e.Query["p"]).To(Equal([]string{"a+b"}), explainInv("LAMBDA-8", "p = a+b", inv, ex))
+				Expect(e.Query["path"]).To(Equal([]string{"/book/{id}"}), explainInv("LAMBDA-8", "path = /book/{id}", inv, ex))
+				Expect(e.Query).To(HaveKey("flag"), explainInv("LAMBDA-8", "flag present", inv, ex))
+				return
+			}
+			Expect(e.RawQuery).To(Equal(q), explainInv("LAMBDA-8", "the App to see rawQueryString "+q+" byte for byte", inv, ex))
+		})
+		h.it("LAMBDA-9", "an encoded slash in rawPath stays inside one segment", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/blog/a%2Fb")
+			inv := h.invocationOf("LAMBDA-9", ex)
+			expectStatus("LAMBDA-9", ex, http.StatusOK)
+			_, params, _, _ := app.ParsePageMarkers(ex.body)
+			Expect(params).To(Equal(map[string]string{"slug": "a%2Fb"}), explainInv("LAMBDA-9", "/blog/[slug] with slug a%2Fb", inv, ex))
+			expectRoute("LAMBDA-9", ex, "/blog/[slug]", map[string]string{"slug": "a%2Fb"})
+		})
+		h.it("LAMBDA-10", "a non-$default stage prefix is stripped before routing", func(ctx ginkgo.SpecContext) {
+			inv := h.invoke(ctx, "GET", "/about", nil, runner.EventOptions{Stage: "prod"})
+			route, _, _, ok := app.ParsePageMarkers(inv.Body)
+			Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-10", "200 for /prod/about with stage prod", inv))
+			Expect(ok && route == "/about").To(BeTrue(), explainInv("LAMBDA-10", "the page /about for /prod/about with stage prod", inv))
+			ex := h.get(ctx, "/about")
+			inv = h.invocationOf("LAMBDA-10", ex)
+			expectStatus("LAMBDA-10", ex, http.StatusOK)
+			route, _, _, ok = app.ParsePageMarkers(ex.body)
+			Expect(ok && route == "/about").To(BeTrue(), explainInv("LAMBDA-10", "the page /about for /about with stage $default", inv, ex))
+		})
+		h.it("LAMBDA-11", "clientAddress is the event's source IP", func(ctx ginkgo.SpecContext) {
+			const ip = "198.51.100.7"
+			inv := h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{SourceIP: ip}, header("X-Forwarded-For", "203.0.113.9"))
+			e := echoOfInvocation("LAMBDA-11", inv)
+			Expect(e.ClientAddress).NotTo(BeNil(), explainInv("LAMBDA-11", "a clientAddress", inv))
+			Expect(*e.ClientAddress).To(Equal(ip), explainInv("LAMBDA-11", "clientAddress "+ip+", the event's sourceIp", inv))
+		})
+		h.it("LAMBDA-12", "a response over the 6 MB payload limit is not cut to fit, and the function survives it", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/large")
+			inv := h.invocationOf("LAMBDA-12", ex)
+			Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-12", "the function to answer rather than fail", inv, ex))
+			ownError := inv.Outcome == runner.OutcomeOK && inv.Status >= 500
+			Expect(inv.Outcome == runner.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv("LAMBDA-12",
+				"the whole response, which the Lambda service rejects as over "+itoa(runner.MaxLambdaPayload)+" bytes (or a 5xx of the adapter's own), never a body cut to fit", inv, ex))
+			Expect(ex.status()).To(BeNumerically(">=", 500), explainInv("LAMBDA-12", "the gateway's 502, not a 2xx", inv, ex))
+			h.expectAlive(ctx, "LAMBDA-12")
+		})
+		h.it("LAMBDA-13", "every response envelope is well formed for its gateway", func(ctx ginkgo.SpecContext) {
+			for _, c := range renderCorpus {
+				var body []byte
+				if c.method == "POST" {
+					body = []byte(`{"hello":"world"}`)
+				}
+				ex := h.do(ctx, c.method, c.target, body, header("Content-Type", "application/json"))
+				inv := h.invocationOf("LAMBDA-13", ex)
+				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
+			}
+		})
+	})
+}
+
+// invocationOf is the gateway's record of an exchange: one invocation.
+func (h *hostEnv) invocationOf(id string, ex *exchange) *runner.Invocation {
+	ginkgo.GinkgoHelper()
+	g := h.gateway()
+	invs := g.For(ex.id)
+	Expect(invs).To(HaveLen(1), explain(id, "the gateway to invoke the function once for the request", ex))
+	attachInvocation(invs[0])
+	return invs[0]
+}
+
+func (h *hostEnv) gateway() *runner.LambdaGateway {
+	ginkgo.GinkgoHelper()
+	g := runner.LambdaGatewayOf(h.host)
+	if g == nil {
+		ginkgo.Skip("cannot be checked: the " + string(h.shape) + " host has no emulated gateway the kit can look into")
+	}
+	return g
+}
+
+// invoke sends a request through the gateway directly, with event options
+// an HTTP client cannot ask for (a stage, a source IP, an edited event).
+func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte, o runner.EventOptions, opts ...reqOpt) *runner.Invocation {
+	ginkgo.GinkgoHelper()
+	g := h.gateway()
+	r := httptest.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+	if u, err := url.Parse(h.host.URL); err == nil {
+		r.Host = u.Host
+	}
+	r.RemoteAddr = "127.0.0.1:40000"
+	for _, f := range opts {
+		f(r)
+	}
+	r.Header.Set(runner.RequestIDHeader, "direct-"+strconv.FormatInt(h.http.seq.Add(1), 10)+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	inv := g.RoundTrip(ctx, r, o)
+	attachInvocation(inv)
+	return inv
+}
+
+// startWith starts the target again for another manifest and returns its
+// host of this shape; it is stopped when the spec ends.
+func (h *hostEnv) startWith(ctx context.Context, id string, m *app.Manifest) *runner.Host {
+	ginkgo.GinkgoHelper()
+	inst, err := h.fx.target.Start(ctx, m)
+	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
+	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with the fixture "+m.Name))
+	host := inst.Host(h.shape)
+	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the fixture "+m.Name))
+	return host
+}
+
+// textFixture is basic with two text endpoints whose content types a
+// gateway adapter must recognise as text (B31).
+func textFixture() *app.Manifest {
+	m, err := fixtures.Load("basic")
+	Expect(err).NotTo(HaveOccurred())
+	m.Name = "lambda-text"
+	m.Routes = append(m.Routes,
+		&app.Route{Pattern: "/lambda/json-charset", Type: app.RouteEndpoint, Handlers: map[string]*app.Action{
+			"GET": {Kind: "text", ContentType: "application/json; charset=utf-8", Body: `{"text":"café"}`}}},
+		&app.Route{Pattern: "/lambda/jwks", Type: app.RouteEndpoint, Handlers: map[string]*app.Action{
+			"GET": {Kind: "text", ContentType: "application/jwk-set+json", Body: `{"keys":[]}`}}},
+	)
+	Expect(m.Validate()).To(Succeed())
+	return m
+}
+
+// envelopeOf decodes the function's response envelope as a JSON object.
+func envelopeOf(id string, inv *runner.Invocation, ex *exchange) map[string]json.RawMessage {
+	ginkgo.GinkgoHelper()
+	Expect(inv.FunctionError).To(BeEmpty(), explainInv(id, "the function to answer", inv, ex))
+	var env map[string]json.RawMessage
+	Expect(json.Unmarshal(inv.Response, &env)).To(Succeed(), explainInv(id, "a JSON object as the response envelope", inv, ex))
+	return env
+}
+
+// decodeField decodes one field of an envelope; a missing or null field
+// leaves v as it is.
+func decodeField(env map[string]json.RawMessage, name string, v any) error {
+	raw, ok := env[name]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	return json.Unmarshal(raw, v)
+}
+
+// echoOfInvocation decodes the echo the gateway answered with.
+func echoOfInvocation(id string, inv *runner.Invocation) app.Echo {
+	ginkgo.GinkgoHelper()
+	Expect(inv.Status).To(Equal(http.StatusOK), explainInv(id, "status 200 from the echo endpoint", inv))
+	var e app.Echo
+	Expect(json.Unmarshal(inv.Body, &e)).To(Succeed(), explainInv(id, "the echo endpoint's JSON", inv))
+	return e
+}
+
+// explainInv is explain with the invocation: the event sent, the envelope
+// returned and what the gateway made of it.
+func explainInv(id, expected string, inv *runner.Invocation, exs ...*exchange) func() string {
+	return func() string {
+		return explain(id, expected, exs...)() + dumpInvocation(inv)
+	}
+}
+
+func attachInvocation(inv *runner.Invocation) {
+	ginkgo.AddReportEntry("lambda-invocation", dumpInvocation(inv), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+}
+
+func dumpInvocation(inv *runner.Invocation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Lambda invocation %s through the emulated %s gateway:\n", inv.ID, inv.Shape)
+	fmt.Fprintf(&b, "  event sent (%d bytes):\n    %s\n", len(inv.Event), jsonExcerpt(inv.Event, 3000))
+	switch {
+	case inv.FunctionError != "":
+		fmt.Fprintf(&b, "  the function failed: %s\n", inv.FunctionError)
+	case inv.Response != nil:
+		fmt.Fprintf(&b, "  envelope returned (%d bytes):\n    %s\n", len(inv.Response), jsonExcerpt(inv.Response, 3000))
+	}
+	if inv.Outcome != runner.OutcomeOK {
+		fmt.Fprintf(&b, "  the gateway did not use it (%s): %s\n", inv.Outcome, inv.Detail)
+	}
+	fmt.Fprintf(&b, "  the gateway answered %d", inv.Status)
+	keys := make([]string, 0, len(inv.Header))
+	for k := range inv.Header {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range inv.Header[k] {
+			fmt.Fprintf(&b, "\n    %s: %s", k, v)
+		}
+	}
+	fmt.Fprintf(&b, "\n    (%d body bytes) %s\n", len(inv.Body), excerpt(inv.Body))
+	return b.String()
+}
+
+// jsonExcerpt shows JSON compactly, cut after n bytes.
+func jsonExcerpt(b []byte, n int) string {
+	var buf bytes.Buffer
+	if json.Compact(&buf, b) == nil {
+		b = buf.Bytes()
+	}
+	if len(b) > n {
+		return string(b[:n]) + fmt.Sprintf("... (%d more bytes)", len(b)-n)
+	}
+	return string(b)
+}
