@@ -57,9 +57,16 @@ func xmlChar(r rune) bool {
 		(r >= 0x10000 && r <= 0x10FFFF)
 }
 
-// firstLine is what fits in a table cell or a CI annotation: the first
-// non-empty line, cut at a length that keeps tables readable.
+// firstLine is what fits in a table cell or a CI annotation: the suite's
+// "expected: ..." line when there is one (the first line only repeats the
+// requirement), else the first non-empty line, cut at a length that keeps
+// tables readable.
 func firstLine(s string) string {
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "expected: ") {
+			return truncate(l, 160)
+		}
+	}
 	for l := range strings.SplitSeq(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			return truncate(l, 160)
