@@ -115,6 +115,10 @@ func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
 		in.Unsupported[name] = why
 		return nil
 	}
+	if IsLambdaShape(shape) {
+		// A Lambda handler: behind the emulated gateway of its event type.
+		return lambdaExportHost(name, v, shape, renders, in)
+	}
 	h := &Host{Shape: shape, Export: name, Middleware: middleware, Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
 	var handler http.Handler
 	switch f := v.(type) {

@@ -210,7 +210,100 @@ func registerLambda(h *hostEnv) {
 				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
 			}
 		})
+		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI) {
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("LAMBDA-14", "the runtime to ask for an invocation (GET /next) once started", api, h.host))
+			for _, p := range []string{"/", "/about", "/api/echo?x=1"} {
+				ex := h.get(ctx, p)
+				inv := h.invocationOf("LAMBDA-14", ex)
+				Expect(inv.Outcome).To(Equal(runner.OutcomeOK), withRuntime(explainInv("LAMBDA-14", "an answer before the invocation's deadline", inv, ex), api, h.host))
+				Expect(runtimePosts(api, ex.id)).To(Equal([]string{"response 202"}), withRuntime(explainInv("LAMBDA-14", "exactly one POST /runtime/invocation/{id}/response", inv, ex), api, h.host))
+			}
+			// An event the handler cannot decode: rawPath (v2) or path (v1)
+			// is a number.
+			inv := h.invoke(ctx, "GET", "/about", nil, runner.EventOptions{Edit: func(ev map[string]any) {
+				ev["rawPath"], ev["path"] = 42, 42
+			}})
+			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv("LAMBDA-14", "an event the function cannot handle reported once on POST /runtime/invocation/{id}/error", inv), api, h.host))
+			ex := h.get(ctx, "/about")
+			last := h.invocationOf("LAMBDA-14", ex)
+			expectStatus("LAMBDA-14", ex, http.StatusOK)
+			Eventually(api.Waiting, 2*time.Second, 20*time.Millisecond).Should(BeNumerically(">", 0),
+				withRuntime(explainInv("LAMBDA-14", "the runtime to poll GET /next again after answering", last, ex), api, h.host))
+		})
 	})
+}
+
+// itRuntime registers a spec about a Lambda host run through the Runtime
+// API. Unlike it, it runs when the runtime never became ready: that is what
+// it reports.
+func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI)) {
+	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+		if h.absent != "" {
+			ginkgo.Skip(notApplicablePrefix + h.absent)
+		}
+		api := runner.RuntimeOf(h.host)
+		if api == nil {
+			ginkgo.Skip(notApplicablePrefix + "the " + string(h.shape) + " host is not served through the Lambda Runtime API")
+		}
+		body(ctx, api)
+	})
+}
+
+// runtimePosts lists the /response and /error posts the runtime made for
+// a request id, with the status the kit answered.
+func runtimePosts(api *runner.RuntimeAPI, id string) []string {
+	var out []string
+	for _, c := range api.CallsFor(id) {
+		if c.Method != http.MethodPost {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(c.Path, "/response"):
+			out = append(out, "response "+itoa(c.Status))
+		case strings.HasSuffix(c.Path, "/error"):
+			out = append(out, "error "+itoa(c.Status))
+		}
+	}
+	return out
+}
+
+// withRuntime adds to a failure message what the runtime did on the
+// Runtime API, and its output.
+func withRuntime(f func() string, api *runner.RuntimeAPI, host *runner.Host) func() string {
+	return func() string { return f() + runtimeReport(api, host) }
+}
+
+func explainRuntime(id, expected string, api *runner.RuntimeAPI, host *runner.Host) func() string {
+	return withRuntime(explain(id, expected), api, host)
+}
+
+func runtimeReport(api *runner.RuntimeAPI, host *runner.Host) string {
+	var b strings.Builder
+	if host.StartError != nil {
+		b.WriteString("the runtime did not start: " + host.StartError.Error() + "\n")
+	}
+	calls := api.Calls()
+	fmt.Fprintf(&b, "Runtime API calls (%d GET /next in all, %d waiting now; last 20 shown):\n", api.Nexts(), api.Waiting())
+	if len(calls) > 20 {
+		calls = calls[len(calls)-20:]
+	}
+	for _, c := range calls {
+		fmt.Fprintf(&b, "  %s %s -> %d %s\n", c.Method, c.Path, c.Status, c.Note)
+	}
+	if ie := api.InitError(); ie != nil {
+		b.WriteString("  /runtime/init/error: " + ie.Error() + "\n")
+	}
+	if host.Logs != nil {
+		b.WriteString("runtime output (last 2000 bytes):\n" + tailString(host.Logs(), 2000) + "\n")
+	}
+	return b.String()
+}
+
+func tailString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
 }
 
 // invocationOf is the gateway's record of an exchange: one invocation.

@@ -7,8 +7,23 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
-// containerTarget checks that Docker is reachable before anything starts:
-// asking for a container without an engine is a kit-cannot-run error.
+// containerTarget checks that Docker is reachable and that the target can
+// be built or found before anything starts: either failing is a
+// kit-cannot-run error (exit 2), not a failed requirement.
 func containerTarget(ctx context.Context, spec string, statErr error) (runner.Target, error) {
-	return nil, fmt.Errorf("target %s: container targets need the container runner (not built yet)", spec)
+	if err := runner.DockerAvailable(ctx); err != nil {
+		return nil, fmt.Errorf("target %s needs a container engine: %w", spec, err)
+	}
+	t := runner.Container(spec)
+	if img, ok := t.(interface {
+		Image(context.Context) (string, error)
+	}); ok {
+		if _, err := img.Image(ctx); err != nil {
+			if statErr != nil {
+				return nil, fmt.Errorf("target %s is not a path (%v) and: %w", spec, statErr, err)
+			}
+			return nil, err
+		}
+	}
+	return t, nil
 }

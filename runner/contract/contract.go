@@ -24,10 +24,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"slices"
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 )
@@ -154,7 +157,49 @@ func Classify(v any) (shape app.HostShape, middleware bool, why string) {
 		}
 		return app.ShapeHandler, true, ""
 	}
+	if shape, why := lambdaShape(v); shape != "" || why != "" {
+		return shape, false, why
+	}
 	return "", false, fmt.Sprintf("the export has type %T, which is none of http.Handler, app.FetchFunc or app.MiddlewareFunc", v)
+}
+
+// lambdaEvents maps the aws-lambda-go event types to the Lambda host shapes.
+var lambdaEvents = map[reflect.Type]app.HostShape{
+	reflect.TypeFor[events.APIGatewayProxyRequest]():   app.ShapeLambdaV1,
+	reflect.TypeFor[events.APIGatewayV2HTTPRequest]():  app.ShapeLambdaV2,
+	reflect.TypeFor[events.LambdaFunctionURLRequest](): app.ShapeFunctionURL,
+}
+
+// lambdaShape recognises a Lambda handler export: a function aws-lambda-go's
+// lambda.Start accepts ((ctx?, event) returning (out?, error?)) whose event
+// is an API Gateway v1, v2 or Function URL request. It returns "", "" for a
+// value that is no such function, and a reason for one that takes such an
+// event but is not a handler lambda.Start accepts.
+func lambdaShape(v any) (app.HostShape, string) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Func || rv.Type().NumIn() == 0 {
+		return "", ""
+	}
+	t := rv.Type()
+	ev := t.In(t.NumIn() - 1)
+	if ev.Kind() == reflect.Pointer {
+		ev = ev.Elem()
+	}
+	shape, ok := lambdaEvents[ev]
+	if !ok {
+		return "", ""
+	}
+	if rv.IsNil() {
+		return "", "the export is a nil Lambda handler"
+	}
+	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
+	switch {
+	case t.NumIn() > 2, t.NumIn() == 2 && t.In(0) != ctxType:
+		return "", fmt.Sprintf("the export takes a %s but is not a Lambda handler: its arguments must be (context.Context, event) or (event)", ev)
+	case t.NumOut() > 2, t.NumOut() > 0 && !t.Out(t.NumOut()-1).Implements(errType):
+		return "", fmt.Sprintf("the export takes a %s but is not a Lambda handler: it must return (response, error), error or nothing", ev)
+	}
+	return shape, ""
 }
 
 // Describe builds the Description of an integration for a manifest (nil

@@ -1,0 +1,597 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
+)
+
+// Where the kit puts things inside an adapter's container.
+const (
+	ContainerAppDir = "/app"
+	ContainerPort   = "8080"
+	containerPort   = ContainerPort + "/tcp"
+	// describeTimeout bounds the `--describe` run, as for a binary target.
+	describeTimeout = 10 * time.Second
+	// buildTimeout bounds building a target's image.
+	buildTimeout = 10 * time.Minute
+	// cleanupTimeout bounds removing what a Start created.
+	cleanupTimeout = 30 * time.Second
+)
+
+// Container is a target that runs in a container of the local Docker
+// engine, under the process contract (runner/contract), listening on
+// 0.0.0.0:8080 with the fixture app at /app.
+//
+// target is either a directory holding a Dockerfile or the name of an image
+// the local engine already has (the kit never pulls). When the directory is,
+// or has under cmd/ exactly one, Go main package, the kit cross-builds it as
+// a static linux binary for the engine's architecture and builds the image
+// from the directory's Dockerfile with that binary beside it, named
+// `adapter`; such a Dockerfile reads:
+//
+//	FROM scratch
+//	COPY adapter /adapter
+//	EXPOSE 8080
+//	ENTRYPOINT ["/adapter"]
+//
+// Any other directory is the build context itself. The image is built once
+// per target, on the first Start, and Close removes it.
+//
+// Containers are labelled (see LabelManaged) and every Instance.Stop removes
+// its own; SweepContainers removes those of a run that was killed.
+func Container(target string, opts ...Option) Target {
+	t := &containerTarget{target: target, settings: defaultSettings()}
+	for _, o := range opts {
+		o(&t.settings)
+	}
+	t.name = t.settings.name
+	if t.name == "" {
+		if fi, err := os.Stat(target); err == nil && fi.IsDir() {
+			abs, _ := filepath.Abs(target)
+			t.name = filepath.Base(abs)
+		} else {
+			t.name = target
+		}
+	}
+	return t
+}
+
+type containerTarget struct {
+	name   string
+	target string
+	settings
+
+	// mu guards the image: it is built once (resolved), and Close removes
+	// it, after which a new Start builds it again.
+	mu       sync.Mutex
+	resolved bool
+	image    string
+	built    bool
+	buildErr error
+}
+
+func (t *containerTarget) Name() string { return t.name }
+func (t *containerTarget) Mode() Mode   { return ModeContainer }
+
+// Image returns the image the target runs, building it on first use when
+// the target is a directory. Its error is a *BuildError, wrapping
+// ErrNoDocker when there is no engine.
+func (t *containerTarget) Image(ctx context.Context) (string, error) {
+	p, err := dockerProvider(ctx)
+	if err != nil {
+		return "", &BuildError{fmt.Errorf("container target %s: %w", t.target, err)}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.resolved {
+		t.image, t.built, t.buildErr = t.resolve(ctx, p)
+		t.resolved = true
+	}
+	return t.image, t.buildErr
+}
+
+// Close removes the image the kit built. A later Start builds it anew.
+func (t *containerTarget) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	image, built := t.image, t.built
+	t.resolved, t.image, t.built, t.buildErr = false, "", false, nil
+	if !built {
+		return nil
+	}
+	p, err := dockerProvider(context.Background())
+	if err != nil {
+		return fmt.Errorf("removing image %s: %w", image, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_, err = p.Client().ImageRemove(ctx, image, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("removing image %s: %w", image, err)
+	}
+	return nil
+}
+
+func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerProvider) (image string, built bool, err error) {
+	fi, statErr := os.Stat(t.target)
+	if statErr == nil {
+		if !fi.IsDir() {
+			return "", false, &BuildError{fmt.Errorf("container target %s is a file: give a directory holding a Dockerfile, or the name of an image in the local Docker engine", t.target)}
+		}
+		image, err = t.buildImage(ctx, p)
+		return image, err == nil, err
+	}
+	if _, err := p.Client().ImageInspect(ctx, t.target); err != nil {
+		why := "the local Docker engine has no such image"
+		if !cerrdefs.IsNotFound(err) {
+			why = err.Error()
+		}
+		return "", false, &BuildError{fmt.Errorf("container target %q is neither a directory holding a Dockerfile nor an image in the local Docker engine (%s; the kit does not pull images)", t.target, why)}
+	}
+	return t.target, false, nil
+}
+
+// buildImage builds a Dockerfile directory, with the Go main package's
+// static binary beside the Dockerfile when it has one.
+func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
+	dir := t.target
+	dockerfile := filepath.Join(dir, "Dockerfile")
+	if fi, err := os.Stat(dockerfile); err != nil || fi.IsDir() {
+		return "", &BuildError{fmt.Errorf("container target %s has no Dockerfile", dir)}
+	}
+	buildCtx := dir
+	_, notGo := MainPackage(ctx, dir)
+	if notGo == nil {
+		goarch, err := daemonGOARCH(ctx, p.Client())
+		if err != nil {
+			return "", &BuildError{err}
+		}
+		bin, binDir, err := buildOrFind(ctx, dir, "linux", goarch)
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(binDir)
+		tmp, err := os.MkdirTemp("", "adapter-conformance-image-")
+		if err != nil {
+			return "", &BuildError{err}
+		}
+		defer os.RemoveAll(tmp)
+		if err := copyFile(dockerfile, filepath.Join(tmp, "Dockerfile"), 0o644); err != nil {
+			return "", &BuildError{err}
+		}
+		if err := copyFile(bin, filepath.Join(tmp, "adapter"), 0o755); err != nil {
+			return "", &BuildError{err}
+		}
+		buildCtx = tmp
+	}
+	labels := ownerLabels()
+	labels[LabelTarget] = t.name
+	buildLog := &cappedBuffer{limit: 1 << 20}
+	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+		Context:        buildCtx,
+		Dockerfile:     "Dockerfile",
+		Repo:           "adapter-conformance/" + sanitizeImageName(t.name),
+		Tag:            randomHex(6),
+		BuildLogWriter: buildLog,
+		// The kit removes the image itself, in Close.
+		KeepImage: true,
+		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+			o.Labels = labels
+		},
+	}}
+	image, err := p.BuildImage(ctx, req)
+	if err != nil {
+		msg := fmt.Sprintf("building the image of %s: %v", dir, err)
+		if notGo != nil {
+			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)
+		}
+		return "", &BuildError{fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
+	}
+	return image, nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	// The build context's tar keeps the mode, whatever the umask did.
+	return os.Chmod(dst, mode)
+}
+
+// env is the container's environment: the kit's, then the target's own.
+func (t *containerTarget) containerEnv(kit map[string]string) map[string]string {
+	env := make(map[string]string, len(kit)+len(t.env))
+	for k, v := range kit {
+		env[k] = v
+	}
+	for _, kv := range t.env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
+func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
+	in := &Instance{Target: t.name, Mode: ModeContainer, Unsupported: map[string]string{}}
+	image, err := t.Image(ctx)
+	if err != nil {
+		return in, err
+	}
+	p, err := dockerProvider(ctx)
+	if err != nil {
+		return in, err
+	}
+	cli := p.Client()
+	sweepOnce.Do(func() {
+		sctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+		defer cancel()
+		if n, err := SweepContainers(sctx); n > 0 || err != nil {
+			tcLog.Printf("adapter-conformance: swept %d leftover containers: %v", n, err)
+		}
+	})
+
+	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	if err != nil {
+		return in, err
+	}
+	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
+	// The copy into the container keeps the directory's base name.
+	appDir := filepath.Join(dir, filepath.Base(ContainerAppDir))
+	if err := fixtures.ExportManifest(m, appDir); err != nil {
+		return in, err
+	}
+
+	instance := randomHex(8)
+	labels := ownerLabels()
+	labels[LabelInstance] = instance
+	labels[LabelTarget] = t.name
+	// Whatever this Start created goes, even if it failed half-way.
+	in.onStop(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		return removeInstance(ctx, cli, instance)
+	})
+	files := testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: appDir, ContainerFilePath: ContainerAppDir, FileMode: 0o755})
+
+	desc, err := t.describe(ctx, cli, image, files, labels)
+	if err != nil {
+		in.DescribeError = err
+	} else {
+		in.Declaration = declarationOf(desc)
+		in.Description = desc
+	}
+
+	host, err := publishedHost(ctx, p)
+	if err != nil {
+		return in, err
+	}
+	ready := &httpReady{host: host, timeout: t.readiness}
+	ctr, runErr := testcontainers.Run(ctx, image,
+		testcontainers.WithLogger(tcLog),
+		testcontainers.WithEnv(t.containerEnv(map[string]string{
+			"HOST": "0.0.0.0", "PORT": ContainerPort, contract.EnvApp: ContainerAppDir,
+		})),
+		files,
+		testcontainers.WithExposedPorts(containerPort),
+		testcontainers.WithLabels(labels),
+		testcontainers.WithConfigModifier(func(c *container.Config) { c.StopSignal = "SIGTERM" }),
+		testcontainers.WithWaitStrategyAndDeadline(t.readiness, ready),
+	)
+	if ctr == nil {
+		return in, fmt.Errorf("starting the adapter container from %s: %w", image, runErr)
+	}
+	c := &runningContainer{cli: cli, id: ctr.GetContainerID()}
+	// Port 0 when it is not running: an address that answers nothing.
+	port, _ := ctr.MappedPort(ctx, containerPort)
+	url := "http://" + net.JoinHostPort(host, strconv.Itoa(int(port.Num())))
+	h := &Host{Shape: app.ShapeStart, Export: "container", URL: url,
+		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus}
+	var shutdownOnce sync.Once
+	var shutdownErr error
+	h.Shutdown = func(ctx context.Context) error {
+		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, t.grace) })
+		return shutdownErr
+	}
+	in.onStop(func(ctx context.Context) error {
+		h.Shutdown(ctx)
+		c.finish(ctx)
+		return nil
+	})
+	in.Hosts = append(in.Hosts, h)
+	if runErr != nil {
+		h.StartError = c.startError(ctx, url, t.readiness, runErr)
+	}
+	return in, nil
+}
+
+// describe runs the image once with --describe and the app at /app.
+func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, image string, files testcontainers.CustomizeRequestOption, labels map[string]string) (*contract.Description, error) {
+	ctx, cancel := context.WithTimeout(ctx, describeTimeout+cleanupTimeout)
+	defer cancel()
+	ctr, err := testcontainers.Run(ctx, image,
+		testcontainers.WithLogger(tcLog),
+		testcontainers.WithCmd(describeCommand(ctx, cli, image)...),
+		testcontainers.WithEnv(t.containerEnv(map[string]string{contract.EnvApp: ContainerAppDir})),
+		files,
+		testcontainers.WithLabels(labels),
+		testcontainers.WithWaitStrategyAndDeadline(describeTimeout, wait.ForExit().WithExitTimeout(describeTimeout)),
+	)
+	if ctr != nil {
+		defer func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			ctr.Terminate(rctx, testcontainers.StopTimeout(0))
+		}()
+	}
+	what := image + " " + contract.DescribeFlag
+	if ctr == nil {
+		return nil, fmt.Errorf("%s could not be started: %v", what, err)
+	}
+	stdout, stderr := &cappedBuffer{limit: 4 << 20}, &cappedBuffer{limit: 1 << 20}
+	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
+	if err != nil {
+		return nil, fmt.Errorf("%s did not exit within %s: %v; its output:\n%s", what, describeTimeout, err, tail(stderr.String(), 2000))
+	}
+	if logErr != nil {
+		return nil, fmt.Errorf("reading the output of %s: %w", what, logErr)
+	}
+	st, err := ctr.State(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inspecting %s: %w", what, err)
+	}
+	if st.ExitCode != 0 {
+		return nil, fmt.Errorf("%s failed: exited with status %d; its output:\n%s", what, st.ExitCode, tail(stderr.String(), 2000))
+	}
+	d, _, err := ParseDescription(stdout.Bytes(), stderr.String())
+	return d, err
+}
+
+// describeCommand is the container command that adds --describe to the
+// image's own: the flag alone when it has an entrypoint, else its command
+// and the flag.
+func describeCommand(ctx context.Context, cli client.APIClient, image string) []string {
+	if img, err := cli.ImageInspect(ctx, image); err == nil && img.Config != nil &&
+		len(img.Config.Entrypoint) == 0 && len(img.Config.Cmd) > 0 {
+		return append(append([]string(nil), img.Config.Cmd...), contract.DescribeFlag)
+	}
+	return []string{contract.DescribeFlag}
+}
+
+// runningContainer is the adapter's container as its Host sees it.
+type runningContainer struct {
+	cli client.APIClient
+	id  string
+
+	mu sync.Mutex
+	// exited is the final status once the container has ended.
+	exited string
+	// gone is set once the container is about to be removed; the logs and
+	// status are kept from then on.
+	gone       bool
+	finalLogs  string
+	finalState string
+}
+
+func (c *runningContainer) state(ctx context.Context) (*container.State, error) {
+	r, err := c.cli.ContainerInspect(ctx, c.id, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if r.Container.State == nil {
+		return nil, errors.New("the engine reports no state")
+	}
+	return r.Container.State, nil
+}
+
+// describeState says how a container ended, or "" while it runs.
+func describeState(st *container.State) string {
+	switch {
+	case st.Running || st.Restarting || st.Paused:
+		return ""
+	case st.Status == container.StateCreated:
+		return "was never started"
+	case st.OOMKilled:
+		return fmt.Sprintf("was killed for lack of memory (exit status %d)", st.ExitCode)
+	}
+	return fmt.Sprintf("exited with status %d", st.ExitCode)
+}
+
+// exitStatus is Host.ExitStatus: "" while the container runs.
+func (c *runningContainer) exitStatus() string {
+	c.mu.Lock()
+	if c.gone || c.exited != "" {
+		defer c.mu.Unlock()
+		if c.gone {
+			return c.finalState
+		}
+		return c.exited
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := c.state(ctx)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return "was removed"
+		}
+		return ""
+	}
+	s := describeState(st)
+	if s != "" && st.Status != container.StateCreated {
+		c.mu.Lock()
+		c.exited = s
+		c.mu.Unlock()
+	}
+	return s
+}
+
+// logs is Host.Logs: stdout and stderr so far, fetched when asked, capped.
+func (c *runningContainer) logs() string {
+	c.mu.Lock()
+	if c.gone {
+		defer c.mu.Unlock()
+		return c.finalLogs
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return c.fetchLogs(ctx)
+}
+
+func (c *runningContainer) fetchLogs(ctx context.Context) string {
+	buf := &cappedBuffer{limit: 1 << 20}
+	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
+		return buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
+	}
+	if buf.truncated {
+		return buf.String() + "\n[adapter-conformance: logs truncated at 1 MiB]"
+	}
+	return buf.String()
+}
+
+// finish keeps the logs and final state before the container is removed.
+func (c *runningContainer) finish(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	logs := c.fetchLogs(ctx)
+	status := "was removed"
+	if st, err := c.state(ctx); err == nil {
+		status = describeState(st)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.gone {
+		c.gone, c.finalLogs, c.finalState = true, logs, status
+	}
+}
+
+// terminate is Host.Shutdown: `docker stop` with SIGTERM and grace as the
+// timeout, after which the engine kills the container (START-5, PROC).
+func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) error {
+	st, err := c.state(ctx)
+	if err != nil {
+		return fmt.Errorf("inspecting the adapter container: %w", err)
+	}
+	if s := describeState(st); s != "" {
+		return fmt.Errorf("the adapter container had already %s before shutdown", s)
+	}
+	secs := int(math.Ceil(grace.Seconds()))
+	if _, err := c.cli.ContainerStop(ctx, c.id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGKILL"})
+		if ctx.Err() != nil {
+			return fmt.Errorf("the adapter container had not exited when the kit gave up: %w", ctx.Err())
+		}
+		return fmt.Errorf("stopping the adapter container: %w", err)
+	}
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	if st, err = c.state(ictx); err != nil {
+		return fmt.Errorf("inspecting the adapter container after it stopped: %w", err)
+	}
+	switch {
+	case st.ExitCode == 137 && !st.OOMKilled:
+		// 128+SIGKILL: the engine killed it when the grace period ran out.
+		return fmt.Errorf("the adapter container did not exit within %s of SIGTERM and was killed (exit status 137)", grace)
+	case st.ExitCode != 0 || st.OOMKilled:
+		return fmt.Errorf("after SIGTERM the adapter container %s", describeState(st))
+	}
+	return nil
+}
+
+// startError explains a container that never answered HTTP, with its state
+// and output (START-2).
+func (c *runningContainer) startError(ctx context.Context, url string, readiness time.Duration, cause error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	logs := tail(c.fetchLogs(ctx), 2000)
+	st, err := c.state(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("start did not answer HTTP on %s within %s (%v); the container could not be inspected: %v; its output:\n%s", url, readiness, cause, err, logs)
+	case describeState(st) == "was never started":
+		return fmt.Errorf("the adapter container was never started: %v", cause)
+	case describeState(st) != "":
+		return fmt.Errorf("start exited before it was ready: the adapter container %s; its output:\n%s", describeState(st), logs)
+	}
+	return fmt.Errorf("start did not answer HTTP on %s within %s (%v); the container is %s; its output:\n%s", url, readiness, cause, st.Status, logs)
+}
+
+// httpReady is the readiness wait: any HTTP answer on / through the
+// published port, polled until the timeout or until the container ends.
+// (wait.ForHTTP would reach the port at testcontainers' guess of the host.)
+type httpReady struct {
+	host    string
+	timeout time.Duration
+}
+
+func (s *httpReady) Timeout() *time.Duration { return &s.timeout }
+func (s *httpReady) String() string {
+	return fmt.Sprintf("any HTTP answer on / of port %s within %s", containerPort, s.timeout)
+}
+
+func (s *httpReady) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	hc := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := target.State(ctx)
+		if err == nil && describeState(st) != "" {
+			return fmt.Errorf("the container %s", describeState(st))
+		}
+		if port, err := target.MappedPort(ctx, containerPort); err == nil && port.Num() != 0 {
+			url := "http://" + net.JoinHostPort(s.host, strconv.Itoa(int(port.Num()))) + "/"
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if resp, err := hc.Do(req); err == nil {
+				io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+				resp.Body.Close()
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no HTTP answer within %s", s.timeout)
+		case <-tick.C:
+		}
+	}
+}

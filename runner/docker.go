@@ -1,0 +1,389 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+)
+
+// ErrNoDocker is wrapped by the errors of container targets when no Docker
+// engine can be reached; errors.Is tells the caller to skip or to say so.
+var ErrNoDocker = errors.New("no Docker engine is reachable")
+
+// The labels the kit puts on every container and image it creates, so that
+// leftovers of a killed run can be found and removed (SweepContainers).
+const (
+	LabelManaged   = "adapter-conformance.managed"
+	LabelOwnerPID  = "adapter-conformance.owner-pid"
+	LabelOwnerHost = "adapter-conformance.owner-host"
+	// LabelInstance ties every container of one Start together, so that
+	// Stop removes them all, even those a half-done start left behind.
+	LabelInstance = "adapter-conformance.instance"
+	// LabelTarget names the target a container or image belongs to.
+	LabelTarget = "adapter-conformance.target"
+)
+
+// tcLog receives what testcontainers logs: never the user's terminal. It
+// keeps the latest lines for error messages and debugging.
+var tcLog = &ringLogger{limit: 64 << 10}
+
+type ringLogger struct {
+	mu    sync.Mutex
+	buf   []byte
+	limit int
+}
+
+func (l *ringLogger) Printf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = fmt.Appendf(l.buf, format, v...)
+	if len(l.buf) == 0 || l.buf[len(l.buf)-1] != '\n' {
+		l.buf = append(l.buf, '\n')
+	}
+	if over := len(l.buf) - l.limit; over > 0 {
+		l.buf = append(l.buf[:0], l.buf[over:]...)
+	}
+}
+
+func (l *ringLogger) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
+}
+
+var dockerInit sync.Once
+
+// initDocker prepares testcontainers before its first use in the process:
+// Ryuk off (it would be pulled from a registry, and the kit removes what it
+// starts itself), and its logging away from the user's stdout and stderr.
+// testcontainers reads its configuration once per process, so a program
+// that used testcontainers before the kit keeps the settings it had then.
+func initDocker() {
+	dockerInit.Do(func() {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+		tclog.SetDefault(tcLog)
+	})
+}
+
+var provider struct {
+	sync.Mutex
+	p *testcontainers.DockerProvider
+}
+
+// dockerProvider returns the process's testcontainers Docker provider,
+// or an error wrapping ErrNoDocker. A failure is not remembered, but
+// testcontainers itself caches where the engine is.
+func dockerProvider(ctx context.Context) (p *testcontainers.DockerProvider, err error) {
+	initDocker()
+	provider.Lock()
+	defer provider.Unlock()
+	if provider.p != nil {
+		return provider.p, nil
+	}
+	defer func() {
+		// testcontainers' Must* helpers panic when no engine is found.
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("%w: %v", ErrNoDocker, r)
+		}
+	}()
+	p, err = testcontainers.NewDockerProvider(testcontainers.WithLogger(tcLog))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	hctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := p.Health(hctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	if !testcontainers.ReadConfig().RyukDisabled {
+		return nil, errors.New("testcontainers was configured before the kit could disable Ryuk (its reaper image cannot be pulled without a registry): set TESTCONTAINERS_RYUK_DISABLED=true in the environment")
+	}
+	provider.p = p
+	return p, nil
+}
+
+// DockerAvailable says whether a Docker engine answers; its error wraps
+// ErrNoDocker with the reason.
+func DockerAvailable(ctx context.Context) (err error) {
+	p, err := dockerProvider(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrNoDocker, r)
+		}
+	}()
+	hctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := p.Health(hctx); err != nil {
+		return fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	return nil
+}
+
+// daemonGOARCH is the GOARCH of the engine's machine.
+func daemonGOARCH(ctx context.Context, cli client.APIClient) (string, error) {
+	info, err := cli.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return "", fmt.Errorf("asking the Docker engine for its architecture: %w", err)
+	}
+	switch arch := info.Info.Architecture; arch {
+	case "x86_64", "amd64":
+		return "amd64", nil
+	case "aarch64", "arm64":
+		return "arm64", nil
+	case "armv7l", "armv6l", "arm":
+		return "arm", nil
+	case "i386", "i686", "386":
+		return "386", nil
+	case "ppc64le", "s390x", "riscv64", "loong64", "mips64le":
+		return arch, nil
+	default:
+		return "", fmt.Errorf("the Docker engine runs on %q, an architecture the kit cannot build for", arch)
+	}
+}
+
+var hostname = sync.OnceValue(func() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
+})
+
+// ownerLabels mark a container or image as the kit's, made by this process.
+func ownerLabels() map[string]string {
+	return map[string]string{
+		LabelManaged:   "true",
+		LabelOwnerPID:  strconv.Itoa(os.Getpid()),
+		LabelOwnerHost: hostname(),
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// sanitizeImageName makes a name usable as one path component of an image
+// repository: lower case letters, digits and single separators.
+func sanitizeImageName(name string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			sep = false
+		case !sep && b.Len() > 0:
+			b.WriteByte('-')
+			sep = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 64 {
+		s = strings.TrimRight(s[:64], "-")
+	}
+	if s == "" {
+		s = "adapter"
+	}
+	return s
+}
+
+// pidAlive reports whether a process with this pid exists on this host.
+func pidAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+var sweepOnce sync.Once
+
+// SweepContainers removes the containers, and then the images, that a run
+// of the kit on this host left behind when it was killed before it could
+// clean up: those labelled adapter-conformance.managed=true whose owner-pid
+// is no live process here. Container targets call it once per process
+// before their first start. removed counts the containers.
+func SweepContainers(ctx context.Context) (removed int, err error) {
+	p, err := dockerProvider(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cli := p.Client()
+	filter := make(client.Filters).Add("label", LabelManaged+"=true", LabelOwnerHost+"="+hostname())
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	if err != nil {
+		return 0, fmt.Errorf("listing the kit's containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list.Items {
+		if !orphaned(c.Labels) {
+			continue
+		}
+		_, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+		switch {
+		case err == nil:
+			removed++
+		case cerrdefs.IsNotFound(err):
+		default:
+			errs = append(errs, fmt.Errorf("removing leftover container %.12s: %w", c.ID, err))
+		}
+	}
+	images, err := cli.ImageList(ctx, client.ImageListOptions{Filters: filter})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listing the kit's images: %w", err))
+	}
+	for _, img := range images.Items {
+		if !orphaned(img.Labels) {
+			continue
+		}
+		_, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+			errs = append(errs, fmt.Errorf("removing leftover image %.19s: %w", img.ID, err))
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// orphaned: made on this host by a process that no longer runs.
+func orphaned(labels map[string]string) bool {
+	if labels[LabelManaged] != "true" || labels[LabelOwnerHost] != hostname() {
+		return false
+	}
+	pid, err := strconv.Atoi(labels[LabelOwnerPID])
+	if err != nil {
+		return false
+	}
+	return pid != os.Getpid() && !pidAlive(pid)
+}
+
+// removeInstance force-removes every container of one Start.
+func removeInstance(ctx context.Context, cli client.APIClient, instance string) error {
+	filter := make(client.Filters).Add("label", LabelInstance+"="+instance)
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	if err != nil {
+		return fmt.Errorf("listing the adapter's containers: %w", err)
+	}
+	var errs []error
+	for _, c := range list.Items {
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("removing container %.12s: %w", c.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// containerOutput copies a container's stdout and stderr so far to the
+// writers (nil: not wanted); the callers cap them.
+func containerOutput(ctx context.Context, cli client.APIClient, id string, stdout, stderr io.Writer) error {
+	rc, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: stdout != nil, ShowStderr: stderr != nil})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	_, err = stdcopy.StdCopy(stdout, stderr, rc)
+	return err
+}
+
+var published struct {
+	sync.Mutex
+	host string
+}
+
+// publishedHost is the address at which this process reaches the ports the
+// engine publishes. testcontainers guesses it from inside a container as the
+// default route's gateway, which is wrong when the engine runs in the same
+// container (or network namespace) as the kit: there, loopback is right.
+func publishedHost(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
+	published.Lock()
+	defer published.Unlock()
+	if published.host != "" {
+		return published.host, nil
+	}
+	host, err := findPublishedHost(ctx, p)
+	if err != nil {
+		return "", fmt.Errorf("finding where the engine publishes ports: %w", err)
+	}
+	published.host = host
+	return host, nil
+}
+
+func findPublishedHost(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
+	if h := os.Getenv("TESTCONTAINERS_HOST_OVERRIDE"); h != "" {
+		return h, nil
+	}
+	u, err := url.Parse(p.Client().DaemonHost())
+	if err == nil && (u.Scheme == "unix" || u.Scheme == "npipe") {
+		if _, err := os.Stat("/.dockerenv"); err != nil || engineSharesNetwork(ctx, p.Client()) {
+			return "127.0.0.1", nil
+		}
+	}
+	return p.DaemonHost(ctx)
+}
+
+// engineSharesNetwork: the gateway of the engine's default bridge is an
+// address of this machine, so the engine's published ports are on our
+// loopback too.
+func engineSharesNetwork(ctx context.Context, cli client.APIClient) bool {
+	nw, err := cli.NetworkInspect(ctx, "bridge", client.NetworkInspectOptions{})
+	if err != nil {
+		return false
+	}
+	var gateways []netip.Addr
+	for _, cfg := range nw.Network.IPAM.Config {
+		switch {
+		case cfg.Gateway.IsValid():
+			gateways = append(gateways, cfg.Gateway)
+		case cfg.Subnet.IsValid():
+			// The engine's default: the subnet's first address.
+			gateways = append(gateways, cfg.Subnet.Masked().Addr().Next())
+		}
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		ipnet, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(ipnet.IP)
+		if !ok {
+			continue
+		}
+		if slices.Contains(gateways, ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}

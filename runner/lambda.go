@@ -1,0 +1,713 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// The Lambda host: an export that is a Lambda handler is put behind an
+// emulated gateway (API Gateway REST with payload v1, HTTP API with payload
+// v2, or a Function URL). The gateway turns each HTTP request into the event
+// that gateway sends, invokes the function, and turns the returned envelope
+// into the HTTP response that gateway would send, with the gateway's rules:
+// what it drops, what it joins, what it rejects (adapter-bugs-and-hosts.md
+// Part 2). Each invocation is recorded by request id, so the LAMBDA specs can
+// check the envelope itself and not only the HTTP result.
+
+// MaxLambdaPayload is the Lambda service's limit on a synchronous
+// invocation's request and response payloads: 6 MiB plus 100 bytes, the RIE's
+// MaxPayloadSize and the 6291556 bytes of AWS's own error message.
+const MaxLambdaPayload = 6*1024*1024 + 100
+
+// LambdaTimeout is the function timeout the emulator gives each invocation.
+const LambdaTimeout = 10 * time.Second
+
+// The values the emulated gateway puts where AWS puts account data.
+const (
+	lambdaAccountID   = "123456789012"
+	lambdaAPIID       = "conformance"
+	lambdaFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:adapter-conformance"
+	// DefaultStage is the stage of an HTTP API that adds no path prefix.
+	DefaultStage = "$default"
+)
+
+// IsLambdaShape reports whether a host shape is one of the Lambda gateways.
+func IsLambdaShape(s app.HostShape) bool {
+	return s == app.ShapeLambdaV1 || s == app.ShapeLambdaV2 || s == app.ShapeFunctionURL
+}
+
+// LambdaInvoker invokes the function once with an event and returns the raw
+// payload it answered with, or the error it reported (a returned error, a
+// panic, an /error post out of process).
+type LambdaInvoker func(ctx context.Context, requestID string, event []byte) ([]byte, error)
+
+// Outcomes of an invocation, from the gateway's point of view.
+const (
+	// OutcomeOK: the envelope was valid and the gateway answered with it.
+	OutcomeOK = "ok"
+	// OutcomeMalformed: the gateway rejected the envelope with a 502
+	// ("Malformed Lambda proxy response", B05).
+	OutcomeMalformed = "malformed-response"
+	// OutcomeResponseTooLarge: the Lambda service rejected a result over
+	// MaxLambdaPayload (Function.ResponseSizeTooLarge) and the gateway
+	// answered 502 (B36).
+	OutcomeResponseTooLarge = "response-too-large"
+	// OutcomeRequestTooLarge: the event was over MaxLambdaPayload; the
+	// gateway answered 413 without invoking the function.
+	OutcomeRequestTooLarge = "request-too-large"
+	// OutcomeFunctionError: the function returned an error or panicked; 502.
+	OutcomeFunctionError = "function-error"
+	// OutcomeTimeout: the function did not answer within LambdaTimeout.
+	OutcomeTimeout = "timeout"
+	// OutcomeBadRequest: the kit could not build an event for the request.
+	OutcomeBadRequest = "bad-request"
+)
+
+// Invocation is one request through the emulated gateway: the event sent,
+// the envelope the function returned, and the HTTP response the gateway made
+// of it.
+type Invocation struct {
+	// ID is the kit's request id (RequestIDHeader), or one the gateway made.
+	ID    string
+	Shape app.HostShape
+	// Event is the JSON event the function was invoked with.
+	Event []byte
+	// Response is the raw payload the function returned (nil when it failed).
+	Response []byte
+	// FunctionError is the function's error or panic, when it failed.
+	FunctionError string
+	// Outcome is one of the Outcome constants; Detail says more when the
+	// gateway did not use the envelope.
+	Outcome string
+	Detail  string
+	// Status, Header and Body are what the gateway answered.
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// EventOptions shape the event the gateway builds for a request.
+type EventOptions struct {
+	// Stage is the API stage; "" or DefaultStage adds no path prefix, any
+	// other stage is prefixed to the path as API Gateway does (B47).
+	// Function URLs have no stage and ignore it.
+	Stage string
+	// SourceIP is the caller's address the gateway reports; by default the
+	// request's peer address.
+	SourceIP string
+	// Edit, when set, changes the event (as decoded JSON) before it is sent,
+	// for events no HTTP request produces (cookies[] next to a cookie header).
+	Edit func(event map[string]any)
+}
+
+// LambdaGateway is an emulated API Gateway (REST or HTTP API) or Function URL
+// in front of one function.
+type LambdaGateway struct {
+	Shape app.HostShape
+	// Timeout is the function timeout of each invocation (LambdaTimeout
+	// when zero).
+	Timeout time.Duration
+	invoke  LambdaInvoker
+	faults  *FaultLog
+	seq     atomic.Int64
+
+	mu   sync.Mutex
+	byID map[string][]*Invocation
+	all  int
+}
+
+// NewLambdaGateway puts a function behind the gateway of a shape. Contract
+// breaches it sees (a malformed envelope, a failing function) are added to
+// faults, when non-nil, so that every exchange's dump shows them.
+func NewLambdaGateway(shape app.HostShape, invoke LambdaInvoker, faults *FaultLog) *LambdaGateway {
+	return &LambdaGateway{Shape: shape, invoke: invoke, faults: faults}
+}
+
+// For returns the invocations of a request id, in order.
+func (g *LambdaGateway) For(id string) []*Invocation {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*Invocation(nil), g.byID[id]...)
+}
+
+// Count is the number of invocations so far.
+func (g *LambdaGateway) Count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.all
+}
+
+func (g *LambdaGateway) record(inv *Invocation) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.byID == nil {
+		g.byID = map[string][]*Invocation{}
+	}
+	g.byID[inv.ID] = append(g.byID[inv.ID], inv)
+	g.all++
+}
+
+// ServeHTTP is the gateway's HTTP side: each request becomes one invocation.
+func (g *LambdaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	inv := g.RoundTrip(r.Context(), r, EventOptions{})
+	for k, vs := range inv.Header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(inv.Status)
+	w.Write(inv.Body)
+}
+
+// RoundTrip sends one request through the gateway: it builds the event,
+// invokes the function and translates its envelope. The request body is
+// read in full. The invocation is recorded under the request's id.
+func (g *LambdaGateway) RoundTrip(ctx context.Context, r *http.Request, o EventOptions) *Invocation {
+	id := r.Header.Get(RequestIDHeader)
+	if id == "" {
+		id = "gateway-" + strconv.FormatInt(g.seq.Add(1), 10)
+	}
+	inv := &Invocation{ID: id, Shape: g.Shape}
+	defer g.record(inv)
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, 2*MaxLambdaPayload))
+		if err != nil {
+			g.reject(inv, http.StatusBadRequest, OutcomeBadRequest, "reading the request body: "+err.Error())
+			return inv
+		}
+	}
+	ev, err := BuildLambdaEvent(g.Shape, r, body, id, o)
+	if err != nil {
+		g.reject(inv, http.StatusBadRequest, OutcomeBadRequest, err.Error())
+		return inv
+	}
+	inv.Event = ev
+	if len(ev) > MaxLambdaPayload {
+		g.reject(inv, http.StatusRequestEntityTooLarge, OutcomeRequestTooLarge,
+			fmt.Sprintf("the event is %d bytes, over the %d-byte Lambda payload limit", len(ev), MaxLambdaPayload))
+		return inv
+	}
+	g.Invoke(ctx, inv)
+	return inv
+}
+
+// Invoke invokes the function with inv.Event and fills in the rest of inv:
+// the raw result and what the gateway makes of it.
+func (g *LambdaGateway) Invoke(ctx context.Context, inv *Invocation) {
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = LambdaTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := g.invoke(ctx, inv.ID, inv.Event)
+		done <- result{out, err}
+	}()
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		// An invoker that watches the deadline says what went wrong; give
+		// it a moment to.
+		why := fmt.Sprintf("the function did not answer within its %s timeout", timeout)
+		select {
+		case res = <-done:
+			if res.err != nil {
+				why += ": " + res.err.Error()
+			}
+		case <-time.After(time.Second):
+		}
+		if res.err != nil || res.out == nil {
+			status := http.StatusGatewayTimeout
+			if g.Shape == app.ShapeFunctionURL {
+				status = http.StatusBadGateway
+			}
+			inv.FunctionError = why
+			g.reject(inv, status, OutcomeTimeout, why)
+			return
+		}
+	}
+	var tooLarge *ResponseTooLargeError
+	if errors.As(res.err, &tooLarge) {
+		g.reject(inv, http.StatusBadGateway, OutcomeResponseTooLarge, tooLarge.Error()+"; the gateway answers 502")
+		return
+	}
+	if res.err != nil {
+		inv.FunctionError = res.err.Error()
+		g.reject(inv, http.StatusBadGateway, OutcomeFunctionError, "the function failed: "+res.err.Error())
+		return
+	}
+	inv.Response = res.out
+	if len(res.out) > MaxLambdaPayload {
+		g.reject(inv, http.StatusBadGateway, OutcomeResponseTooLarge,
+			fmt.Sprintf("Function.ResponseSizeTooLarge: the response is %d bytes; the Lambda service rejects a payload over %d bytes, and the gateway answers 502", len(res.out), MaxLambdaPayload))
+		return
+	}
+	status, header, body, problem := TranslateLambdaResponse(g.Shape, res.out)
+	if problem != "" {
+		g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: "+problem)
+		return
+	}
+	inv.Outcome, inv.Status, inv.Header, inv.Body = OutcomeOK, status, header, body
+}
+
+// reject makes the gateway's own error response, as AWS words it.
+func (g *LambdaGateway) reject(inv *Invocation, status int, outcome, detail string) {
+	inv.Outcome, inv.Detail, inv.Status = outcome, detail, status
+	msg := "Internal Server Error"
+	switch status {
+	case http.StatusRequestEntityTooLarge:
+		msg = "Request Too Long"
+	case http.StatusGatewayTimeout:
+		msg = "Endpoint request timed out"
+	case http.StatusBadRequest:
+		msg = "Bad Request"
+	}
+	inv.Header = http.Header{"Content-Type": {"application/json"}}
+	inv.Body = []byte(`{"message":"` + msg + `"}`)
+	if g.faults != nil {
+		g.faults.Add(inv.ID, "LAMBDA gateway: "+outcome+": "+detail)
+	}
+}
+
+// BuildLambdaEvent turns an HTTP request into the JSON event the gateway of
+// the shape sends. The path and query are taken from the request line as
+// sent (RequestURI), still encoded.
+func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, requestID string, o EventOptions) ([]byte, error) {
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
+	if !strings.HasPrefix(uri, "/") {
+		return nil, fmt.Errorf("the gateway only takes origin-form request targets, not %q", uri)
+	}
+	rawPath, rawQuery, _ := strings.Cut(uri, "?")
+	stage := o.Stage
+	if stage == "" {
+		stage = DefaultStage
+	}
+	if stage != DefaultStage && shape != app.ShapeFunctionURL {
+		rawPath = "/" + stage + rawPath
+	}
+	sourceIP := o.SourceIP
+	if sourceIP == "" {
+		sourceIP = r.RemoteAddr
+		if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			sourceIP = h
+		}
+	}
+	bodyField, isBase64 := EncodeLambdaBody(r.Header.Get("Content-Type"), body)
+	now := time.Now()
+	host := r.Host
+	prefix, _, _ := strings.Cut(host, ".")
+	userAgent := r.Header.Get("User-Agent")
+	// The gateway is the client's peer: it appends it to X-Forwarded-For.
+	xff := sourceIP
+	if prev := r.Header.Values("X-Forwarded-For"); len(prev) > 0 {
+		xff = strings.Join(prev, ", ") + ", " + sourceIP
+	}
+
+	var ev any
+	switch shape {
+	case app.ShapeLambdaV1:
+		headers := map[string]string{}
+		multi := map[string][]string{}
+		for k, vs := range r.Header {
+			if k == "X-Forwarded-For" {
+				continue
+			}
+			headers[k] = vs[len(vs)-1]
+			multi[k] = append([]string(nil), vs...)
+		}
+		headers["Host"], multi["Host"] = host, []string{host}
+		headers["X-Forwarded-For"], multi["X-Forwarded-For"] = xff, []string{xff}
+		var single map[string]string
+		mq := queryPairs(rawQuery)
+		var multiQ map[string][]string
+		if len(mq.keys) > 0 {
+			single, multiQ = map[string]string{}, map[string][]string{}
+			for _, k := range mq.keys {
+				vs := mq.values[k]
+				single[k] = vs[len(vs)-1]
+				multiQ[k] = vs
+			}
+		}
+		var pathParams map[string]string
+		if p := strings.TrimPrefix(strings.TrimPrefix(rawPath, "/"+stage), "/"); p != "" {
+			pathParams = map[string]string{"proxy": p}
+		}
+		ev = events.APIGatewayProxyRequest{
+			Resource: "/{proxy+}", Path: rawPath, HTTPMethod: r.Method,
+			Headers: headers, MultiValueHeaders: multi,
+			QueryStringParameters: single, MultiValueQueryStringParameters: multiQ,
+			PathParameters: pathParams,
+			RequestContext: events.APIGatewayProxyRequestContext{
+				AccountID: lambdaAccountID, ResourceID: "proxy", Stage: stage,
+				DomainName: host, DomainPrefix: prefix, RequestID: requestID, Protocol: r.Proto,
+				Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: userAgent},
+				ResourcePath: "/{proxy+}", Path: rawPath, HTTPMethod: r.Method,
+				RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: now.UnixMilli(),
+				APIID: lambdaAPIID,
+			},
+			Body: bodyField, IsBase64Encoded: isBase64,
+		}
+	case app.ShapeLambdaV2, app.ShapeFunctionURL:
+		headers := map[string]string{}
+		var cookies []string
+		for k, vs := range r.Header {
+			switch k {
+			case "Cookie":
+				// The Cookie header is moved to cookies[], one element a cookie.
+				for _, v := range vs {
+					for c := range strings.SplitSeq(v, ";") {
+						if c = strings.TrimSpace(c); c != "" {
+							cookies = append(cookies, c)
+						}
+					}
+				}
+				continue
+			case "X-Forwarded-For":
+				continue
+			}
+			// Lowercase names; duplicates joined with a comma (B11).
+			headers[strings.ToLower(k)] = strings.Join(vs, ",")
+		}
+		headers["host"] = host
+		headers["x-forwarded-for"] = xff
+		var params map[string]string
+		if q := queryPairs(rawQuery); len(q.keys) > 0 {
+			params = map[string]string{}
+			for _, k := range q.keys {
+				params[k] = strings.Join(q.values[k], ",")
+			}
+		}
+		httpDesc := struct{ Method, Path, Protocol, SourceIP, UserAgent string }{r.Method, rawPath, r.Proto, sourceIP, userAgent}
+		if shape == app.ShapeLambdaV2 {
+			ev = events.APIGatewayV2HTTPRequest{
+				Version: "2.0", RouteKey: "$default", RawPath: rawPath, RawQueryString: rawQuery,
+				Cookies: cookies, Headers: headers, QueryStringParameters: params,
+				RequestContext: events.APIGatewayV2HTTPRequestContext{
+					RouteKey: "$default", AccountID: lambdaAccountID, Stage: stage, RequestID: requestID,
+					APIID: lambdaAPIID, DomainName: host, DomainPrefix: prefix,
+					Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+					HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription(httpDesc),
+				},
+				Body: bodyField, IsBase64Encoded: isBase64,
+			}
+		} else {
+			ev = events.LambdaFunctionURLRequest{
+				Version: "2.0", RawPath: rawPath, RawQueryString: rawQuery,
+				Cookies: cookies, Headers: headers, QueryStringParameters: params,
+				RequestContext: events.LambdaFunctionURLRequestContext{
+					AccountID: lambdaAccountID, RequestID: requestID, APIID: lambdaAPIID,
+					DomainName: host, DomainPrefix: prefix,
+					Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
+					HTTP: events.LambdaFunctionURLRequestContextHTTPDescription(httpDesc),
+				},
+				Body: bodyField, IsBase64Encoded: isBase64,
+			}
+		}
+	default:
+		return nil, fmt.Errorf("%s is not a Lambda host shape", shape)
+	}
+	out, err := json.Marshal(ev)
+	if err != nil || (o.Edit == nil && shape != app.ShapeLambdaV2) {
+		return out, err
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if rc, ok := m["requestContext"].(map[string]any); ok && shape == app.ShapeLambdaV2 {
+		// aws-lambda-go always writes requestContext.authentication (a
+		// struct, which omitempty keeps); HTTP APIs send it only for mTLS.
+		delete(rc, "authentication")
+	}
+	if o.Edit != nil {
+		o.Edit(m)
+	}
+	return json.Marshal(m)
+}
+
+type orderedPairs struct {
+	keys   []string
+	values map[string][]string
+}
+
+// queryPairs decodes a raw query as the gateways do: every value of every
+// parameter, in order, "+" read as a space, a valueless parameter as "".
+func queryPairs(raw string) orderedPairs {
+	q := orderedPairs{values: map[string][]string{}}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, v = unescapeQueryPart(k), unescapeQueryPart(v)
+		if _, seen := q.values[k]; !seen {
+			q.keys = append(q.keys, k)
+		}
+		q.values[k] = append(q.values[k], v)
+	}
+	return q
+}
+
+func unescapeQueryPart(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// IsTextMediaType reports whether the gateway passes a body of this
+// Content-Type as text: text/*, JSON, JavaScript, XML and the +json and
+// +xml types. Everything else (form bodies included) is binary.
+func IsTextMediaType(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasPrefix(mt, "text/"),
+		mt == "application/json", mt == "application/javascript", mt == "application/xml",
+		strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "+xml"):
+		return true
+	}
+	return false
+}
+
+// EncodeLambdaBody is how the gateway puts a request body in the event:
+// text that is valid UTF-8 as it is, anything else base64-encoded with
+// isBase64Encoded set (B23).
+func EncodeLambdaBody(contentType string, body []byte) (string, bool) {
+	if len(body) == 0 {
+		return "", false
+	}
+	if IsTextMediaType(contentType) && utf8.Valid(body) {
+		return string(body), false
+	}
+	return base64.StdEncoding.EncodeToString(body), true
+}
+
+// framing headers belong to the gateway's own connection; it never takes
+// them from an envelope.
+var lambdaFramingHeaders = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true}
+
+// TranslateLambdaResponse turns a function's raw result into the HTTP
+// response the gateway of the shape sends, or says why the gateway rejects
+// it (problem non-empty: a 502).
+//
+// Payload v1 (REST): the result must be a JSON object with only statusCode,
+// headers, multiValueHeaders, body and isBase64Encoded, each of its type;
+// anything else is a malformed proxy response (B05). headers and
+// multiValueHeaders are combined, multiValueHeaders winning for a name in both.
+//
+// Payload v2 and Function URLs: cookies[] each become a Set-Cookie line;
+// headers are single-valued; multiValueHeaders is ignored (B04, B10). A
+// result that is not an object with a statusCode is the body of a 200
+// application/json response.
+func TranslateLambdaResponse(shape app.HostShape, raw []byte) (status int, header http.Header, body []byte, problem string) {
+	var fields map[string]json.RawMessage
+	isObject := json.Unmarshal(raw, &fields) == nil && fields != nil
+	header = http.Header{}
+	if shape != app.ShapeLambdaV1 {
+		if _, has := fields["statusCode"]; !isObject || !has {
+			header.Set("Content-Type", "application/json")
+			return http.StatusOK, header, raw, ""
+		}
+	} else if !isObject {
+		return 0, nil, nil, "the result is not a JSON object"
+	}
+	allowed := map[string]bool{"statusCode": true, "headers": true, "body": true, "isBase64Encoded": true, "multiValueHeaders": true}
+	if shape != app.ShapeLambdaV1 {
+		allowed["cookies"] = true
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !allowed[k] && shape == app.ShapeLambdaV1 {
+			return 0, nil, nil, fmt.Sprintf("field %q is not part of a payload v1 response (statusCode, headers, multiValueHeaders, body, isBase64Encoded)", k)
+		}
+	}
+	isNull := func(k string) bool { v, ok := fields[k]; return !ok || string(v) == "null" }
+
+	var n int
+	if isNull("statusCode") || json.Unmarshal(fields["statusCode"], &n) != nil {
+		return 0, nil, nil, fmt.Sprintf("statusCode must be an integer, got %s", orMissing(fields["statusCode"]))
+	}
+	if n < 200 || n > 599 {
+		return 0, nil, nil, fmt.Sprintf("statusCode must be an integer from 200 to 599, got %d", n)
+	}
+	var single map[string]string
+	if !isNull("headers") && json.Unmarshal(fields["headers"], &single) != nil {
+		return 0, nil, nil, fmt.Sprintf("headers must map names to strings, got %.200s", fields["headers"])
+	}
+	var multi map[string][]string
+	if shape == app.ShapeLambdaV1 && !isNull("multiValueHeaders") && json.Unmarshal(fields["multiValueHeaders"], &multi) != nil {
+		return 0, nil, nil, fmt.Sprintf("multiValueHeaders must map names to arrays of strings, got %.200s", fields["multiValueHeaders"])
+	}
+	var cookies []string
+	if shape != app.ShapeLambdaV1 && !isNull("cookies") && json.Unmarshal(fields["cookies"], &cookies) != nil {
+		return 0, nil, nil, fmt.Sprintf("cookies must be an array of strings, got %.200s", fields["cookies"])
+	}
+	var text string
+	if !isNull("body") && json.Unmarshal(fields["body"], &text) != nil {
+		return 0, nil, nil, fmt.Sprintf("body must be a string, got %.200s", fields["body"])
+	}
+	var b64 bool
+	if !isNull("isBase64Encoded") && json.Unmarshal(fields["isBase64Encoded"], &b64) != nil {
+		return 0, nil, nil, fmt.Sprintf("isBase64Encoded must be a boolean, got %.200s", fields["isBase64Encoded"])
+	}
+	body = []byte(text)
+	if b64 {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(text); err != nil {
+			return 0, nil, nil, "isBase64Encoded is true but the body is not base64: " + err.Error()
+		}
+	}
+	for _, k := range sortedKeys(multi) {
+		ck := http.CanonicalHeaderKey(k)
+		if !lambdaFramingHeaders[ck] {
+			header[ck] = append(header[ck], multi[k]...)
+		}
+	}
+	for _, k := range sortedKeys(single) {
+		ck := http.CanonicalHeaderKey(k)
+		if lambdaFramingHeaders[ck] {
+			continue
+		}
+		if shape == app.ShapeLambdaV1 && hasCanonical(multi, ck) {
+			continue // multiValueHeaders wins for a name in both
+		}
+		header.Set(ck, single[k])
+	}
+	for _, c := range cookies {
+		header.Add("Set-Cookie", c)
+	}
+	return n, header, body, ""
+}
+
+func hasCanonical[V any](m map[string]V, ck string) bool {
+	for k := range m {
+		if http.CanonicalHeaderKey(k) == ck {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orMissing(raw json.RawMessage) string {
+	if raw == nil {
+		return "nothing (the field is missing)"
+	}
+	return string(raw)
+}
+
+// InProcessInvoker invokes a Go Lambda handler (any value lambda.Start
+// accepts) in this process, the way the Lambda service does: each
+// invocation runs in an execution environment of its own handler instance,
+// one invocation at a time per environment, with a lambdacontext and a
+// deadline. A panic is the function's error, as aws-lambda-go reports it.
+func InProcessInvoker(handler any) LambdaInvoker {
+	var mu sync.Mutex
+	var idle []lambda.Handler
+	return func(ctx context.Context, requestID string, event []byte) (out []byte, err error) {
+		mu.Lock()
+		var env lambda.Handler
+		if n := len(idle); n > 0 {
+			env, idle = idle[n-1], idle[:n-1]
+		} else {
+			env = lambda.NewHandler(handler)
+		}
+		mu.Unlock()
+		defer func() {
+			if p := recover(); p != nil {
+				out, err = nil, fmt.Errorf("the function panicked: %v", p)
+				return // a panicked environment is not reused
+			}
+			mu.Lock()
+			idle = append(idle, env)
+			mu.Unlock()
+		}()
+		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: lambdaFunctionARN})
+		res, err := env.Invoke(ctx, event)
+		// The handler's output buffer goes back to its pool for the next
+		// invocation of this environment: copy it before releasing it.
+		return bytes.Clone(res), err
+	}
+}
+
+var lambdaGateways sync.Map // *Host -> *LambdaGateway
+
+// LambdaGatewayOf returns the gateway behind a Lambda host, or nil.
+func LambdaGatewayOf(h *Host) *LambdaGateway {
+	if h == nil {
+		return nil
+	}
+	g, _ := lambdaGateways.Load(h)
+	gw, _ := g.(*LambdaGateway)
+	return gw
+}
+
+// lambdaExportHost puts a Lambda handler export behind the emulated gateway
+// of its shape, on an httptest server.
+func lambdaExportHost(name string, v any, shape app.HostShape, renders *RenderLog, in *Instance) *Host {
+	h := &Host{Shape: shape, Export: name, Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
+	g := NewLambdaGateway(shape, InProcessInvoker(v), h.Faults)
+	srv := httptest.NewUnstartedServer(g)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	h.URL = srv.URL
+	lambdaGateways.Store(h, g)
+	in.onStop(func(context.Context) error {
+		srv.CloseClientConnections()
+		srv.Close()
+		lambdaGateways.Delete(h)
+		return nil
+	})
+	return h
+}
