@@ -268,6 +268,26 @@ func SweepContainers(ctx context.Context) (removed int, err error) {
 	return removed, errors.Join(errs...)
 }
 
+// OwnContainers lists the containers this process started that still
+// exist, running or not (their names). After every target is stopped it
+// must be empty: the kit's tests check it.
+func OwnContainers(ctx context.Context) ([]string, error) {
+	p, err := dockerProvider(ctx)
+	if err != nil {
+		return nil, err
+	}
+	filter := make(client.Filters).Add("label", LabelManaged+"=true", LabelOwnerHost+"="+hostname(), LabelOwnerPID+"="+strconv.Itoa(os.Getpid()))
+	list, err := p.Client().ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
+	if err != nil {
+		return nil, fmt.Errorf("listing the kit's containers: %w", err)
+	}
+	var names []string
+	for _, c := range list.Items {
+		names = append(names, fmt.Sprintf("%.12s %v (%s)", c.ID, c.Names, c.State))
+	}
+	return names, nil
+}
+
 // orphaned: made on this host by a process that no longer runs.
 func orphaned(labels map[string]string) bool {
 	if labels[LabelManaged] != "true" || labels[LabelOwnerHost] != hostname() {

@@ -1,0 +1,79 @@
+package suite_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/suite"
+)
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds images and runs containers")
+	}
+	if err := runner.DockerAvailable(context.Background()); err != nil {
+		t.Skipf("no container engine: %v", err)
+	}
+}
+
+func TestGoodAdapterAsContainer(t *testing.T) {
+	needDocker(t)
+	target := runner.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
+	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "trailing-never"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range res.Failed() {
+		for _, msg := range res.Messages(id) {
+			t.Errorf("%s failed:\n%s", id, msg)
+		}
+	}
+	if len(res.Passed()) == 0 {
+		t.Fatal("nothing passed")
+	}
+	expectNoContainers(t)
+}
+
+// wantFailedAsContainer: the process-level bugs show the same in a container.
+var wantFailedAsContainer = map[string][]string{
+	"process-crashes-on-error": {"ERROR-1", "PROC-6"},
+	"process-ignores-sigterm":  {"START-4", "START-5"},
+	"process-never-ready":      {"START-1", "START-2", "START-6"},
+	"b12-notfound-200":         {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2"},
+}
+
+func TestBrokenAdaptersAsContainers(t *testing.T) {
+	needDocker(t)
+	// One image for every broken adapter: BROKEN_ADAPTER picks the bug.
+	for name, want := range wantFailedAsContainer {
+		t.Run(name, func(t *testing.T) {
+			target := runner.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
+				runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second))
+			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Failed(); !slices.Equal(got, want) {
+				t.Errorf("%s as a container failed %q, want %q", name, got, want)
+			}
+			expectNoContainers(t)
+		})
+	}
+}
+
+// expectNoContainers fails when a container this test process started is
+// still there, running or not.
+func expectNoContainers(t *testing.T) {
+	t.Helper()
+	left, err := runner.OwnContainers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("containers left behind: %v", left)
+	}
+}
