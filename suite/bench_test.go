@@ -1,37 +1,49 @@
 package suite_test
 
 import (
+	"context"
 	"testing"
 
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
-// BenchmarkFullRun is the wall time of a whole in-process run against one
-// good adapter, every fixture included; "basic-only" runs the primary fixture
-// alone. Compare the two as a ratio within one run: this machine is noisy.
+// BenchmarkFullRun is the wall time of a whole run of the suite against the
+// good standalone adapter in each mode, on the primary fixture ("basic")
+// and on every fixture. Binary and container targets are made anew each
+// iteration, so their figures include `go build` and, for containers, the
+// image build. Compare them as ratios within one run: this machine is noisy.
 func BenchmarkFullRun(b *testing.B) {
-	for _, c := range []struct {
-		name   string
-		target runner.Target
-		opts   []suite.Option
+	targets := []struct {
+		mode string
+		make func() runner.Target
 	}{
-		{"handler/all-fixtures", runner.InProcess(handler.Name, handler.Integration()), nil},
-		{"handler/basic-only", runner.InProcess(handler.Name, handler.Integration()), []suite.Option{suite.Fixtures("basic")}},
-		{"standalone/all-fixtures", runner.InProcess(standalone.Name, standalone.Integration()), nil},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				res, err := suite.Run(nil, c.target, append(c.opts, suite.Quiet())...)
-				if err != nil {
-					b.Fatal(err)
+		{"inprocess", func() runner.Target { return runner.InProcess(standalone.Name, standalone.Integration()) }},
+		{"binary", func() runner.Target { return runner.Binary(adapterDir("good", "standalone")) }},
+		{"container", func() runner.Target { return runner.Container(adapterDir("good", "standalone")) }},
+	}
+	for _, tc := range targets {
+		for _, fx := range []struct {
+			name string
+			opts []suite.Option
+		}{{"basic", []suite.Option{suite.Fixtures("basic")}}, {"all-fixtures", nil}} {
+			b.Run(tc.mode+"/"+fx.name, func(b *testing.B) {
+				if tc.mode == "container" {
+					if err := runner.DockerAvailable(context.Background()); err != nil {
+						b.Skip(err)
+					}
 				}
-				if f := res.Failed(); len(f) > 0 {
-					b.Fatalf("good adapter failed %v", f)
+				for b.Loop() {
+					res, err := suite.Run(nil, tc.make(), append(fx.opts, suite.Quiet())...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if f := res.Failed(); len(f) > 0 {
+						b.Fatalf("the good adapter failed %v", f)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/adapterconformance/adapter-conformance/reports"
+	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -95,5 +97,29 @@ func TestMalformedFixtureCannotRun(t *testing.T) {
 	code := run([]string{"run", "--target", "builtin:good-fetch", "--fixture", "../../fixtures/testdata/broken", "--report-dir", ""}, &out, &errOut)
 	if code != exitCannotRun || !strings.Contains(errOut.String(), "manifest.json") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+}
+
+func TestContainerMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an image")
+	}
+	if err := runner.DockerAvailable(context.Background()); err != nil {
+		t.Skipf("no container engine: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"run", "--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic"}, exitPass},
+		{[]string{"run", "--target", "no-such-image-or-dir", "--mode", "container"}, exitCannotRun},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(append(c.args, "--report-dir", ""), &out, &errOut); code != c.code {
+			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.args, code, c.code, out.String(), errOut.String())
+		}
+	}
+	if left, err := runner.OwnContainers(context.Background()); err != nil || len(left) > 0 {
+		t.Errorf("containers left behind: %v %v", left, err)
 	}
 }
