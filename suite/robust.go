@@ -69,7 +69,7 @@ func registerRobust(h *hostEnv) {
 			// time later: it must keep answering throughout, not just once.
 			Consistently(func() int {
 				return h.http.send(ctx, "GET", "/", nil).status()
-			}).WithTimeout(5*streamDelay).WithPolling(streamDelay/2).Should(Equal(http.StatusOK),
+			}).WithTimeout(2*streamDelay).WithPolling(streamDelay/4).Should(Equal(http.StatusOK),
 				explain("ROBUST-6", "GET / to keep answering 200 after the client left mid-stream", ex))
 		})
 		h.it("ROBUST-7", "a UTF-8 header value does not crash the adapter", func(ctx ginkgo.SpecContext) {
