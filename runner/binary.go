@@ -213,6 +213,14 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		in.Declaration = declarationOf(desc)
 		in.Description = desc
 	}
+	if shape := DeclaredLambdaShape(desc); shape != "" {
+		// A Lambda function does not listen: it polls the kit's Runtime API.
+		h, err := StartLambdaRuntime(ctx, in, shape, bin, nil, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness, 0)
+		if h != nil {
+			in.Hosts = append(in.Hosts, h)
+		}
+		return in, err
+	}
 	port, err := freePort(BindHost)
 	if err != nil {
 		return in, err

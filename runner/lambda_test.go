@@ -10,12 +10,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	awslambda "github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
@@ -358,4 +361,108 @@ func TestInProcessLambdaTarget(t *testing.T) {
 			t.Errorf("%s: the gateway is still registered after Stop", c.shape)
 		}
 	}
+}
+
+// TestLambdaRuntimeHelper is not a test: it is the runtime process of the
+// Runtime API tests, in the mode LAMBDA_RUNTIME_HELPER names.
+func TestLambdaRuntimeHelper(t *testing.T) {
+	switch os.Getenv("LAMBDA_RUNTIME_HELPER") {
+	case "":
+		t.Skip("runs only as a runtime process of the Runtime API tests")
+	case "never-next":
+		time.Sleep(time.Hour)
+	case "always-error":
+		awslambda.Start(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			return events.APIGatewayV2HTTPResponse{}, errors.New("this function cannot handle anything")
+		})
+	}
+	os.Exit(0)
+}
+
+func startHelperRuntime(t *testing.T, mode string) (*runner.Instance, *runner.Host) {
+	t.Helper()
+	in := &runner.Instance{}
+	h, err := runner.StartLambdaRuntime(context.Background(), in, app.ShapeLambdaV2, os.Args[0], []string{"-test.run=^TestLambdaRuntimeHelper$"},
+		[]string{"LAMBDA_RUNTIME_HELPER=" + mode}, time.Second, time.Second)
+	if err != nil {
+		in.Stop(context.Background())
+		t.Fatal(err)
+	}
+	return in, h
+}
+
+func expectNoLambdaLeftovers(t *testing.T) {
+	t.Helper()
+	if left := runner.Leftovers(); len(left) > 0 {
+		t.Errorf("process groups left running: %v", left)
+	}
+}
+
+// TestLambdaRuntimeNeverPolls: a runtime that never asks for an invocation
+// is reported at start and fails each invocation within its deadline, and
+// stopping it leaves nothing running.
+func TestLambdaRuntimeNeverPolls(t *testing.T) {
+	in, h := startHelperRuntime(t, "never-next")
+	if h.StartError == nil || !strings.Contains(h.StartError.Error(), "never asked for an invocation") {
+		t.Errorf("StartError = %v", h.StartError)
+	}
+	start := time.Now()
+	req, _ := http.NewRequest("GET", h.URL+"/about", nil)
+	req.Header.Set(runner.RequestIDHeader, "never-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the invocation took %s; the deadline is 1s", took)
+	}
+	invs := runner.LambdaGatewayOf(h).For("never-1")
+	if resp.StatusCode != http.StatusGatewayTimeout || len(invs) != 1 || invs[0].Outcome != runner.OutcomeTimeout ||
+		!strings.Contains(invs[0].Detail, "never asked for the invocation") {
+		t.Errorf("status %d, invocations %+v", resp.StatusCode, invs)
+	}
+	in.Stop(context.Background())
+	expectNoLambdaLeftovers(t)
+}
+
+// TestLambdaRuntimeErrorPosts: a runtime that posts every invocation to
+// /error gets 202 each time and keeps polling; the gateway answers 502 with
+// the error recorded.
+func TestLambdaRuntimeErrorPosts(t *testing.T) {
+	in, h := startHelperRuntime(t, "always-error")
+	if h.StartError != nil {
+		t.Fatal(h.StartError)
+	}
+	api := runner.RuntimeOf(h)
+	for i := range 3 {
+		id := fmt.Sprintf("err-%d", i)
+		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
+		req.Header.Set(runner.RequestIDHeader, id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		invs := runner.LambdaGatewayOf(h).For(id)
+		if resp.StatusCode != http.StatusBadGateway || len(invs) != 1 || invs[0].Outcome != runner.OutcomeFunctionError ||
+			!strings.Contains(invs[0].FunctionError, "this function cannot handle anything") {
+			t.Errorf("%s: status %d, invocations %+v", id, resp.StatusCode, invs)
+		}
+		calls := api.CallsFor(id)
+		if len(calls) != 2 || !strings.HasSuffix(calls[1].Path, "/"+id+"/error") || calls[1].Status != http.StatusAccepted {
+			t.Errorf("%s: Runtime API calls %+v, want GET next then POST error answered 202", id, calls)
+		}
+	}
+	// The error post of an unknown id is refused.
+	resp, err := http.Post("http://"+api.Addr+runner.RuntimeAPIVersion+"/runtime/invocation/nope/error", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown request id: %d, want 400", resp.StatusCode)
+	}
+	in.Stop(context.Background())
+	expectNoLambdaLeftovers(t)
 }

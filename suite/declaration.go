@@ -61,10 +61,8 @@ func registerDeclaration(fx *fixtureEnv) {
 				switch s {
 				case app.ShapeStart:
 					Expect(a.ServerEntrypoint != nil && a.ServerEntrypoint.Start != nil).To(BeTrue(), fx.explainDecl("DECL-7", "Start, since the shape start is declared"))
-				case app.ShapeHandler, app.ShapeFetch:
+				case app.ShapeHandler, app.ShapeFetch, app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL:
 					Expect(fx.inst.Host(s)).NotTo(BeNil(), fx.explainDecl("DECL-7", "an export the kit drives as "+string(s)+", since that shape is declared; "+fx.declaredShapes()))
-				case app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL:
-					ginkgo.Skip("cannot be checked yet: Lambda exports are driven from issue #5 on")
 				default:
 					ginkgo.Fail(fx.explainDecl("DECL-7", "a known host shape, not "+string(s))())
 				}

@@ -57,7 +57,8 @@ func (h helperRuntime) Name() string      { return "lambda-helper-" + h.mode }
 func (h helperRuntime) Mode() runner.Mode { return runner.ModeBinary }
 func (h helperRuntime) Start(ctx context.Context, m *app.Manifest) (*runner.Instance, error) {
 	integration := goodlambda.IntegrationV2()
-	in := &runner.Instance{Target: h.Name(), Mode: runner.ModeBinary, Unsupported: map[string]string{}, Declaration: contract.Declare(integration, m)}
+	d := contract.Describe(integration, m)
+	in := &runner.Instance{Target: h.Name(), Mode: runner.ModeBinary, Unsupported: map[string]string{}, Declaration: contract.Declare(integration, m), Description: &d}
 	host, err := runner.StartLambdaRuntime(ctx, in, app.ShapeLambdaV2, os.Args[0], []string{"-test.run=^TestLambdaHelperRuntime$"},
 		[]string{"LAMBDA_HELPER_MODE=" + h.mode}, 2*time.Second, 3*time.Second)
 	if host != nil {
@@ -73,7 +74,7 @@ func TestLambdaHelperRuntime(t *testing.T) {
 	if mode == "" {
 		t.Skip("runs only as the runtime of a helperRuntime target")
 	}
-	m, err := app.New(mustBasic(t))
+	m, err := app.New(lambdaHelperBasic(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestLambdaHelperRuntime(t *testing.T) {
 	os.Exit(0)
 }
 
-func mustBasic(t *testing.T) *app.Manifest {
+func lambdaHelperBasic(t *testing.T) *app.Manifest {
 	m, err := fixtures.Load("basic")
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
 	"github.com/adapterconformance/adapter-conformance/reports"
@@ -214,6 +215,10 @@ func builtinTargets() map[string]runner.Target {
 		handler.Name:    runner.InProcess(handler.Name, handler.Integration()),
 		middleware.Name: runner.InProcess(middleware.Name, middleware.Integration()),
 		fetch.Name:      runner.InProcess(fetch.Name, fetch.Integration()),
+
+		lambda.NameV1:          runner.InProcess(lambda.NameV1, lambda.IntegrationV1()),
+		lambda.NameV2:          runner.InProcess(lambda.NameV2, lambda.IntegrationV2()),
+		lambda.NameFunctionURL: runner.InProcess(lambda.NameFunctionURL, lambda.IntegrationFunctionURL()),
 	}
 	for _, b := range broken.All() {
 		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(2*time.Second))
