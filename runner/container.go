@@ -297,6 +297,11 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 		in.Declaration = declarationOf(desc)
 		in.Description = desc
 	}
+	if shape := DeclaredLambdaShape(desc); shape != "" {
+		// A Lambda function does not listen: it polls the kit's Runtime API
+		// (container_lambda.go).
+		return t.startLambda(ctx, in, cli, image, shape, files, labels)
+	}
 
 	host, err := publishedHost(ctx, p)
 	if err != nil {

@@ -106,6 +106,12 @@ func NewRuntimeAPI() (*RuntimeAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for the Lambda Runtime API: %w", err)
 	}
+	return serveRuntimeAPI(ln), nil
+}
+
+// serveRuntimeAPI serves the Runtime API on a listener; Addr is the
+// listener's address.
+func serveRuntimeAPI(ln net.Listener) *RuntimeAPI {
 	api := &RuntimeAPI{
 		Addr: ln.Addr().String(), ln: ln,
 		queue: make(chan *runtimeInvocation, 1024), closed: make(chan struct{}), polled: make(chan struct{}),
@@ -122,7 +128,7 @@ func NewRuntimeAPI() (*RuntimeAPI, error) {
 	})
 	api.srv = &http.Server{Handler: mux, ErrorLog: log.New(io.Discard, "", 0)}
 	go api.srv.Serve(ln)
-	return api, nil
+	return api
 }
 
 // Close stops serving; pending long polls end.
@@ -358,18 +364,34 @@ func readFunctionError(r *http.Request) *FunctionError {
 	return fe
 }
 
-// lambdaRuntime is an adapter executable run as a Lambda function: the
-// process, restarted when it exits as the Lambda service does with a new
-// execution environment, and the Runtime API it talks to.
+// runtimeProcess is one execution environment of a Lambda function: an
+// exec'd process, or a container (container_lambda.go).
+type runtimeProcess interface {
+	// exited is closed once it has ended; output and exitStatus are
+	// final from then on.
+	exited() <-chan struct{}
+	// exitStatus says how it ended, or "" while it runs.
+	exitStatus() string
+	// output is what it wrote so far.
+	output() string
+	// kill ends it at once (SIGKILL) and waits, briefly, for its end.
+	kill()
+}
+
+func (p *process) exited() <-chan struct{} { return p.done }
+func (p *process) output() string          { return p.logs.String() }
+
+// lambdaRuntime is an adapter run as a Lambda function: the runtime
+// process (or container), restarted when it exits as the Lambda service
+// does with a new execution environment, and the Runtime API it talks to.
 type lambdaRuntime struct {
-	bin       string
-	args, env []string
-	dir       string
+	// launch starts a new runtime process (a cold start).
+	launch    func() (runtimeProcess, error)
 	api       *RuntimeAPI
 	readiness time.Duration
 
 	mu       sync.Mutex
-	p        *process
+	p        runtimeProcess
 	starts   int
 	oldLogs  strings.Builder
 	gaveUp   string
@@ -381,7 +403,7 @@ type lambdaRuntime struct {
 const maxRuntimeStarts = 20
 
 // ensure starts the process when none is running (a cold start).
-func (lr *lambdaRuntime) ensure() (*process, error) {
+func (lr *lambdaRuntime) ensure() (runtimeProcess, error) {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	if lr.stopping {
@@ -389,8 +411,8 @@ func (lr *lambdaRuntime) ensure() (*process, error) {
 	}
 	if lr.p != nil {
 		select {
-		case <-lr.p.done:
-			fmt.Fprintf(&lr.oldLogs, "%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", lr.p.logs.String(), lr.p.exitStatus())
+		case <-lr.p.exited():
+			fmt.Fprintf(&lr.oldLogs, "%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", lr.p.output(), lr.p.exitStatus())
 			lr.p = nil
 		default:
 			return lr.p, nil
@@ -402,7 +424,7 @@ func (lr *lambdaRuntime) ensure() (*process, error) {
 		}
 		return nil, errors.New("the runtime process " + lr.gaveUp)
 	}
-	p, err := startProcess(lr.bin, lr.dir, lr.args, lr.env)
+	p, err := lr.launch()
 	if err != nil {
 		return nil, err
 	}
@@ -413,10 +435,11 @@ func (lr *lambdaRuntime) ensure() (*process, error) {
 
 func (lr *lambdaRuntime) logs() string {
 	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	s := lr.oldLogs.String()
-	if lr.p != nil {
-		s += lr.p.logs.String()
+	s, p := lr.oldLogs.String(), lr.p
+	lr.mu.Unlock()
+	// A container's output is fetched from the engine: not under lr.mu.
+	if p != nil {
+		s += p.output()
 	}
 	return s
 }
@@ -441,7 +464,7 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 		return nil, err
 	}
 	for {
-		out, err, retry := lr.api.wait(ctx, inv, p.done)
+		out, err, retry := lr.api.wait(ctx, inv, p.exited())
 		if !retry {
 			return out, err
 		}
@@ -467,21 +490,21 @@ func (lr *lambdaRuntime) stop() {
 
 // waitPolled waits until the runtime asks for its first invocation, the
 // process exits, or the readiness timeout passes.
-func (lr *lambdaRuntime) waitPolled(ctx context.Context, p *process) error {
+func (lr *lambdaRuntime) waitPolled(ctx context.Context, p runtimeProcess) error {
 	t := time.NewTimer(lr.readiness)
 	defer t.Stop()
 	select {
 	case <-lr.api.Polled():
 		return nil
-	case <-p.done:
+	case <-p.exited():
 		msg := "the runtime process " + p.exitStatus() + " before it asked for an invocation (GET " + RuntimeAPIVersion + "/runtime/invocation/next)"
 		if ie := lr.api.InitError(); ie != nil {
 			msg += "; it posted /runtime/init/error: " + ie.Error()
 		}
-		return fmt.Errorf("%s; its output:\n%s", msg, tail(p.logs.String(), 2000))
+		return fmt.Errorf("%s; its output:\n%s", msg, tail(p.output(), 2000))
 	case <-t.C:
 		return fmt.Errorf("the runtime never asked for an invocation (GET %s/runtime/invocation/next on AWS_LAMBDA_RUNTIME_API=%s) within %s; its output:\n%s",
-			RuntimeAPIVersion, lr.api.Addr, lr.readiness, tail(p.logs.String(), 2000))
+			RuntimeAPIVersion, lr.api.Addr, lr.readiness, tail(p.output(), 2000))
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -511,18 +534,35 @@ func StartLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, 
 		api.Close()
 		return nil, err
 	}
-	lr := &lambdaRuntime{
-		bin: bin, args: args, dir: work, api: api, readiness: readiness,
-		env: append([]string{
-			"AWS_LAMBDA_RUNTIME_API=" + api.Addr,
-			"AWS_LAMBDA_FUNCTION_NAME=adapter-conformance", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
-			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
-			"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/adapter-conformance", "AWS_LAMBDA_LOG_STREAM_NAME=conformance",
-			"LAMBDA_TASK_ROOT=" + filepath.Dir(bin), "_HANDLER=bootstrap",
-		}, env...),
+	// Removed after the runtime is stopped (stops run in reverse order).
+	in.onStop(func(context.Context) error { return os.RemoveAll(work) })
+	env = append(lambdaEnv(api.Addr, filepath.Dir(bin)), env...)
+	launch := func() (runtimeProcess, error) { return startProcess(bin, work, args, env) }
+	h := &Host{Shape: shape, Export: "runtime", WorkDir: work}
+	return runLambdaRuntime(ctx, in, h, api, launch, readiness, timeout)
+}
+
+// lambdaEnv is the environment the Lambda service gives a runtime, with
+// the Runtime API at addr and the function's code in taskRoot.
+func lambdaEnv(addr, taskRoot string) []string {
+	return []string{
+		"AWS_LAMBDA_RUNTIME_API=" + addr,
+		"AWS_LAMBDA_FUNCTION_NAME=adapter-conformance", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/adapter-conformance", "AWS_LAMBDA_LOG_STREAM_NAME=conformance",
+		"LAMBDA_TASK_ROOT=" + taskRoot, "_HANDLER=bootstrap",
 	}
-	h := &Host{Shape: shape, Export: "runtime", Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: lr.logs, ExitStatus: lr.exitStatus, WorkDir: work}
-	g := NewLambdaGateway(shape, lr.invoke, h.Faults)
+}
+
+// runLambdaRuntime puts the emulated gateway in front of a Runtime API and
+// the runtime processes launch starts, makes the first cold start and
+// waits for the runtime's first poll. h has its Shape, Export and WorkDir
+// set; the rest is filled here. Stopping the instance kills the runtime
+// and closes the Runtime API and the gateway.
+func runLambdaRuntime(ctx context.Context, in *Instance, h *Host, api *RuntimeAPI, launch func() (runtimeProcess, error), readiness, timeout time.Duration) (*Host, error) {
+	lr := &lambdaRuntime{launch: launch, api: api, readiness: readiness}
+	h.Faults, h.NextCalls, h.Logs, h.ExitStatus = &FaultLog{}, &atomic.Int64{}, lr.logs, lr.exitStatus
+	g := NewLambdaGateway(h.Shape, lr.invoke, h.Faults)
 	if timeout > 0 {
 		g.Timeout = timeout
 	}
@@ -538,7 +578,7 @@ func StartLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, 
 		srv.Close()
 		lambdaGateways.Delete(h)
 		lambdaRuntimes.Delete(h)
-		return os.RemoveAll(work)
+		return nil
 	})
 	p, err := lr.ensure()
 	if err != nil {

@@ -44,6 +44,8 @@ var wantFailedAsContainer = map[string][]string{
 	"process-ignores-sigterm":  {"START-4", "START-5"},
 	"process-never-ready":      {"START-1", "START-2", "START-6"},
 	"b12-notfound-200":         {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2"},
+	// A Lambda adapter in a container polls the kit's Runtime API.
+	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1"},
 }
 
 func TestBrokenAdaptersAsContainers(t *testing.T) {
@@ -76,4 +78,22 @@ func expectNoContainers(t *testing.T) {
 	if len(left) > 0 {
 		t.Errorf("containers left behind: %v", left)
 	}
+}
+
+func TestGoodLambdaAdapterAsContainer(t *testing.T) {
+	needDocker(t)
+	target := runner.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
+	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range res.Failed() {
+		for _, msg := range res.Messages(id) {
+			t.Errorf("%s failed:\n%s", id, msg)
+		}
+	}
+	if len(res.Passed()) == 0 {
+		t.Fatal("nothing passed")
+	}
+	expectNoContainers(t)
 }
