@@ -198,12 +198,8 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	if err != nil {
 		return in, err
 	}
-	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	dir, err := exportApp(in, m, "")
 	if err != nil {
-		return in, err
-	}
-	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
-	if err := fixtures.ExportManifest(m, dir); err != nil {
 		return in, err
 	}
 	desc, _, err := Describe(ctx, bin, dir, t.env)
@@ -258,6 +254,19 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		h.StartError = err
 	}
 	return in, nil
+}
+
+// exportApp writes the manifest into a temporary directory (into its sub
+// directory when sub is not "") for an out-of-process adapter to load, and
+// removes it when the instance stops.
+func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
+	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	if err != nil {
+		return "", err
+	}
+	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
+	appDir := filepath.Join(dir, sub)
+	return appDir, fixtures.ExportManifest(m, appDir)
 }
 
 // freePort asks the kernel for a free port on host. Another process may

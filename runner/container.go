@@ -23,7 +23,6 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -267,14 +266,9 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 		}
 	})
 
-	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
-	if err != nil {
-		return in, err
-	}
-	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
 	// The copy into the container keeps the directory's base name.
-	appDir := filepath.Join(dir, filepath.Base(ContainerAppDir))
-	if err := fixtures.ExportManifest(m, appDir); err != nil {
+	appDir, err := exportApp(in, m, filepath.Base(ContainerAppDir))
+	if err != nil {
 		return in, err
 	}
 

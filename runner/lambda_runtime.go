@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -621,12 +620,8 @@ func (t *lambdaBinary) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 
 // startLambdaBinary runs a described Lambda executable for a manifest.
 func startLambdaBinary(ctx context.Context, in *Instance, bin string, m *app.Manifest, env []string, readiness, timeout time.Duration) (*Instance, error) {
-	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	dir, err := exportApp(in, m, "")
 	if err != nil {
-		return in, err
-	}
-	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
-	if err := fixtures.ExportManifest(m, dir); err != nil {
 		return in, err
 	}
 	desc, _, err := Describe(ctx, bin, dir, env)
