@@ -14,6 +14,24 @@ func adapterDir(parts ...string) string {
 	return filepath.Join(append([]string{"..", "fixtures", "adapters"}, parts...)...)
 }
 
+// expectAllPass runs the suite on a good adapter and fails the test with
+// every failure message when any requirement fails.
+func expectAllPass(t *testing.T, target runner.Target, fixtureNames ...string) {
+	t.Helper()
+	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures(fixtureNames...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range res.Failed() {
+		for _, msg := range res.Messages(id) {
+			t.Errorf("%s failed:\n%s", id, msg)
+		}
+	}
+	if len(res.Passed()) == 0 {
+		t.Fatal("nothing passed: the suite did not run")
+	}
+}
+
 // expectNoLeftovers fails when any process the kit started is still alive.
 func expectNoLeftovers(t *testing.T) {
 	t.Helper()
@@ -28,19 +46,7 @@ func TestGoodAdaptersAsBinaries(t *testing.T) {
 	}
 	for _, name := range []string{"standalone", "handler", "fetch"} {
 		t.Run(name, func(t *testing.T) {
-			target := runner.Binary(adapterDir("good", name), runner.WithName("good-"+name))
-			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "no-404", "base-app"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, id := range res.Failed() {
-				for _, msg := range res.Messages(id) {
-					t.Errorf("%s failed:\n%s", id, msg)
-				}
-			}
-			if len(res.Passed()) == 0 {
-				t.Fatal("nothing passed")
-			}
+			expectAllPass(t, runner.Binary(adapterDir("good", name), runner.WithName("good-"+name)), "basic", "no-404", "base-app")
 			expectNoLeftovers(t)
 		})
 	}

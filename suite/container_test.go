@@ -22,19 +22,7 @@ func needDocker(t *testing.T) {
 
 func TestGoodAdapterAsContainer(t *testing.T) {
 	needDocker(t)
-	target := runner.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
-	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "trailing-never"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range res.Failed() {
-		for _, msg := range res.Messages(id) {
-			t.Errorf("%s failed:\n%s", id, msg)
-		}
-	}
-	if len(res.Passed()) == 0 {
-		t.Fatal("nothing passed")
-	}
+	expectAllPass(t, runner.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone")), "basic", "trailing-never")
 	expectNoContainers(t)
 }
 
@@ -82,18 +70,6 @@ func expectNoContainers(t *testing.T) {
 
 func TestGoodLambdaAdapterAsContainer(t *testing.T) {
 	needDocker(t)
-	target := runner.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
-	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range res.Failed() {
-		for _, msg := range res.Messages(id) {
-			t.Errorf("%s failed:\n%s", id, msg)
-		}
-	}
-	if len(res.Passed()) == 0 {
-		t.Fatal("nothing passed")
-	}
+	expectAllPass(t, runner.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2")), "basic")
 	expectNoContainers(t)
 }
