@@ -55,13 +55,29 @@ type Render struct {
 	Status     int
 	RespHeader http.Header
 	body       *cappedBuffer
+	hadBody    bool
 }
 
 // Body returns the response bytes the App produced, as far as the adapter read them.
 func (r *Render) Body() []byte { return r.body.Bytes() }
 
 // BodyTruncated reports whether the recorded body hit its cap.
-func (r *Render) BodyTruncated() bool { return r.body.truncated }
+func (r *Render) BodyTruncated() bool {
+	r.body.mu.Lock()
+	defer r.body.mu.Unlock()
+	return r.body.truncated
+}
+
+// BodyComplete reports whether the adapter read the App's body to its end
+// (true when the App returned no body).
+func (r *Render) BodyComplete() bool {
+	if !r.hadBody {
+		return true
+	}
+	r.body.mu.Lock()
+	defer r.body.mu.Unlock()
+	return r.body.complete
+}
 
 // RenderLog collects Render calls by request id.
 type RenderLog struct {
@@ -76,7 +92,8 @@ func (l *RenderLog) Observer() app.RenderObserver {
 		rec := &Render{
 			Method: r.Method, URL: app.RequestURL(r), Header: r.Header.Clone(),
 			Status: resp.StatusCode, RespHeader: resp.Header.Clone(),
-			body: &cappedBuffer{limit: 16 << 20},
+			body:    &cappedBuffer{limit: 16 << 20},
+			hadBody: resp.Body != nil && resp.Body != http.NoBody,
 		}
 		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body}
 		id := r.Header.Get(RequestIDHeader)
@@ -106,13 +123,16 @@ func (l *RenderLog) Count() int {
 
 type teeBody struct {
 	io.ReadCloser
-	w io.Writer
+	w *cappedBuffer
 }
 
 func (t *teeBody) Read(p []byte) (int, error) {
 	n, err := t.ReadCloser.Read(p)
 	if n > 0 {
 		t.w.Write(p[:n])
+	}
+	if err == io.EOF {
+		t.w.markComplete()
 	}
 	return n, err
 }
@@ -122,6 +142,13 @@ type cappedBuffer struct {
 	buf       bytes.Buffer
 	limit     int
 	truncated bool
+	complete  bool
+}
+
+func (c *cappedBuffer) markComplete() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.complete = true
 }
 
 func (c *cappedBuffer) Write(p []byte) (int, error) {

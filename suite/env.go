@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,8 @@ type hostEnv struct {
 	absent string
 	// shutdownBegan is set once START-3 has stopped the host on purpose.
 	shutdownBegan bool
+	// startFailure says why a host the target should have has none.
+	startFailure string
 }
 
 func registerFixture(fx *fixtureEnv) {
@@ -54,7 +57,9 @@ func registerFixture(fx *fixtureEnv) {
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
 		if fx.loadErr != nil {
-			// One spec so the failure shows up under the fixture's name.
+			// A spec of its own, so the failure shows (a BeforeAll with no
+			// spec never runs).
+			ginkgo.It("loads the fixture app", func() {})
 			return
 		}
 		if fx.primary {
@@ -69,8 +74,9 @@ func registerFixture(fx *fixtureEnv) {
 				ginkgo.BeforeAll(func() {
 					h.host = fx.inst.Host(shape)
 					if h.host == nil {
-						if fx.startErr != nil && fx.inst == nil {
-							ginkgo.Fail("the target could not be started: " + fx.startErr.Error())
+						if fx.startErr != nil && (fx.inst == nil || fx.expects(shape)) {
+							h.startFailure = "the target could not be started: " + fx.startErr.Error()
+							return
 						}
 						// Not a Skip here: a skip in BeforeAll reaches the specs
 						// without its reason, and the report must say why.
@@ -95,6 +101,10 @@ func registerFixture(fx *fixtureEnv) {
 					registerLambda(h)
 				}
 				registerVariantSpecs(h)
+				if shape == app.ShapeStart && !fx.primary {
+					// Every fixture's start host must come up and stay up.
+					registerReadiness(h)
+				}
 				if shape == app.ShapeStart && fx.primary {
 					registerProcess(h)
 					// Last: it shuts the host down.
@@ -150,6 +160,9 @@ func spec(id string, shape app.HostShape, mode runner.Mode, text string, body fu
 // only START-1 and START-2 can say anything; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
 	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+		if h.startFailure != "" {
+			ginkgo.Fail(id + ": " + h.startFailure)
+		}
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}
@@ -199,4 +212,17 @@ func (fx *fixtureEnv) recordDeclaration() {
 			fx.results.setDeclaration(nil, "SetAdapter was not called")
 		}
 	}
+}
+
+// expects reports whether the target should have a host of this shape: it
+// declares the shape, or it runs out of process (always a start host).
+func (fx *fixtureEnv) expects(shape app.HostShape) bool {
+	if fx.target.Mode() != runner.ModeInProcess && shape == app.ShapeStart {
+		return true
+	}
+	if fx.inst == nil {
+		return false
+	}
+	a, ok := fx.inst.Declaration.Adapter()
+	return ok && slices.Contains(a.Shapes, shape)
 }

@@ -22,6 +22,7 @@ func registerExportHost(h *hostEnv) {
 				ex := h.do(ctx, c.method, c.target, nil)
 				exs = append(exs, ex)
 				Expect(ex.faults()).To(BeEmpty(), explain("EXPORT-2", "no contract breach by the fetch export", ex))
+				mustRespond("EXPORT-2", ex)
 			}
 		})
 		h.it("EXPORT-3", "the export serves concurrent requests correctly", func(ctx ginkgo.SpecContext) {
@@ -63,6 +64,7 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	expectRoute(id, ex, "/only-in-second", nil)
 	ex = c.send(ctx, "GET", "/about", nil)
 	attach(ex)
+	mustRespond(id, ex)
 	if host.Middleware {
 		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain(id, "/about, absent from the second fixture, to go to next", ex))
 	} else {

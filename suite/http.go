@@ -182,7 +182,7 @@ func registerHTTP(h *hostEnv) {
 				Expect(rr).NotTo(BeNil(), explainRaw("HTTP-20", "a response", req, rr, err))
 				Expect(err).NotTo(HaveOccurred(), explainRaw("HTTP-20", "a well-framed response", req, rr, err))
 				hasTE := len(rr.resp.TransferEncoding) > 0
-				Expect(hasTE && strings.Contains(rr.raw, "\r\nContent-Length:")).To(BeFalse(), explainRaw("HTTP-20", "not both Content-Length and Transfer-Encoding", req, rr, err))
+				Expect(hasTE && strings.Contains(strings.ToLower(rr.raw), "\r\ncontent-length:")).To(BeFalse(), explainRaw("HTTP-20", "not both Content-Length and Transfer-Encoding", req, rr, err))
 				if rr.resp.ContentLength >= 0 {
 					Expect(int64(len(rr.body))).To(Equal(rr.resp.ContentLength), explainRaw("HTTP-20", "as many body bytes as Content-Length says", req, rr, err))
 				}

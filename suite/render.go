@@ -159,7 +159,9 @@ func compareWithRender(id string, ex *exchange) {
 		_, ok := r.RespHeader[k]
 		Expect(ok).To(BeTrue(), expected("no header "+k+", which the App did not set"))
 	}
+	Expect(ex.err).NotTo(HaveOccurred(), expected("the whole response body"))
 	if ex.method != http.MethodHead && !r.BodyTruncated() {
+		Expect(r.BodyComplete()).To(BeTrue(), expected("the adapter to send the App's whole body (it stopped reading it)"))
 		Expect(bytes.Equal(ex.body, r.Body())).To(BeTrue(), expected("the App's body, byte for byte"))
 	}
 }

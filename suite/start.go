@@ -142,3 +142,18 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 	}
 	return ask()
 }
+
+// registerReadiness checks, on a fixture other than the primary one, that
+// the start host came up and is still up (START-2, PROC-6): otherwise every
+// other spec of the fixture would only be skipped.
+func registerReadiness(h *hostEnv) {
+	h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
+		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within 10 s of Start for fixture "+h.fx.name))
+	})
+	h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
+		if h.host.ExitStatus == nil {
+			ginkgo.Skip(notApplicablePrefix + "the host does not run as a process")
+		}
+		Expect(h.host.ExitStatus()).To(BeEmpty(), explain("PROC-6", "the adapter process still running after the suite's requests"))
+	})
+}

@@ -293,7 +293,8 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	if tt, ok := t.(*testing.T); ok {
 		if dl, ok := tt.Deadline(); ok {
 			// Leave time for cleanup: a go test timeout panics without running it.
-			sc.Timeout = min(sc.Timeout, time.Until(dl)-30*time.Second)
+			// A timeout of zero or less would mean none at all to ginkgo.
+			sc.Timeout = min(sc.Timeout, max(time.Until(dl)-30*time.Second, time.Until(dl)/2, time.Second))
 		}
 	}
 	if o.quiet {

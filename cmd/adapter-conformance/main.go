@@ -25,6 +25,8 @@ import (
 	"time"
 
 	adapterconformance "github.com/adapterconformance/adapter-conformance"
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
@@ -131,6 +133,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return exitCannotRun, fmt.Errorf("--fixture: %w", err)
 		}
 	}
+	if *labelFilter != "" {
+		if _, err := types.ParseLabelFilter(*labelFilter); err != nil {
+			return exitCannotRun, usageError{fmt.Sprintf("--label-filter %q: %v", *labelFilter, err)}
+		}
+	}
+	if *timeout <= 0 {
+		return exitCannotRun, usageError{"--timeout must be positive"}
+	}
 	for _, id := range focus {
 		if _, ok := suite.RequirementByID(id); !ok {
 			return exitCannotRun, usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)}
@@ -142,16 +152,27 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitCannotRun, err
 	}
 	summarize(stdout, *target, res)
+	code := exitPass
+	switch {
+	case len(res.Failed()) > 0:
+		code = exitFail
+	case len(res.Passed()) == 0:
+		// Nothing was checked: a filter that selects nothing, or a target
+		// that could not be reached. That is not a pass.
+		fmt.Fprintln(stderr, "adapter-conformance: no requirement was checked (see the skip reasons above)")
+		code = exitCannotRun
+	}
 	if *reportDir != "" {
 		if err := writeReports(*reportDir, *target, t, fixtureNames, res); err != nil {
-			return exitCannotRun, err
+			fmt.Fprintln(stderr, "adapter-conformance:", err)
+			if code == exitPass {
+				code = exitCannotRun
+			}
+		} else {
+			fmt.Fprintf(stdout, "reports: %s\n", *reportDir)
 		}
-		fmt.Fprintf(stdout, "reports: %s\n", *reportDir)
 	}
-	if len(res.Failed()) > 0 {
-		return exitFail, nil
-	}
-	return exitPass, nil
+	return code, nil
 }
 
 // writeReports writes the JSON report and the formats derived from it.

@@ -31,6 +31,8 @@ func TestExitCodes(t *testing.T) {
 		{"unknown fixture", []string{"run", "--target", "builtin:good-fetch", "--fixture", "nope"}, exitCannotRun, "not a known fixture"},
 		{"unknown requirement", []string{"run", "--target", "builtin:good-fetch", "--focus", "NOPE-1"}, exitCannotRun, "no such requirement"},
 		{"bad flag", []string{"run", "--frobnicate"}, exitCannotRun, "frobnicate"},
+		{"bad label filter", []string{"run", "--target", "builtin:good-fetch", "--label-filter", "(("}, exitCannotRun, "--label-filter"},
+		{"filter selects nothing", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic", "--label-filter", "area:nothing-here"}, exitCannotRun, "no requirement was checked"},
 		{"unknown command", []string{"frobnicate"}, exitCannotRun, "unknown command"},
 		{"list", []string{"list", "--area", "NOTFOUND"}, exitPass, "NOTFOUND-1"},
 		{"version", []string{"version"}, exitPass, "adapter-conformance"},

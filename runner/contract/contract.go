@@ -401,6 +401,13 @@ func FetchHandler(fetch app.FetchFunc, fault func(r *http.Request, what string))
 		case err != nil:
 			http.Error(w, "fetch export failed: "+err.Error(), http.StatusBadGateway)
 			return
+		case resp.StatusCode < 100 || resp.StatusCode > 999:
+			report(r, fmt.Sprintf("the fetch export returned a response with status %d, which HTTP cannot carry", resp.StatusCode))
+			if resp.Body != nil {
+				resp.Body.Close()
+			}
+			http.Error(w, "fetch export returned an invalid status", http.StatusBadGateway)
+			return
 		}
 		WriteResponse(w, resp)
 	})
