@@ -214,14 +214,16 @@ func (fx *fixtureEnv) recordDeclaration() {
 	}
 }
 
-// expects reports whether the target should have a host of this shape: it
-// declares the shape, or it runs out of process (always a start host).
+// expects reports whether a target that failed to start should have had a
+// host of this shape: an out-of-process target always has a start host, or
+// the Lambda shape it declares. (In-process, a failed start is a declaration
+// problem, which the DECL specs report.)
 func (fx *fixtureEnv) expects(shape app.HostShape) bool {
-	if fx.target.Mode() != runner.ModeInProcess && shape == app.ShapeStart {
-		return true
-	}
-	if fx.inst == nil {
+	if fx.target.Mode() == runner.ModeInProcess {
 		return false
+	}
+	if shape == app.ShapeStart {
+		return true
 	}
 	a, ok := fx.inst.Declaration.Adapter()
 	return ok && slices.Contains(a.Shapes, shape)
