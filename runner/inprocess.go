@@ -131,9 +131,9 @@ func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
 	case func(*http.Request) (*http.Response, error):
 		handler = contract.FetchHandler(f, h.Faults.record)
 	case app.MiddlewareFunc:
-		handler = f(nextHandler(h.NextCalls))
+		handler = wrapNext(f, h.NextCalls)
 	case func(http.Handler) http.Handler:
-		handler = f(nextHandler(h.NextCalls))
+		handler = wrapNext(f, h.NextCalls)
 	}
 	if handler == nil {
 		in.Unsupported[name] = "the middleware export returned a nil handler"
@@ -147,6 +147,17 @@ func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
 	h.URL = srv.URL
 	in.onStop(func(context.Context) error { srv.CloseClientConnections(); srv.Close(); return nil })
 	return h
+}
+
+// wrapNext calls a middleware export with the kit's next handler; a
+// middleware that panics while wrapping gives no handler (EXPORT-1).
+func wrapNext(mw func(http.Handler) http.Handler, calls *atomic.Int64) (h http.Handler) {
+	defer func() {
+		if recover() != nil {
+			h = nil
+		}
+	}()
+	return mw(nextHandler(calls))
 }
 
 // startHost runs Start on a fresh loopback listener and waits until the

@@ -129,6 +129,12 @@ func (fx *fixtureEnv) explainDecl(id, expected string) func() string {
 		var b strings.Builder
 		b.WriteString(explain(id, expected)())
 		d := fx.inst.Declaration
+		if fx.startErr != nil {
+			b.WriteString("starting the target failed: " + fx.startErr.Error() + "\n")
+		}
+		if fx.inst.DescribeError != nil {
+			b.WriteString("the adapter did not describe itself: " + fx.inst.DescribeError.Error() + "\n")
+		}
 		b.WriteString("what the config-done hook did:\n")
 		if !d.HookRan {
 			b.WriteString("  the integration has no config-done hook\n")

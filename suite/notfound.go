@@ -53,6 +53,7 @@ func registerNotFound(h *hostEnv) {
 			gotType, _, _ := mime.ParseMediaType(rr.resp.Header.Get("Content-Type"))
 			Expect(gotType).To(Equal(wantType), explainRaw("NOTFOUND-6", "the Content-Type of GET /nope ("+wantType+")", req, rr, err))
 			Expect(rr.body).To(BeEmpty(), explainRaw("NOTFOUND-6", "no body bytes", req, rr, err))
+			Expect(rr.after).To(BeEmpty(), explainRaw("NOTFOUND-6", "no body bytes on the wire after the HEAD response", req, rr, err))
 		})
 		h.it("NOTFOUND-7", "a method with no handler gives the 404 page, not 405", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ method, path string }{{"PUT", "/api/echo"}, {"POST", "/api/only-get"}} {

@@ -3,6 +3,7 @@ package suite
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/url"
@@ -122,6 +123,11 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 		conn.SetDeadline(time.Now().Add(time.Second))
 		io.WriteString(conn, "GET / HTTP/1.1\r\nHost: "+u.Host+"\r\nConnection: close\r\n\r\n")
 		line, err := bufio.NewReader(conn).ReadString('\n')
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			// Accepted but never served nor closed: not refused.
+			return nil, "(the connection was accepted, then neither answered nor closed)"
+		}
 		if err != nil {
 			return err, ""
 		}
