@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +86,20 @@ const (
 	OutcomeTimeout = "timeout"
 	// OutcomeBadRequest: the kit could not build an event for the request.
 	OutcomeBadRequest = "bad-request"
+	// OutcomeStreamCut: in response streaming mode, the gateway sent the
+	// prelude's status and headers, but the body stream failed or ran past
+	// the function's timeout before it ended.
+	OutcomeStreamCut = "stream-cut"
 )
+
+// LambdaStreamContentType is the content type of a result in response
+// streaming mode (Function URL InvokeMode RESPONSE_STREAM, API Gateway
+// STREAM): a JSON prelude {statusCode,headers,cookies}, 8 NUL bytes, then
+// the raw body (aws-lambda-go's LambdaFunctionURLStreamingResponse).
+const LambdaStreamContentType = "application/vnd.awslambda.http-integration-response"
+
+// lambdaStreamSeparator ends the prelude of a streamed result.
+var lambdaStreamSeparator = make([]byte, 8)
 
 // Invocation is one request through the emulated gateway: the event sent,
 // the envelope the function returned, and the HTTP response the gateway made
@@ -108,6 +122,10 @@ type Invocation struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Streamed: the function answered in response streaming mode. Response
+	// is then the JSON prelude, and Body the bytes after the 8 NUL bytes,
+	// which the gateway sent to the client as they came, each read flushed.
+	Streamed bool
 }
 
 // EventOptions shape the event the gateway builds for a request.
@@ -173,7 +191,10 @@ func (g *LambdaGateway) record(inv *Invocation) {
 
 // ServeHTTP is the gateway's HTTP side: each request becomes one invocation.
 func (g *LambdaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	inv := g.RoundTrip(r.Context(), r, EventOptions{})
+	inv, wrote := g.roundTrip(r.Context(), r, EventOptions{}, w)
+	if wrote {
+		return // streamed as it came
+	}
 	for k, vs := range inv.Header {
 		w.Header()[k] = vs
 	}
@@ -183,8 +204,16 @@ func (g *LambdaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // RoundTrip sends one request through the gateway: it builds the event,
 // invokes the function and translates its envelope. The request body is
-// read in full. The invocation is recorded under the request's id.
+// read in full, and so is a streamed result. The invocation is recorded
+// under the request's id.
 func (g *LambdaGateway) RoundTrip(ctx context.Context, r *http.Request, o EventOptions) *Invocation {
+	inv, _ := g.roundTrip(ctx, r, o, nil)
+	return inv
+}
+
+// roundTrip is RoundTrip; with w, a streamed result is written to w as it
+// comes, and wrote says so.
+func (g *LambdaGateway) roundTrip(ctx context.Context, r *http.Request, o EventOptions, w http.ResponseWriter) (_ *Invocation, wrote bool) {
 	id := r.Header.Get(RequestIDHeader)
 	if id == "" {
 		id = "gateway-" + strconv.FormatInt(g.seq.Add(1), 10)
@@ -197,33 +226,41 @@ func (g *LambdaGateway) RoundTrip(ctx context.Context, r *http.Request, o EventO
 		body, err = io.ReadAll(io.LimitReader(r.Body, 2*MaxLambdaPayload))
 		if err != nil {
 			g.reject(inv, http.StatusBadRequest, OutcomeBadRequest, "reading the request body: "+err.Error())
-			return inv
+			return inv, false
 		}
 	}
 	ev, err := BuildLambdaEvent(g.Shape, r, body, id, o)
 	if err != nil {
 		g.reject(inv, http.StatusBadRequest, OutcomeBadRequest, err.Error())
-		return inv
+		return inv, false
 	}
 	inv.Event = ev
 	if len(ev) > MaxLambdaPayload {
 		g.reject(inv, http.StatusRequestEntityTooLarge, OutcomeRequestTooLarge,
 			fmt.Sprintf("the event is %d bytes, over the %d-byte Lambda payload limit", len(ev), MaxLambdaPayload))
-		return inv
+		return inv, false
 	}
-	g.Invoke(ctx, inv)
-	return inv
+	wrote = g.invokeWith(ctx, inv, w)
+	return inv, wrote
 }
 
 // Invoke invokes the function with inv.Event and fills in the rest of inv:
-// the raw result and what the gateway makes of it.
+// the raw result and what the gateway makes of it. A streamed result is
+// read in full.
 func (g *LambdaGateway) Invoke(ctx context.Context, inv *Invocation) {
+	g.invokeWith(ctx, inv, nil)
+}
+
+func (g *LambdaGateway) invokeWith(ctx context.Context, inv *Invocation, w http.ResponseWriter) (wrote bool) {
+	reqCtx := ctx
 	timeout := g.Timeout
 	if timeout <= 0 {
 		timeout = LambdaTimeout
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
+	sink := &streamSink{}
+	ctx = context.WithValue(ctx, streamSinkKey{}, sink)
 	type result struct {
 		out []byte
 		err error
@@ -248,37 +285,188 @@ func (g *LambdaGateway) Invoke(ctx context.Context, inv *Invocation) {
 		case <-time.After(time.Second):
 		}
 		if res.err != nil || res.out == nil {
+			if stream := sink.take(); stream != nil {
+				closeReader(stream) // the gateway has given up on it
+			}
 			status := http.StatusGatewayTimeout
 			if g.Shape == app.ShapeFunctionURL {
 				status = http.StatusBadGateway
 			}
 			inv.FunctionError = why
 			g.reject(inv, status, OutcomeTimeout, why)
-			return
+			return false
 		}
 	}
 	var tooLarge *ResponseTooLargeError
 	if errors.As(res.err, &tooLarge) {
 		g.reject(inv, http.StatusBadGateway, OutcomeResponseTooLarge, tooLarge.Error()+"; the gateway answers 502")
-		return
+		return false
 	}
 	if res.err != nil {
 		inv.FunctionError = res.err.Error()
 		g.reject(inv, http.StatusBadGateway, OutcomeFunctionError, "the function failed: "+res.err.Error())
-		return
+		return false
+	}
+	if stream := sink.take(); stream != nil {
+		return g.stream(ctx, reqCtx, inv, stream, w)
 	}
 	inv.Response = res.out
 	if len(res.out) > MaxLambdaPayload {
 		g.reject(inv, http.StatusBadGateway, OutcomeResponseTooLarge,
 			fmt.Sprintf("Function.ResponseSizeTooLarge: the response is %d bytes; the Lambda service rejects a payload over %d bytes, and the gateway answers 502", len(res.out), MaxLambdaPayload))
-		return
+		return false
 	}
 	status, header, body, problem := TranslateLambdaResponse(g.Shape, res.out)
 	if problem != "" {
 		g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: "+problem)
-		return
+		return false
 	}
 	inv.Outcome, inv.Status, inv.Header, inv.Body = OutcomeOK, status, header, body
+	return false
+}
+
+// streamSink is where an in-process invoker leaves a result in response
+// streaming mode, unread, for the gateway that invoked it to stream.
+type streamSink struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+type streamSinkKey struct{}
+
+func (s *streamSink) put(r io.Reader) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.r = r
+}
+
+func (s *streamSink) take() io.Reader {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.r
+	s.r = nil
+	return r
+}
+
+// maxStreamRecord is how much of a streamed body an invocation records.
+const maxStreamRecord = 4 * MaxLambdaPayload
+
+// stream is the gateway's side of response streaming mode: it reads the
+// JSON prelude up to the 8 NUL bytes, answers with its status, headers and
+// cookies (each a Set-Cookie line), then sends the body as it comes,
+// flushing after every read, so that the client gets the first chunk before
+// the function has produced the last. Without w the body is read in full.
+// The stream is closed when it ends, at the function's timeout (ctx) and
+// when the client leaves (reqCtx).
+func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, stream io.Reader, w http.ResponseWriter) (wrote bool) {
+	inv.Streamed = true
+	var closeOnce sync.Once
+	closeStream := func() {
+		closeOnce.Do(func() {
+			if c, ok := stream.(io.Closer); ok {
+				c.Close()
+			}
+		})
+	}
+	defer closeStream()
+	stopTimeout := context.AfterFunc(ctx, closeStream)
+	defer stopTimeout()
+	stopClient := context.AfterFunc(reqCtx, closeStream)
+	defer stopClient()
+
+	// The prelude: JSON, which cannot hold a NUL byte, so the first NUL
+	// byte is where the separator begins.
+	var head []byte
+	buf := make([]byte, 32*1024)
+	var rest []byte
+	for {
+		n, err := stream.Read(buf)
+		head = append(head, buf[:n]...)
+		if i := bytes.Index(head, lambdaStreamSeparator); i >= 0 {
+			head, rest = head[:i], bytes.Clone(head[i+len(lambdaStreamSeparator):])
+			break
+		}
+		if len(head) > MaxLambdaPayload {
+			g.reject(inv, http.StatusBadGateway, OutcomeMalformed, fmt.Sprintf("Malformed Lambda proxy response: the streamed prelude has no 8 NUL bytes in its first %d bytes", MaxLambdaPayload))
+			return false
+		}
+		if err != nil {
+			inv.Response = head
+			why := "the stream ended before the 8 NUL bytes that end its JSON prelude"
+			if err != io.EOF {
+				why = "reading the stream's prelude: " + err.Error()
+			}
+			g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: "+why)
+			return false
+		}
+	}
+	inv.Response = head
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(head, &fields); err != nil || fields == nil {
+		g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: the streamed prelude is not a JSON object")
+		return false
+	}
+	if _, ok := fields["statusCode"]; !ok {
+		g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: the streamed prelude has no statusCode")
+		return false
+	}
+	status, header, _, problem := TranslateLambdaResponse(g.Shape, head)
+	if problem != "" {
+		g.reject(inv, http.StatusBadGateway, OutcomeMalformed, "Malformed Lambda proxy response: "+problem)
+		return false
+	}
+	inv.Outcome, inv.Status, inv.Header = OutcomeOK, status, header
+	record := func(b []byte) {
+		if room := maxStreamRecord - len(inv.Body); room > 0 {
+			inv.Body = append(inv.Body, b[:min(len(b), room)]...)
+		}
+	}
+	var rc *http.ResponseController
+	send := func(b []byte) error {
+		record(b)
+		if w == nil || len(b) == 0 {
+			return nil
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if w != nil {
+		for k, vs := range header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(status)
+		rc = http.NewResponseController(w)
+		if err := rc.Flush(); err != nil {
+			return true
+		}
+	}
+	if err := send(rest); err != nil {
+		return w != nil
+	}
+	for {
+		n, err := stream.Read(buf)
+		if n > 0 {
+			if werr := send(buf[:n]); werr != nil {
+				return w != nil // the client left
+			}
+		}
+		if err == io.EOF {
+			return w != nil
+		}
+		if err != nil {
+			why := "the body stream failed: " + err.Error()
+			if ctx.Err() != nil {
+				why = "the body stream did not end within the function's timeout"
+			}
+			inv.Outcome, inv.Detail = OutcomeStreamCut, why
+			if g.faults != nil {
+				g.faults.Add(inv.ID, "LAMBDA gateway: "+OutcomeStreamCut+": "+why)
+			}
+			return w != nil
+		}
+	}
 }
 
 // reject makes the gateway's own error response, as AWS words it.
@@ -652,17 +840,29 @@ func orMissing(raw json.RawMessage) string {
 // invocation runs in an execution environment of its own handler instance,
 // one invocation at a time per environment, with a lambdacontext and a
 // deadline. A panic is the function's error, as aws-lambda-go reports it.
+//
+// A result in response streaming mode (an io.Reader whose ContentType is
+// LambdaStreamContentType, such as *events.LambdaFunctionURLStreamingResponse)
+// is handed unread to the LambdaGateway that invoked the function, which
+// streams it; any other caller gets it read in full, prelude, separator and
+// body, as the runtime would post it.
 func InProcessInvoker(handler any) LambdaInvoker {
+	type environment struct {
+		lambda.Handler
+		stream *io.Reader // the streamed result of the current invocation
+	}
 	var mu sync.Mutex
-	var idle []lambda.Handler
+	var idle []environment
 	return func(ctx context.Context, requestID string, event []byte) (out []byte, err error) {
 		mu.Lock()
-		var env lambda.Handler
+		var env environment
 		if n := len(idle); n > 0 {
 			env, idle = idle[n-1], idle[:n-1]
 		} else {
-			env = lambda.NewHandler(handler)
+			env.stream = new(io.Reader)
+			env.Handler = lambda.NewHandler(captureStreams(handler, env.stream))
 		}
+		*env.stream = nil
 		mu.Unlock()
 		defer func() {
 			if p := recover(); p != nil {
@@ -675,10 +875,79 @@ func InProcessInvoker(handler any) LambdaInvoker {
 		}()
 		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: lambdaFunctionARN})
 		res, err := env.Invoke(ctx, event)
+		if stream := *env.stream; stream != nil {
+			*env.stream = nil
+			if err != nil {
+				closeReader(stream)
+				return nil, err
+			}
+			if sink, ok := ctx.Value(streamSinkKey{}).(*streamSink); ok {
+				sink.put(stream)
+				return nil, nil
+			}
+			defer closeReader(stream)
+			return io.ReadAll(stream)
+		}
 		// The handler's output buffer goes back to its pool for the next
 		// invocation of this environment: copy it before releasing it.
 		return bytes.Clone(res), err
 	}
+}
+
+func closeReader(r io.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+var readerType = reflect.TypeFor[io.Reader]()
+
+// captureStreams wraps a handler function so that a result in response
+// streaming mode is put in *slot, unread, and aws-lambda-go gets a zero
+// result instead: its Invoke reads a reader result in full before it
+// returns, which would buffer the stream. The wrapper has the handler's
+// own type, so aws-lambda-go decodes events for it as for the handler.
+func captureStreams(handler any, slot *io.Reader) any {
+	v := reflect.ValueOf(handler)
+	if !v.IsValid() || v.Kind() != reflect.Func || v.IsNil() || v.Type().NumOut() != 2 {
+		return handler
+	}
+	t := v.Type()
+	out0 := t.Out(0)
+	if out0.Kind() != reflect.Interface && !out0.Implements(readerType) {
+		return handler
+	}
+	return reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
+		var out []reflect.Value
+		if t.IsVariadic() {
+			out = v.CallSlice(args)
+		} else {
+			out = v.Call(args)
+		}
+		if r := streamOf(out[0]); r != nil {
+			*slot = r
+			out[0] = reflect.Zero(out0)
+		}
+		return out
+	}).Interface()
+}
+
+// streamOf returns a handler's result when it is in response streaming
+// mode, or nil.
+func streamOf(v reflect.Value) io.Reader {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	x := v.Interface()
+	r, ok := x.(io.Reader)
+	ct, typed := x.(interface{ ContentType() string })
+	if !ok || !typed || ct.ContentType() != LambdaStreamContentType {
+		return nil
+	}
+	return r
 }
 
 var lambdaGateways sync.Map // *Host -> *LambdaGateway

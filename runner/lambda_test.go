@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -465,4 +466,70 @@ func TestLambdaRuntimeErrorPosts(t *testing.T) {
 	}
 	in.Stop(context.Background())
 	expectNoLambdaLeftovers(t)
+}
+
+// TestLambdaGatewayStreams: a Function URL handler in response streaming
+// mode is streamed to the client, each read flushed, with the prelude's
+// status, headers and cookies; without a client the body is read in full,
+// and an invoker called outside a gateway gives the raw stream.
+func TestLambdaGatewayStreams(t *testing.T) {
+	release := make(chan struct{})
+	handler := func(_ context.Context, e events.LambdaFunctionURLRequest) (*events.LambdaFunctionURLStreamingResponse, error) {
+		pr, pw := io.Pipe()
+		go func() {
+			pw.Write([]byte("first\n"))
+			if e.RawPath == "/wait" {
+				<-release
+			}
+			pw.Write([]byte("last\n"))
+			pw.Close()
+		}()
+		return &events.LambdaFunctionURLStreamingResponse{StatusCode: 201, Headers: map[string]string{"Content-Type": "text/plain"},
+			Cookies: []string{"a=1", "b=2"}, Body: pr}, nil
+	}
+	g := runner.NewLambdaGateway(app.ShapeFunctionURL, runner.InProcessInvoker(handler), nil)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL+"/wait", nil)
+	req.Header.Set(runner.RequestIDHeader, "stream-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 201 || resp.Header.Get("Content-Type") != "text/plain" || !slices.Equal(resp.Header.Values("Set-Cookie"), []string{"a=1", "b=2"}) {
+		t.Fatalf("status %d, header %v", resp.StatusCode, resp.Header)
+	}
+	// A buffering gateway would wait for the last chunk forever: give up
+	// waiting after a while, and say so.
+	var once sync.Once
+	var buffered atomic.Bool
+	timer := time.AfterFunc(5*time.Second, func() { buffered.Store(true); once.Do(func() { close(release) }) })
+	first := make([]byte, len("first\n"))
+	_, err = io.ReadFull(resp.Body, first)
+	timer.Stop()
+	if err != nil || string(first) != "first\n" || buffered.Load() {
+		t.Fatalf("first chunk %q, %v: it must arrive before the last is written (waited 5s: %v)", first, err, buffered.Load())
+	}
+	once.Do(func() { close(release) })
+	rest, _ := io.ReadAll(resp.Body)
+	if string(rest) != "last\n" {
+		t.Errorf("rest %q", rest)
+	}
+	invs := g.For("stream-1")
+	if len(invs) != 1 || !invs[0].Streamed || invs[0].Outcome != runner.OutcomeOK || string(invs[0].Body) != "first\nlast\n" ||
+		string(invs[0].Response) != `{"statusCode":201,"headers":{"Content-Type":"text/plain"},"cookies":["a=1","b=2"]}` {
+		t.Fatalf("invocations %+v", invs)
+	}
+
+	inv := g.RoundTrip(context.Background(), httptest.NewRequest("GET", "/now", nil), runner.EventOptions{})
+	if !inv.Streamed || inv.Status != 201 || string(inv.Body) != "first\nlast\n" {
+		t.Errorf("RoundTrip: %+v", inv)
+	}
+
+	out, err := runner.InProcessInvoker(handler)(context.Background(), "direct", []byte(`{"rawPath":"/now"}`))
+	want := `{"statusCode":201,"headers":{"Content-Type":"text/plain"},"cookies":["a=1","b=2"]}` + strings.Repeat("\x00", 8) + "first\nlast\n"
+	if err != nil || string(out) != want {
+		t.Errorf("invoker outside a gateway: %q, %v", out, err)
+	}
 }

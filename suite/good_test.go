@@ -26,6 +26,7 @@ var goodAdapters = []struct {
 	{goodlambda.NameV1, goodlambda.IntegrationV1()},
 	{goodlambda.NameV2, goodlambda.IntegrationV2()},
 	{goodlambda.NameFunctionURL, goodlambda.IntegrationFunctionURL()},
+	{goodlambda.NameFunctionURLStreaming, goodlambda.IntegrationFunctionURLStreaming()},
 }
 
 func TestGoodAdaptersPassEverything(t *testing.T) {

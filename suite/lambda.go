@@ -1,11 +1,13 @@
 package suite
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -112,6 +114,13 @@ func registerLambda(h *hostEnv) {
 		h.it("LAMBDA-6", "a binary response is base64-encoded with isBase64Encoded", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/binary")
 			inv := h.invocationOf("LAMBDA-6", ex)
+			if inv.Streamed {
+				// A stream carries the body raw, after the prelude: no base64.
+				Expect(inv.Body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the streamed body to be the bytes 0..255, raw", inv, ex))
+				expectStatus("LAMBDA-6", ex, http.StatusOK)
+				Expect(ex.body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the client to get the bytes 0..255", inv, ex))
+				return
+			}
 			env := envelopeOf("LAMBDA-6", inv, ex)
 			var b64 bool
 			decodeField(env, "isBase64Encoded", &b64)
@@ -139,6 +148,10 @@ func registerLambda(h *hostEnv) {
 				invs := g.For(ex.id)
 				Expect(invs).To(HaveLen(1), explain("LAMBDA-7", "one invocation for the request", ex))
 				inv := invs[0]
+				if inv.Streamed {
+					Expect(string(inv.Body)).To(Equal(string(ex.body)), explainInv("LAMBDA-7", "the streamed body to be the text itself", inv, ex))
+					continue
+				}
 				env := envelopeOf("LAMBDA-7", inv, ex)
 				var b64 bool
 				decodeField(env, "isBase64Encoded", &b64)
@@ -192,6 +205,9 @@ func registerLambda(h *hostEnv) {
 		h.it("LAMBDA-12", "a response over the 6 MB payload limit is not cut to fit, and the function survives it", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/large")
 			inv := h.invocationOf("LAMBDA-12", ex)
+			if inv.Streamed {
+				ginkgo.Skip(notApplicablePrefix + "the adapter answers in response streaming mode, where the 6 MB payload limit of a buffered response does not apply (HTTP-15 checks the whole body arrives)")
+			}
 			Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-12", "the function to answer rather than fail", inv, ex))
 			ownError := inv.Outcome == runner.OutcomeOK && inv.Status >= 500
 			Expect(inv.Outcome == runner.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv("LAMBDA-12",
@@ -209,6 +225,41 @@ func registerLambda(h *hostEnv) {
 				inv := h.invocationOf("LAMBDA-13", ex)
 				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
 			}
+		})
+		h.it("LAMBDA-15", "a streamed response sends its prelude with every cookie, 8 NUL bytes, then the body as it is produced", func(ctx ginkgo.SpecContext) {
+			// /api/stream: three chunks streamDelay apart.
+			ex := h.http.start(ctx, "GET", streamTarget(), nil)
+			attach(ex)
+			mustRespond("LAMBDA-15", ex)
+			started := time.Now()
+			r := bufio.NewReader(ex.resp.Body)
+			first, firstErr := r.ReadString('\n')
+			firstAt := time.Since(started)
+			rest, _ := io.ReadAll(r)
+			total := time.Since(started)
+			ex.resp.Body.Close()
+			ex.body = append([]byte(first), rest...)
+			inv := h.invocationOf("LAMBDA-15", ex)
+			if !inv.Streamed {
+				ginkgo.Skip(notApplicablePrefix + "the adapter answers with buffered envelopes, not in response streaming mode")
+			}
+			Expect(inv.Outcome).To(Equal(runner.OutcomeOK), explainInv("LAMBDA-15", "a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
+			expectStatus("LAMBDA-15", ex, http.StatusOK)
+			Expect(firstErr).NotTo(HaveOccurred(), explainInv("LAMBDA-15", "a first chunk", inv, ex))
+			// As HTTP-16: the last chunk cannot be produced before
+			// 2*streamDelay, so a first chunk that arrives more than
+			// streamDelay before the end was not buffered.
+			Expect(total-firstAt).To(BeNumerically(">", streamDelay), explainInv("LAMBDA-15",
+				"the first chunk at least "+streamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), inv, ex))
+
+			ex = h.get(ctx, "/api/cookies")
+			inv = h.invocationOf("LAMBDA-15", ex)
+			Expect(inv.Streamed).To(BeTrue(), explainInv("LAMBDA-15", "the cookie route answered in response streaming mode too", inv, ex))
+			env := envelopeOf("LAMBDA-15", inv, ex)
+			var cookies []string
+			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-15", "the prelude's cookies to be an array of strings", inv, ex))
+			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "the prelude's cookies to hold every Set-Cookie of the App", inv, ex))
+			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
 		})
 		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("LAMBDA-14", "the runtime to ask for an invocation (GET /next) once started", api, h.host))
