@@ -193,6 +193,10 @@ func (g *LambdaGateway) record(inv *Invocation) {
 func (g *LambdaGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inv, wrote := g.roundTrip(r.Context(), r, EventOptions{}, w)
 	if wrote {
+		if inv.Outcome == OutcomeStreamCut {
+			// A cut stream must look cut: no clean last chunk (B16).
+			panic(http.ErrAbortHandler)
+		}
 		return // streamed as it came
 	}
 	for k, vs := range inv.Header {
@@ -348,8 +352,9 @@ func (s *streamSink) take() io.Reader {
 	return r
 }
 
-// maxStreamRecord is how much of a streamed body an invocation records.
-const maxStreamRecord = 4 * MaxLambdaPayload
+// maxStreamRecord is how much of a streamed body an invocation records:
+// all of it, up to the streaming limit.
+const maxStreamRecord = MaxLambdaStreamResponse
 
 // stream is the gateway's side of response streaming mode: it reads the
 // JSON prelude up to the 8 NUL bytes, answers with its status, headers and
@@ -416,7 +421,9 @@ func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, str
 		return false
 	}
 	inv.Outcome, inv.Status, inv.Header = OutcomeOK, status, header
+	var total int
 	record := func(b []byte) {
+		total += len(b)
 		if room := maxStreamRecord - len(inv.Body); room > 0 {
 			inv.Body = append(inv.Body, b[:min(len(b), room)]...)
 		}
@@ -455,8 +462,15 @@ func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, str
 		if err == io.EOF {
 			return w != nil
 		}
+		if err == nil && total > MaxLambdaStreamResponse {
+			err = fmt.Errorf("the body passed the %d-byte limit of response streaming", MaxLambdaStreamResponse)
+		}
 		if err != nil {
 			why := "the body stream failed: " + err.Error()
+			var fe *FunctionError
+			if errors.As(err, &fe) {
+				inv.FunctionError = fe.Error()
+			}
 			if ctx.Err() != nil {
 				why = "the body stream did not end within the function's timeout"
 			}

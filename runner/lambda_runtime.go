@@ -92,11 +92,33 @@ type runtimeInvocation struct {
 	done     chan runtimeResult // buffered 1
 	taken    atomic.Bool
 	dropped  atomic.Bool
+	// answered: the runtime's /response or /error post has ended (for a
+	// streamed response, its body too).
+	answered atomic.Bool
 }
 
+// runtimeResult is how an invocation ended: a buffered result (out), a
+// result in response streaming mode still arriving (stream), or an error.
 type runtimeResult struct {
-	out []byte
-	err error
+	out    []byte
+	stream *runtimeStream
+	err    error
+}
+
+// deliver hands a result to the gateway that invoked the function: a
+// stream unread, through the gateway's streamSink, so that the gateway
+// streams it as it arrives; to any other caller, the stream read in full,
+// as the buffered invoke API would return it.
+func (res runtimeResult) deliver(ctx context.Context) ([]byte, error) {
+	if res.stream == nil || res.err != nil {
+		return res.out, res.err
+	}
+	if sink, ok := ctx.Value(streamSinkKey{}).(*streamSink); ok {
+		sink.put(res.stream)
+		return nil, nil
+	}
+	defer res.stream.Close()
+	return io.ReadAll(res.stream)
 }
 
 // NewRuntimeAPI serves the Runtime API on 127.0.0.1 on a free port.
@@ -192,8 +214,8 @@ func (api *RuntimeAPI) Invoke(ctx context.Context, requestID string, event []byt
 	if err != nil {
 		return nil, err
 	}
-	out, err, _ := api.wait(ctx, inv, nil)
-	return out, err
+	res, _ := api.wait(ctx, inv, nil)
+	return res.deliver(ctx)
 }
 
 func (api *RuntimeAPI) enqueue(ctx context.Context, requestID string, event []byte) (*runtimeInvocation, error) {
@@ -214,27 +236,27 @@ func (api *RuntimeAPI) enqueue(ctx context.Context, requestID string, event []by
 // process's end) closes first and the runtime had not taken the
 // invocation, it returns retry: the invocation stays queued for the next
 // runtime process.
-func (api *RuntimeAPI) wait(ctx context.Context, inv *runtimeInvocation, exited <-chan struct{}) (out []byte, err error, retry bool) {
+func (api *RuntimeAPI) wait(ctx context.Context, inv *runtimeInvocation, exited <-chan struct{}) (res runtimeResult, retry bool) {
 	select {
 	case res := <-inv.done:
-		return res.out, res.err, false
+		return res, false
 	case <-exited:
 		select {
 		case res := <-inv.done:
-			return res.out, res.err, false
+			return res, false
 		default:
 		}
 		if inv.taken.Load() {
 			inv.dropped.Store(true)
-			return nil, &FunctionError{Type: "Runtime.ExitError", Message: "the runtime process exited during the invocation, without posting /response or /error"}, false
+			return runtimeResult{err: &FunctionError{Type: "Runtime.ExitError", Message: "the runtime process exited during the invocation, without posting /response or /error"}}, false
 		}
-		return nil, nil, true
+		return runtimeResult{}, true
 	case <-ctx.Done():
 		inv.dropped.Store(true)
 		if inv.taken.Load() {
-			return nil, &FunctionError{Type: "Sandbox.Timedout", Message: "the runtime took the invocation (GET " + RuntimeAPIVersion + "/runtime/invocation/next) but posted neither /response nor /error before its deadline"}, false
+			return runtimeResult{err: &FunctionError{Type: "Sandbox.Timedout", Message: "the runtime took the invocation (GET " + RuntimeAPIVersion + "/runtime/invocation/next) but posted neither /response nor /error before its deadline"}}, false
 		}
-		return nil, &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("the runtime never asked for the invocation: no GET %s/runtime/invocation/next before its deadline (%d GET /next calls so far)", RuntimeAPIVersion, api.Nexts())}, false
+		return runtimeResult{err: &FunctionError{Type: "Sandbox.Timedout", Message: fmt.Sprintf("the runtime never asked for the invocation: no GET %s/runtime/invocation/next before its deadline (%d GET /next calls so far)", RuntimeAPIVersion, api.Nexts())}}, false
 	}
 }
 
@@ -309,25 +331,40 @@ func writeAccepted(w http.ResponseWriter) {
 }
 
 func (api *RuntimeAPI) response(w http.ResponseWriter, r *http.Request) {
+	streaming, badMode := responseMode(r)
+	if badMode != "" {
+		// Refused before the invocation is taken, as the RIE does: the
+		// runtime may post again with a valid mode.
+		api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: r.PathValue("id"), Status: http.StatusBadRequest, Note: badMode})
+		writeRuntimeError(w, http.StatusBadRequest, "InvalidResponseModeHeader", badMode)
+		return
+	}
 	inv := api.take(w, r)
 	if inv == nil {
+		return
+	}
+	if streaming {
+		api.streamResponse(w, r, inv)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxLambdaPayload+1))
 	if err != nil {
 		api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusBadRequest, Note: "truncated body: " + err.Error()})
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequest", "reading the response body: "+err.Error())
+		inv.answered.Store(true)
 		inv.done <- runtimeResult{err: &FunctionError{Type: "Runtime.TruncatedResponse", Message: err.Error()}}
 		return
 	}
 	if len(body) > MaxLambdaPayload {
 		api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusRequestEntityTooLarge, Note: "response over the payload limit"})
 		writeRuntimeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxLambdaPayload))
+		inv.answered.Store(true)
 		inv.done <- runtimeResult{err: &ResponseTooLargeError{Size: int64(len(body))}}
 		return
 	}
 	api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusAccepted, Note: strconv.Itoa(len(body)) + " bytes"})
 	writeAccepted(w)
+	inv.answered.Store(true)
 	inv.done <- runtimeResult{out: body}
 }
 
@@ -339,6 +376,7 @@ func (api *RuntimeAPI) invocationError(w http.ResponseWriter, r *http.Request) {
 	fe := readFunctionError(r)
 	api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusAccepted, Note: fe.Error()})
 	writeAccepted(w)
+	inv.answered.Store(true)
 	inv.done <- runtimeResult{err: fe}
 }
 
@@ -462,15 +500,38 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 	if err != nil {
 		return nil, err
 	}
+	// Past its deadline, an invocation the runtime took but has not
+	// answered (or is still streaming) ends its execution environment, as
+	// the Lambda service does: the next invocation gets a cold start
+	// instead of a runtime still busy with this one.
+	context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && inv.taken.Load() && !inv.answered.Load() {
+			lr.endTimedOut(requestID)
+		}
+	})
 	for {
-		out, err, retry := lr.api.wait(ctx, inv, p.exited())
+		res, retry := lr.api.wait(ctx, inv, p.exited())
 		if !retry {
-			return out, err
+			return res.deliver(ctx)
 		}
 		if p, err = lr.ensure(); err != nil {
 			inv.dropped.Store(true)
 			return nil, &FunctionError{Type: "Runtime.Unavailable", Message: err.Error()}
 		}
+	}
+}
+
+// endTimedOut kills the running runtime process after an invocation timed
+// out in it.
+func (lr *lambdaRuntime) endTimedOut(requestID string) {
+	lr.mu.Lock()
+	p := lr.p
+	if p != nil {
+		fmt.Fprintf(&lr.oldLogs, "--- invocation %s timed out; the kit ends this execution environment, as the Lambda service does ---\n", requestID)
+	}
+	lr.mu.Unlock()
+	if p != nil {
+		p.kill()
 	}
 }
 

@@ -34,6 +34,8 @@ var wantFailedAsContainer = map[string][]string{
 	"b12-notfound-200":         {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2"},
 	// A Lambda adapter in a container polls the kit's Runtime API.
 	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1"},
+	// A streamed response posted to the Runtime API only once it is whole.
+	"b35-lambda-furl-stream-buffered": {"LAMBDA-15"},
 }
 
 func TestBrokenAdaptersAsContainers(t *testing.T) {
@@ -68,8 +70,15 @@ func expectNoContainers(t *testing.T) {
 	}
 }
 
-func TestGoodLambdaAdapterAsContainer(t *testing.T) {
+func TestGoodLambdaAdaptersAsContainers(t *testing.T) {
 	needDocker(t)
-	expectAllPass(t, runner.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2")), "basic")
-	expectNoContainers(t)
+	for _, name := range []string{"lambda-v2", "function-url-streaming"} {
+		t.Run(name, func(t *testing.T) {
+			res := expectAllPass(t, runner.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name)), "basic")
+			if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
+				t.Errorf("LAMBDA-15 did not pass: the stream did not come through the Runtime API in a container")
+			}
+			expectNoContainers(t)
+		})
+	}
 }

@@ -122,7 +122,6 @@ func registerHTTP(h *hostEnv) {
 		})
 		h.it("HTTP-16", "a streamed response is not buffered", func(ctx ginkgo.SpecContext) {
 			ex := h.http.start(ctx, "GET", streamTarget(), nil)
-			attach(ex)
 			mustRespond("HTTP-16", ex)
 			defer ex.resp.Body.Close()
 			started := time.Now()
@@ -132,6 +131,7 @@ func registerHTTP(h *hostEnv) {
 			rest, _ := io.ReadAll(r)
 			total := time.Since(started)
 			ex.body = append([]byte(first), rest...)
+			attach(ex) // with the body as it came
 			Expect(err).NotTo(HaveOccurred(), explain("HTTP-16", "a first chunk", ex))
 			// Three chunks streamDelay apart: the last cannot be produced
 			// before 2*streamDelay (timers never fire early), so a first

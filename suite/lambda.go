@@ -229,7 +229,6 @@ func registerLambda(h *hostEnv) {
 		h.it("LAMBDA-15", "a streamed response sends its prelude with every cookie, 8 NUL bytes, then the body as it is produced", func(ctx ginkgo.SpecContext) {
 			// /api/stream: three chunks streamDelay apart.
 			ex := h.http.start(ctx, "GET", streamTarget(), nil)
-			attach(ex)
 			mustRespond("LAMBDA-15", ex)
 			started := time.Now()
 			r := bufio.NewReader(ex.resp.Body)
@@ -239,6 +238,7 @@ func registerLambda(h *hostEnv) {
 			total := time.Since(started)
 			ex.resp.Body.Close()
 			ex.body = append([]byte(first), rest...)
+			attach(ex) // with the body as it came
 			inv := h.invocationOf("LAMBDA-15", ex)
 			if !inv.Streamed {
 				ginkgo.Skip(notApplicablePrefix + "the adapter answers with buffered envelopes, not in response streaming mode")
