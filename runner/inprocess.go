@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -106,6 +108,44 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 		in.Hosts = append(in.Hosts, h)
 	}
 	return in, nil
+}
+
+// listTimeout bounds the CreateExports call of ListExports, which runs
+// while the suite's specs are being registered.
+const listTimeout = 10 * time.Second
+
+// ListExports declares the integration and creates its exports once for
+// the manifest, to name them and their host shapes in the order Start puts
+// them behind hosts. It returns nil when that fails or takes longer than
+// listTimeout: Start then reports the problem.
+func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
+	if m == nil {
+		return nil
+	}
+	d := contract.Declare(t.integration, m)
+	adapter, ok := d.Adapter()
+	if !ok || adapter.ServerEntrypoint == nil || adapter.ServerEntrypoint.CreateExports == nil {
+		return nil
+	}
+	done := make(chan map[string]any, 1)
+	go func() {
+		mc := *m
+		exports, _ := contract.CreateExports(adapter.ServerEntrypoint.CreateExports, &mc)
+		done <- exports
+	}()
+	var exports map[string]any
+	select {
+	case exports = <-done:
+	case <-time.After(listTimeout):
+		return nil
+	}
+	var keys []HostKey
+	for _, name := range slices.Sorted(maps.Keys(exports)) {
+		if shape, _, why := contract.Classify(exports[name]); why == "" && shape != "" {
+			keys = append(keys, HostKey{Shape: shape, Export: name})
+		}
+	}
+	return keys
 }
 
 // exportHost puts an export behind an httptest server shaped like its host.

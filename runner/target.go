@@ -62,6 +62,39 @@ type Instance struct {
 	stopErr  error
 }
 
+// HostKey names one host: its shape and the export behind it ("start" for
+// a Start host, "runtime" for a Lambda runtime process).
+type HostKey struct {
+	Shape  app.HostShape
+	Export string
+}
+
+// ExportLister is a target that can name, before it is started, the
+// exports it will put behind hosts, so that the suite registers its specs
+// for every export of a shape, not only the first: an adapter exporting
+// both a handler and a middleware has each checked. In-process targets are
+// ExportListers; an out-of-process adapter has one host per process.
+type ExportLister interface {
+	ListExports(m *app.Manifest) []HostKey
+}
+
+// HostFor returns the host of a shape whose export is export, or with
+// export "", the first host of the shape; nil when there is none.
+func (in *Instance) HostFor(shape app.HostShape, export string) *Host {
+	if export == "" {
+		return in.Host(shape)
+	}
+	if in == nil {
+		return nil
+	}
+	for _, h := range in.Hosts {
+		if h.Shape == shape && h.Export == export {
+			return h
+		}
+	}
+	return nil
+}
+
 // Host returns the first host of a shape, or nil.
 func (in *Instance) Host(shape app.HostShape) *Host {
 	if in == nil {

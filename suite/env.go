@@ -31,7 +31,10 @@ type fixtureEnv struct {
 type hostEnv struct {
 	fx    *fixtureEnv
 	shape app.HostShape
-	host  *runner.Host
+	// export is the export driven when the adapter has several of this
+	// shape; "" for the only (or first) host of the shape.
+	export string
+	host   *runner.Host
 	http  *client
 	// absent says why the fixture has no host of this shape.
 	absent string
@@ -68,12 +71,21 @@ func registerFixture(fx *fixtureEnv) {
 		} else {
 			registerFixtureDeclaration(fx)
 		}
-		for _, shape := range shapesDriven {
-			h := &hostEnv{fx: fx, shape: shape}
-			ginkgo.Describe("host "+string(shape), ginkgo.Ordered, func() {
+		for _, key := range fx.hostKeys() {
+			shape := key.Shape
+			h := &hostEnv{fx: fx, shape: shape, export: key.Export}
+			title := "host " + string(shape)
+			if key.Export != "" {
+				title += " export " + key.Export
+			}
+			ginkgo.Describe(title, ginkgo.Ordered, func() {
 				ginkgo.BeforeAll(func() {
-					h.host = fx.inst.Host(shape)
+					h.host = fx.inst.HostFor(shape, key.Export)
 					if h.host == nil {
+						if why := fx.unsupported(key.Export); why != "" {
+							h.absent = "the export " + key.Export + " cannot be driven (EXPORT-1 reports it): " + why
+							return
+						}
 						if fx.startErr != nil && (fx.inst == nil || fx.expects(shape)) {
 							h.startFailure = "the target could not be started: " + fx.startErr.Error()
 							return
@@ -113,6 +125,41 @@ func registerFixture(fx *fixtureEnv) {
 			})
 		}
 	})
+}
+
+// hostKeys are the hosts whose specs are registered: one per driven shape,
+// and, when the target can list its exports before it starts, one per
+// export of a shape that has several (each is checked, not only the first).
+func (fx *fixtureEnv) hostKeys() []runner.HostKey {
+	var listed []runner.HostKey
+	if l, ok := fx.target.(runner.ExportLister); ok {
+		listed = l.ListExports(fx.manifest)
+	}
+	var keys []runner.HostKey
+	for _, shape := range shapesDriven {
+		var exports []string
+		for _, k := range listed {
+			if k.Shape == shape {
+				exports = append(exports, k.Export)
+			}
+		}
+		if len(exports) < 2 {
+			keys = append(keys, runner.HostKey{Shape: shape})
+			continue
+		}
+		for _, e := range exports {
+			keys = append(keys, runner.HostKey{Shape: shape, Export: e})
+		}
+	}
+	return keys
+}
+
+// unsupported says why the kit found no way to drive an export, or "".
+func (fx *fixtureEnv) unsupported(export string) string {
+	if export == "" || fx.inst == nil {
+		return ""
+	}
+	return fx.inst.Unsupported[export]
 }
 
 func (fx *fixtureEnv) declaredShapes() string {

@@ -1,6 +1,7 @@
 package suite_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/adapterconformance/adapter-conformance/app"
@@ -47,4 +48,54 @@ func TestGoodAdaptersPassEverything(t *testing.T) {
 			t.Logf("%d requirements passed", len(res.Passed()))
 		})
 	}
+}
+
+// TestEveryExportOfAShapeIsDriven: an adapter exporting both a handler and
+// a middleware (two handler-shaped exports) has the specs of the handler
+// shape run against each, and a good one passes them all.
+func TestEveryExportOfAShapeIsDriven(t *testing.T) {
+	both := app.Integration{Name: "good-handler-and-middleware", Hooks: app.Hooks{ConfigDone: func(p app.ConfigDoneParams) error {
+		p.SetAdapter(app.Adapter{
+			Name: "good-handler-and-middleware", Exports: []string{"handler", "middleware"}, Shapes: []app.HostShape{app.ShapeHandler},
+			Features: app.AdapterFeatures{ServesStaticAssets: true, MiddlewareMode: true},
+			ServerEntrypoint: &app.ServerEntrypoint{CreateExports: func(m *app.Manifest) (map[string]any, error) {
+				h, err := handler.New(m)
+				if err != nil {
+					return nil, err
+				}
+				a, err := app.New(m)
+				if err != nil {
+					return nil, err
+				}
+				return map[string]any{"handler": h, "middleware": middleware.New(a)}, nil
+			}},
+		})
+		return nil
+	}}}
+	res, err := suite.Run(nil, runner.InProcess("good-handler-and-middleware", both), suite.Quiet(), suite.Fixtures("basic"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range res.Failed() {
+		for _, msg := range res.Messages(id) {
+			t.Errorf("%s failed:\n%s", id, msg)
+		}
+	}
+	// Each export gets the whole set of handler-shape specs; which pass
+	// and which do not apply differ (MATCH-1..3 apply to a middleware only).
+	ran, passed := map[string]int{}, map[string]int{}
+	for _, o := range res.Outcomes {
+		for _, export := range []string{"handler", "middleware"} {
+			if strings.Contains(o.Spec, "host handler export "+export+" ") {
+				ran[export]++
+				if o.State == "passed" {
+					passed[export]++
+				}
+			}
+		}
+	}
+	if ran["handler"] == 0 || ran["handler"] != ran["middleware"] || passed["handler"] == 0 || passed["middleware"] == 0 {
+		t.Errorf("specs run per export %v, passed %v; want the same specs run against each export", ran, passed)
+	}
+	t.Logf("specs run per export %v, passed %v", ran, passed)
 }
