@@ -35,7 +35,7 @@ type hostEnv struct {
 	// shape; "" for the only (or first) host of the shape.
 	export string
 	host   *runner.Host
-	http  *client
+	http   *client
 	// absent says why the fixture has no host of this shape.
 	absent string
 	// shutdownBegan is set once START-3 has stopped the host on purpose.
