@@ -58,21 +58,21 @@ func TestGoodAdaptersAsBinaries(t *testing.T) {
 // process (basic fixture): the process-level bugs, and a few of the
 // in-process ones whose bug shows over HTTP too.
 var wantFailedAsBinary = map[string][]string{
-	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1"},
+	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1", "RENDER-2"},
 	"b23-lambda-base64-body-kept":      {"HTTP-11", "HTTP-12", "LAMBDA-5"},
 	// Response streaming through the Runtime API: a stream buffered before
 	// it is posted (B35), and one whose prelude drops the cookies (B06).
 	"b35-lambda-furl-stream-buffered":      {"LAMBDA-15"},
-	"b06-lambda-furl-stream-drops-cookies": {"HTTP-8", "HTTP-9", "LAMBDA-1", "LAMBDA-15"},
-	"process-crashes-on-error":             {"ERROR-1", "PROC-6"},
+	"b06-lambda-furl-stream-drops-cookies": {"HTTP-8", "HTTP-9", "LAMBDA-1", "LAMBDA-15", "RENDER-2"},
+	"process-crashes-on-error":             {"PROC-6", "RENDER-2"},
 	"process-ignores-sigterm":              {"START-4", "START-5"},
 	"process-never-ready":                  {"START-1", "START-2", "START-6"},
 	"process-binds-localhost":              {"START-1", "START-2", "START-6"},
 	"process-writes-cwd":                   {"PROC-7"},
 	"process-ignores-app-dir":              {"PROC-2", "START-3", "START-5"},
-	"b12-notfound-200":                     {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2"},
-	"b01-cookies-folded":                   {"HTTP-8", "HTTP-9"},
-	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-5"},
+	"b12-notfound-200":                     {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2"},
+	"b01-cookies-folded":                   {"HTTP-8", "HTTP-9", "RENDER-2"},
+	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-5", "RENDER-2"},
 	"b35-buffered-stream":                  {"HTTP-16"},
 	"b52-hard-close":                       {"START-3"},
 	"start-returns-server-closed":          {"START-5"},

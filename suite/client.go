@@ -26,6 +26,9 @@ type client struct {
 	c    *http.Client
 	tr   *http.Transport
 	seq  atomic.Int64
+	// unanswered counts requests that got no response at all: the sign
+	// that an out-of-process adapter may have died.
+	unanswered atomic.Int64
 }
 
 func newClient(h *runner.Host) *client {
@@ -107,6 +110,9 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 	ex.reqHeader = req.Header.Clone()
 	ex.host = req.Host
 	ex.resp, ex.err = c.c.Do(req)
+	if ex.resp == nil {
+		c.unanswered.Add(1)
+	}
 	return ex
 }
 

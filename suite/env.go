@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -25,6 +26,13 @@ type fixtureEnv struct {
 
 	inst     *runner.Instance
 	startErr error
+
+	// The kit's own App for the fixture, built on first use, and what it
+	// rendered: RENDER-2's reference out of process.
+	referenceOnce sync.Once
+	reference     *app.App
+	referenceErr  error
+	referenceLog  *runner.RenderLog
 }
 
 // hostEnv is one host shape of a started fixture.
@@ -42,6 +50,8 @@ type hostEnv struct {
 	shutdownBegan bool
 	// startFailure says why a host the target should have has none.
 	startFailure string
+	// unansweredSeen is the client's unanswered count settleExit last saw.
+	unansweredSeen int64
 }
 
 func registerFixture(fx *fixtureEnv) {
@@ -218,6 +228,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
 		}
 		if h.host.StartError == nil && h.host.ExitStatus != nil && id != "PROC-6" {
+			h.settleExit()
 			if st := h.host.ExitStatus(); st != "" && !h.shutdownBegan {
 				ginkgo.Skip("cannot be checked: the adapter process " + st + " during an earlier spec (see PROC-6)")
 			}
@@ -236,6 +247,30 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		}
 		body(ctx)
 	}, extra...)
+}
+
+// exitSettle bounds how long a spec waits for the engine to report the
+// end of an adapter that stopped answering during the previous spec.
+const exitSettle = time.Second
+
+// settleExit waits, after requests went unanswered since the last spec,
+// until the host's exit status shows or exitSettle passes. A container's
+// end reaches the engine's state a moment after its port stops answering;
+// without the wait, the next spec would fail on a dead adapter instead of
+// being reported as not checkable (see PROC-6).
+func (h *hostEnv) settleExit() {
+	if h.http == nil {
+		return
+	}
+	n := h.http.unanswered.Load()
+	if n == h.unansweredSeen {
+		return
+	}
+	h.unansweredSeen = n
+	deadline := time.Now().Add(exitSettle)
+	for h.host.ExitStatus() == "" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // it registers a spec about the target as a whole (no host shape).
