@@ -28,12 +28,13 @@ func newStreamRuntime(t *testing.T, api *runner.RuntimeAPI) streamRuntime {
 	return streamRuntime{t: t, base: "http://" + api.Addr + runner.RuntimeAPIVersion + "/runtime/invocation/"}
 }
 
-// next takes the next invocation and returns its request id.
+// next takes the next invocation and returns its request id. It runs on
+// the runtime's goroutine, so a failure is an Error, not a Fatal.
 func (rt streamRuntime) next() string {
-	rt.t.Helper()
 	resp, err := http.Get(rt.base + "next")
 	if err != nil {
-		rt.t.Fatal(err)
+		rt.t.Error(err)
+		return ""
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
@@ -48,7 +49,9 @@ func (rt streamRuntime) post(id string, header http.Header, body io.Reader, trai
 	done := make(chan int, 1)
 	req, err := http.NewRequest("POST", rt.base+id+"/response", body)
 	if err != nil {
-		rt.t.Fatal(err)
+		rt.t.Error(err)
+		done <- 0
+		return done
 	}
 	req.Header = header
 	req.Trailer = trailer
@@ -61,6 +64,15 @@ func (rt streamRuntime) post(id string, header http.Header, body io.Reader, trai
 		resp.Body.Close()
 		done <- resp.StatusCode
 	}()
+	return done
+}
+
+// answerNext takes the next invocation and posts its response, in the
+// background, as a runtime's loop does; the channel gives the status the
+// Runtime API answered.
+func (rt streamRuntime) answerNext(header http.Header, body io.Reader, trailer http.Header) <-chan int {
+	done := make(chan int, 1)
+	go func() { done <- <-rt.post(rt.next(), header, body, trailer) }()
 	return done
 }
 
@@ -119,14 +131,10 @@ func TestRuntimeAPIStreams(t *testing.T) {
 			api, g, srv := streamGateway(t, 10*time.Second)
 			rt := newStreamRuntime(t, api)
 			pr, pw := io.Pipe()
-			go func() {
-				id := rt.next()
-				posted := rt.post(id, header, pr, nil)
-				pw.Write([]byte(streamPrelude + "first\n"))
-				// The runtime writes its last chunk only once the client
-				// has the first one (or never: the test then fails).
-				<-posted
-			}()
+			rt.answerNext(header, pr, nil)
+			// The runtime writes its last chunk only once the client has
+			// the first one (or never: the test then fails).
+			go pw.Write([]byte(streamPrelude + "first\n"))
 			resp := getStream(t, srv, "s-1")
 			defer resp.Body.Close()
 			if resp.StatusCode != 200 || len(resp.Header.Values("Set-Cookie")) != 2 {
@@ -211,15 +219,10 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		api, g, srv := streamGateway(t, 10*time.Second)
 		rt := newStreamRuntime(t, api)
 		trailer := http.Header{runner.ErrorTypeTrailer: nil, runner.ErrorBodyTrailer: nil}
-		posted := make(chan int, 1)
-		go func() {
-			id := rt.next()
-			body := io.MultiReader(strings.NewReader(streamPrelude+"partial"), failAfter(func() {
-				trailer.Set(runner.ErrorTypeTrailer, "Runtime.RenderFailed")
-				trailer.Set(runner.ErrorBodyTrailer, base64.StdEncoding.EncodeToString([]byte(`{"errorType":"Runtime.RenderFailed","errorMessage":"the page threw"}`)))
-			}))
-			posted <- <-rt.post(id, streaming(), body, trailer)
-		}()
+		posted := rt.answerNext(streaming(), io.MultiReader(strings.NewReader(streamPrelude+"partial"), failAfter(func() {
+			trailer.Set(runner.ErrorTypeTrailer, "Runtime.RenderFailed")
+			trailer.Set(runner.ErrorBodyTrailer, base64.StdEncoding.EncodeToString([]byte(`{"errorType":"Runtime.RenderFailed","errorMessage":"the page threw"}`)))
+		})), trailer)
 		resp := getStream(t, srv, "trailer-1")
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -239,12 +242,8 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 	t.Run("over the streaming limit", func(t *testing.T) {
 		api, g, srv := streamGateway(t, 30*time.Second)
 		rt := newStreamRuntime(t, api)
-		posted := make(chan int, 1)
-		go func() {
-			id := rt.next()
-			big := io.LimitReader(zeros{}, runner.MaxLambdaStreamResponse) // with the prelude, past the limit
-			posted <- <-rt.post(id, streaming(), io.MultiReader(strings.NewReader(streamPrelude), big), nil)
-		}()
+		big := io.LimitReader(zeros{}, runner.MaxLambdaStreamResponse) // with the prelude, past the limit
+		posted := rt.answerNext(streaming(), io.MultiReader(strings.NewReader(streamPrelude), big), nil)
 		resp := getStream(t, srv, "big-1")
 		n, err := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -265,11 +264,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		api, g, srv := streamGateway(t, 10*time.Second)
 		rt := newStreamRuntime(t, api)
 		pr, pw := io.Pipe()
-		posted := make(chan int, 1)
-		go func() {
-			id := rt.next()
-			posted <- <-rt.post(id, streaming(), pr, nil)
-		}()
+		posted := rt.answerNext(streaming(), pr, nil)
 		go pw.Write([]byte(streamPrelude + "first\n"))
 		resp := getStream(t, srv, "leave-1")
 		first := make([]byte, 6)
@@ -300,11 +295,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		api, g, srv := streamGateway(t, 500*time.Millisecond)
 		rt := newStreamRuntime(t, api)
 		pr, pw := io.Pipe()
-		posted := make(chan int, 1)
-		go func() {
-			id := rt.next()
-			posted <- <-rt.post(id, streaming(), pr, nil)
-		}()
+		posted := rt.answerNext(streaming(), pr, nil)
 		go pw.Write([]byte(streamPrelude + "first\n")) // and never the end
 		resp := getStream(t, srv, "late-1")
 		body, err := io.ReadAll(resp.Body)

@@ -54,24 +54,7 @@ func TestGoodAdaptersPassEverything(t *testing.T) {
 // a middleware (two handler-shaped exports) has the specs of the handler
 // shape run against each, and a good one passes them all.
 func TestEveryExportOfAShapeIsDriven(t *testing.T) {
-	both := app.Integration{Name: "good-handler-and-middleware", Hooks: app.Hooks{ConfigDone: func(p app.ConfigDoneParams) error {
-		p.SetAdapter(app.Adapter{
-			Name: "good-handler-and-middleware", Exports: []string{"handler", "middleware"}, Shapes: []app.HostShape{app.ShapeHandler},
-			Features: app.AdapterFeatures{ServesStaticAssets: true, MiddlewareMode: true},
-			ServerEntrypoint: &app.ServerEntrypoint{CreateExports: func(m *app.Manifest) (map[string]any, error) {
-				h, err := handler.New(m)
-				if err != nil {
-					return nil, err
-				}
-				a, err := app.New(m)
-				if err != nil {
-					return nil, err
-				}
-				return map[string]any{"handler": h, "middleware": middleware.New(a)}, nil
-			}},
-		})
-		return nil
-	}}}
+	both := middleware.WithHandler("good-handler-and-middleware", middleware.New)
 	res, err := suite.Run(nil, runner.InProcess("good-handler-and-middleware", both), suite.Quiet(), suite.Fixtures("basic"))
 	if err != nil {
 		t.Fatal(err)
