@@ -504,9 +504,14 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 	// answered (or is still streaming) ends its execution environment, as
 	// the Lambda service does: the next invocation gets a cold start
 	// instead of a runtime still busy with this one.
+	// owner is the process the invocation is waiting on; only it is ended.
+	var ownerMu sync.Mutex
+	owner := p
 	context.AfterFunc(ctx, func() {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && inv.taken.Load() && !inv.answered.Load() {
-			lr.endTimedOut(requestID)
+			ownerMu.Lock()
+			defer ownerMu.Unlock()
+			lr.endTimedOut(requestID, owner)
 		}
 	})
 	for {
@@ -518,14 +523,20 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 			inv.dropped.Store(true)
 			return nil, &FunctionError{Type: "Runtime.Unavailable", Message: err.Error()}
 		}
+		ownerMu.Lock()
+		owner = p
+		ownerMu.Unlock()
 	}
 }
 
-// endTimedOut kills the running runtime process after an invocation timed
-// out in it.
-func (lr *lambdaRuntime) endTimedOut(requestID string) {
+// endTimedOut kills the runtime process an invocation timed out in, when
+// it is still the running one (not a newer cold start).
+func (lr *lambdaRuntime) endTimedOut(requestID string, owner runtimeProcess) {
 	lr.mu.Lock()
 	p := lr.p
+	if p != owner {
+		p = nil
+	}
 	if p != nil {
 		fmt.Fprintf(&lr.oldLogs, "--- invocation %s timed out; the kit ends this execution environment, as the Lambda service does ---\n", requestID)
 	}

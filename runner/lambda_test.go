@@ -372,6 +372,17 @@ func TestLambdaRuntimeHelper(t *testing.T) {
 		t.Skip("runs only as a runtime process of the Runtime API tests")
 	case "never-next":
 		time.Sleep(time.Hour)
+	case "hang-once":
+		// The first invocation ever hangs; the environment must be ended
+		// for the next one to be answered, by a fresh process (a marker in
+		// the working directory, which cold starts share, says it hung).
+		awslambda.Start(func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+			if _, err := os.Stat("hung"); err != nil {
+				os.WriteFile("hung", nil, 0o600)
+				select {}
+			}
+			return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "fresh"}, nil
+		})
 	case "always-error":
 		awslambda.Start(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 			return events.APIGatewayV2HTTPResponse{}, errors.New("this function cannot handle anything")
@@ -422,6 +433,35 @@ func TestLambdaRuntimeNeverPolls(t *testing.T) {
 	if resp.StatusCode != http.StatusGatewayTimeout || len(invs) != 1 || invs[0].Outcome != runner.OutcomeTimeout ||
 		!strings.Contains(invs[0].Detail, "never asked for the invocation") {
 		t.Errorf("status %d, invocations %+v", resp.StatusCode, invs)
+	}
+	in.Stop(context.Background())
+	expectNoLambdaLeftovers(t)
+}
+
+// TestLambdaRuntimeTimeoutEndsEnvironment: an invocation the runtime took
+// and never answered ends its execution environment at the deadline, as on
+// Lambda, so the next invocation gets a cold start instead of waiting on a
+// runtime that is still busy.
+func TestLambdaRuntimeTimeoutEndsEnvironment(t *testing.T) {
+	in, h := startHelperRuntime(t, "hang-once")
+	defer in.Stop(context.Background())
+	if h.StartError != nil {
+		t.Fatal(h.StartError)
+	}
+	for i, want := range []int{http.StatusGatewayTimeout, http.StatusOK} {
+		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
+		req.Header.Set(runner.RequestIDHeader, fmt.Sprintf("hang-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: status %d, want %d; runtime output:\n%s", i, resp.StatusCode, want, h.Logs())
+		}
+	}
+	if !strings.Contains(h.Logs(), "timed out; the kit ends this execution environment") {
+		t.Errorf("the logs do not say the environment was ended:\n%s", h.Logs())
 	}
 	in.Stop(context.Background())
 	expectNoLambdaLeftovers(t)
