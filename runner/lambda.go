@@ -421,12 +421,23 @@ func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, str
 		return false
 	}
 	inv.Outcome, inv.Status, inv.Header = OutcomeOK, status, header
-	var total int
+	// The streaming limit counts the whole stream, prelude and separator
+	// included, as the Runtime API counts its post.
+	total := len(head) + len(lambdaStreamSeparator)
 	record := func(b []byte) {
 		total += len(b)
 		if room := maxStreamRecord - len(inv.Body); room > 0 {
 			inv.Body = append(inv.Body, b[:min(len(b), room)]...)
 		}
+	}
+	overLimit := fmt.Errorf("the response passed the %d-byte limit of response streaming", MaxLambdaStreamResponse)
+	// within cuts b to what the limit still allows, and says whether it
+	// had to.
+	within := func(b []byte) ([]byte, bool) {
+		if room := MaxLambdaStreamResponse - total; len(b) > room {
+			return b[:max(room, 0)], false
+		}
+		return b, true
 	}
 	var rc *http.ResponseController
 	send := func(b []byte) error {
@@ -449,30 +460,29 @@ func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, str
 			return true
 		}
 	}
-	if err := send(rest); err != nil {
-		return w != nil
-	}
+	chunk, err := rest, error(nil)
 	for {
-		n, err := stream.Read(buf)
-		if n > 0 {
-			if werr := send(buf[:n]); werr != nil {
-				return w != nil // the client left
-			}
+		// Checked before anything is sent: not a byte past the limit
+		// reaches the client, even in a read that also ends the stream.
+		part, ok := within(chunk)
+		if werr := send(part); werr != nil {
+			return w != nil // the client left
+		}
+		if !ok {
+			err = overLimit
 		}
 		if err == io.EOF {
 			return w != nil
 		}
-		if err == nil && total > MaxLambdaStreamResponse {
-			err = fmt.Errorf("the body passed the %d-byte limit of response streaming", MaxLambdaStreamResponse)
-		}
 		if err != nil {
 			why := "the body stream failed: " + err.Error()
 			var fe *FunctionError
-			if errors.As(err, &fe) {
-				inv.FunctionError = fe.Error()
-			}
-			if ctx.Err() != nil {
+			switch {
+			case ctx.Err() != nil || errors.Is(err, errStreamDeadline):
+				// Cut by the timeout, whatever the read then saw.
 				why = "the body stream did not end within the function's timeout"
+			case errors.As(err, &fe):
+				inv.FunctionError = fe.Error()
 			}
 			inv.Outcome, inv.Detail = OutcomeStreamCut, why
 			if g.faults != nil {
@@ -480,6 +490,8 @@ func (g *LambdaGateway) stream(ctx, reqCtx context.Context, inv *Invocation, str
 			}
 			return w != nil
 		}
+		n, rerr := stream.Read(buf)
+		chunk, err = buf[:n], rerr
 	}
 }
 

@@ -355,16 +355,24 @@ func (api *RuntimeAPI) response(w http.ResponseWriter, r *http.Request) {
 		inv.done <- runtimeResult{err: &FunctionError{Type: "Runtime.TruncatedResponse", Message: err.Error()}}
 		return
 	}
+	// Answered once the body is in, whatever the Runtime API says to it:
+	// the deadline's end of the execution environment does not apply.
+	inv.answered.Store(true)
 	if len(body) > MaxLambdaPayload {
 		api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusRequestEntityTooLarge, Note: "response over the payload limit"})
 		writeRuntimeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxLambdaPayload))
-		inv.answered.Store(true)
 		inv.done <- runtimeResult{err: &ResponseTooLargeError{Size: int64(len(body))}}
+		return
+	}
+	if fe := trailerError(r.Trailer); fe != nil {
+		// A chunked buffered post can fail in its trailers as a stream can.
+		api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusAccepted, Note: "failed (trailers): " + fe.Error()})
+		writeAccepted(w)
+		inv.done <- runtimeResult{err: fe}
 		return
 	}
 	api.logCall(RuntimeCall{Method: r.Method, Path: r.URL.Path, RequestID: inv.id, Status: http.StatusAccepted, Note: strconv.Itoa(len(body)) + " bytes"})
 	writeAccepted(w)
-	inv.answered.Store(true)
 	inv.done <- runtimeResult{out: body}
 }
 
@@ -433,6 +441,9 @@ type lambdaRuntime struct {
 	oldLogs  strings.Builder
 	gaveUp   string
 	stopping bool
+	// endNote says why the kit ended the running process, for its logs
+	// once it has exited (after its own output).
+	endNote string
 }
 
 // maxRuntimeStarts bounds cold starts, so a runtime that exits on every
@@ -449,7 +460,8 @@ func (lr *lambdaRuntime) ensure() (runtimeProcess, error) {
 	if lr.p != nil {
 		select {
 		case <-lr.p.exited():
-			fmt.Fprintf(&lr.oldLogs, "%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", lr.p.output(), lr.p.exitStatus())
+			fmt.Fprintf(&lr.oldLogs, "%s%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", lr.p.output(), lr.endNote, lr.p.exitStatus())
+			lr.endNote = ""
 			lr.p = nil
 		default:
 			return lr.p, nil
@@ -472,11 +484,11 @@ func (lr *lambdaRuntime) ensure() (runtimeProcess, error) {
 
 func (lr *lambdaRuntime) logs() string {
 	lr.mu.Lock()
-	s, p := lr.oldLogs.String(), lr.p
+	s, p, note := lr.oldLogs.String(), lr.p, lr.endNote
 	lr.mu.Unlock()
 	// A container's output is fetched from the engine: not under lr.mu.
 	if p != nil {
-		s += p.output()
+		s += p.output() + note
 	}
 	return s
 }
@@ -507,8 +519,10 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 	// owner is the process the invocation is waiting on; only it is ended.
 	var ownerMu sync.Mutex
 	owner := p
-	context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) && inv.taken.Load() && !inv.answered.Load() {
+	// Timed from the invocation's deadline, not ctx: a stream whose client
+	// left is drained until then, after the gateway has returned.
+	timedOut := time.AfterFunc(time.Until(inv.deadline), func() {
+		if inv.taken.Load() && !inv.answered.Load() {
 			ownerMu.Lock()
 			defer ownerMu.Unlock()
 			lr.endTimedOut(requestID, owner)
@@ -517,6 +531,9 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 	for {
 		res, retry := lr.api.wait(ctx, inv, p.exited())
 		if !retry {
+			if res.stream == nil && inv.answered.Load() {
+				timedOut.Stop()
+			}
 			return res.deliver(ctx)
 		}
 		if p, err = lr.ensure(); err != nil {
@@ -538,7 +555,16 @@ func (lr *lambdaRuntime) endTimedOut(requestID string, owner runtimeProcess) {
 		p = nil
 	}
 	if p != nil {
-		fmt.Fprintf(&lr.oldLogs, "--- invocation %s timed out; the kit ends this execution environment, as the Lambda service does ---\n", requestID)
+		select {
+		case <-p.exited():
+			p = nil // it ended on its own; its group may be gone
+		default:
+			if lr.stopping {
+				p = nil
+			} else {
+				lr.endNote = fmt.Sprintf("--- invocation %s timed out; the kit ended this execution environment, as the Lambda service does ---\n", requestID)
+			}
+		}
 	}
 	lr.mu.Unlock()
 	if p != nil {

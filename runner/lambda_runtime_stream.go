@@ -40,9 +40,14 @@ const (
 	MaxLambdaStreamResponse = 20 << 20
 )
 
-// errStreamAbandoned is what reading a stream returns once the gateway
-// has given up on it.
-var errStreamAbandoned = errors.New("the gateway stopped reading the stream")
+// How a stream ended without its runtime ending it: what reading it
+// returns then, so that the gateway blames the function's timeout or the
+// kit, not the runtime, for a stream cut short.
+var (
+	errStreamAbandoned  = errors.New("the gateway stopped reading the stream")
+	errStreamDeadline   = errors.New("the function's timeout passed before the stream ended")
+	errStreamKitStopped = errors.New("the kit stopped the Runtime API before the stream ended")
+)
 
 // responseMode says whether a /response post is in streaming mode, or why
 // its mode header is invalid (the Runtime API answers 400).
@@ -81,12 +86,10 @@ type runtimeStream struct {
 func (s *runtimeStream) Read(p []byte) (int, error) {
 	select {
 	case <-s.ended:
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.err == nil {
-			return 0, io.EOF
+		if _, err := s.result(); err != nil {
+			return 0, err
 		}
-		return 0, s.err
+		return 0, io.EOF
 	case <-s.abandoned:
 		return 0, errStreamAbandoned
 	default:
@@ -112,6 +115,18 @@ func (s *runtimeStream) Read(p []byte) (int, error) {
 		s.finish(http.StatusAccepted, nil, "streamed "+strconv.FormatInt(total, 10)+" bytes")
 		return n, io.EOF
 	case err != nil:
+		// A read the kit interrupted (the deadline passed, or the kit
+		// stopped) is not the runtime's fault; only a post that broke off
+		// on its own is.
+		select {
+		case <-s.ended:
+			_, why := s.result()
+			return n, why
+		default:
+		}
+		if !time.Now().Before(s.inv.deadline) {
+			return n, errStreamDeadline
+		}
 		cut := &FunctionError{Type: "Runtime.TruncatedResponse", Message: fmt.Sprintf("the runtime's streamed post broke off after %d bytes: %v", total, err)}
 		s.finish(0, cut, cut.Message)
 		return n, cut
@@ -126,10 +141,15 @@ func (s *runtimeStream) Close() error {
 	return nil
 }
 
-// finish records the stream's end once and logs the post.
+// finish records the stream's end once and logs the post. Only a post
+// the Runtime API answers (status != 0) counts as the invocation's
+// answer: a post cut off at the deadline leaves the invocation unanswered,
+// and its execution environment is ended (lambdaRuntime.invoke).
 func (s *runtimeStream) finish(status int, err error, note string) {
 	s.endOnce.Do(func() {
-		s.inv.answered.Store(true)
+		if status != 0 {
+			s.inv.answered.Store(true)
+		}
 		s.mu.Lock()
 		s.status, s.err = status, err
 		s.mu.Unlock()
@@ -181,29 +201,55 @@ func (api *RuntimeAPI) streamResponse(w http.ResponseWriter, r *http.Request, in
 	deadline := time.NewTimer(time.Until(inv.deadline))
 	defer deadline.Stop()
 	rc := http.NewResponseController(w)
+	cutBy := errStreamDeadline
 	select {
 	case <-s.ended:
 	case <-s.abandoned:
-		if time.Now().Before(inv.deadline) {
-			rc.SetReadDeadline(inv.deadline)
-			n, err := io.CopyN(io.Discard, r.Body, MaxLambdaStreamResponse+1)
-			if err == io.EOF {
-				s.finish(http.StatusAccepted, nil, fmt.Sprintf("the gateway stopped reading (its client left); the kit drained the other %d bytes", n))
-			}
-		}
+		s.drain(rc)
 	case <-deadline.C:
 	case <-api.closed:
+		cutBy = errStreamKitStopped
 	}
-	s.finish(0, errStreamAbandoned, "the invocation's deadline passed (or the kit stopped) before the stream ended; the post is cut off unanswered")
+	s.finish(0, cutBy, cutBy.Error()+"; the post is cut off unanswered")
 	switch status, _ := s.result(); status {
 	case http.StatusAccepted:
 		writeAccepted(w)
 	case http.StatusRequestEntityTooLarge:
+		// Without this, net/http would first read up to 256 KiB more of
+		// the post (to keep the connection), delaying the answer for as
+		// long as the runtime takes to send it.
+		rc.SetReadDeadline(time.Now())
 		writeRuntimeError(w, status, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed streamed payload size (%d bytes).", MaxLambdaStreamResponse))
 	default:
 		// Unblock a read still waiting for the runtime, and send nothing:
 		// the connection is closed under the runtime's post.
 		rc.SetReadDeadline(time.Now())
 		panic(http.ErrAbortHandler)
+	}
+}
+
+// drain reads, unsent, the rest of a stream the gateway gave up on, until
+// the stream ends, the streaming limit or the invocation's deadline.
+func (s *runtimeStream) drain(rc *http.ResponseController) {
+	select {
+	case <-s.ended:
+		return
+	default:
+	}
+	if !time.Now().Before(s.inv.deadline) {
+		return
+	}
+	rc.SetReadDeadline(s.inv.deadline)
+	s.mu.Lock()
+	room := MaxLambdaStreamResponse - s.n
+	s.mu.Unlock()
+	n, err := io.CopyN(io.Discard, s.r.Body, room+1)
+	switch {
+	case err == io.EOF:
+		s.finish(http.StatusAccepted, nil, fmt.Sprintf("the gateway stopped reading (its client left); the kit drained the other %d bytes", n))
+	case err == nil:
+		s.finish(http.StatusRequestEntityTooLarge, nil, "the gateway stopped reading (its client left); the rest passed the streaming limit")
+	case time.Now().Before(s.inv.deadline):
+		s.finish(0, nil, fmt.Sprintf("the gateway stopped reading (its client left); the post then broke off: %v", err))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -383,6 +384,18 @@ func TestLambdaRuntimeHelper(t *testing.T) {
 			}
 			return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "fresh"}, nil
 		})
+	case "stream-hang-once":
+		// hang-once in response streaming mode: the first stream sends a
+		// chunk and never ends.
+		awslambda.Start(func(ctx context.Context, e events.LambdaFunctionURLRequest) (*events.LambdaFunctionURLStreamingResponse, error) {
+			if _, err := os.Stat("hung"); err != nil {
+				os.WriteFile("hung", nil, 0o600)
+				pr, pw := io.Pipe()
+				go pw.Write([]byte("first\n"))
+				return &events.LambdaFunctionURLStreamingResponse{StatusCode: 200, Body: pr}, nil
+			}
+			return &events.LambdaFunctionURLStreamingResponse{StatusCode: 200, Body: strings.NewReader("fresh")}, nil
+		})
 	case "always-error":
 		awslambda.Start(func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 			return events.APIGatewayV2HTTPResponse{}, errors.New("this function cannot handle anything")
@@ -392,9 +405,13 @@ func TestLambdaRuntimeHelper(t *testing.T) {
 }
 
 func startHelperRuntime(t *testing.T, mode string) (*runner.Instance, *runner.Host) {
+	return startHelperRuntimeAs(t, app.ShapeLambdaV2, mode)
+}
+
+func startHelperRuntimeAs(t *testing.T, shape app.HostShape, mode string) (*runner.Instance, *runner.Host) {
 	t.Helper()
 	in := &runner.Instance{}
-	h, err := runner.StartLambdaRuntime(context.Background(), in, app.ShapeLambdaV2, os.Args[0], []string{"-test.run=^TestLambdaRuntimeHelper$"},
+	h, err := runner.StartLambdaRuntime(context.Background(), in, shape, os.Args[0], []string{"-test.run=^TestLambdaRuntimeHelper$"},
 		[]string{"LAMBDA_RUNTIME_HELPER=" + mode}, time.Second, time.Second)
 	if err != nil {
 		in.Stop(context.Background())
@@ -439,32 +456,67 @@ func TestLambdaRuntimeNeverPolls(t *testing.T) {
 }
 
 // TestLambdaRuntimeTimeoutEndsEnvironment: an invocation the runtime took
-// and never answered ends its execution environment at the deadline, as on
-// Lambda, so the next invocation gets a cold start instead of waiting on a
-// runtime that is still busy.
+// but did not answer (or whose stream did not end) within its deadline ends
+// its execution environment, as in Lambda, so the next invocation gets a
+// cold start instead of waiting on a runtime that is still busy. A stream
+// whose client left is drained until the deadline, then ended the same way.
 func TestLambdaRuntimeTimeoutEndsEnvironment(t *testing.T) {
-	in, h := startHelperRuntime(t, "hang-once")
-	defer in.Stop(context.Background())
-	if h.StartError != nil {
-		t.Fatal(h.StartError)
+	for _, c := range []struct {
+		name, mode   string
+		shape        app.HostShape
+		firstStatus  int
+		clientLeaves bool
+	}{
+		{"buffered", "hang-once", app.ShapeLambdaV2, http.StatusGatewayTimeout, false},
+		{"streaming", "stream-hang-once", app.ShapeFunctionURL, http.StatusOK, false},
+		{"streaming, client leaves", "stream-hang-once", app.ShapeFunctionURL, http.StatusOK, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in, h := startHelperRuntimeAs(t, c.shape, c.mode)
+			defer in.Stop(context.Background())
+			if h.StartError != nil {
+				t.Fatal(h.StartError)
+			}
+			get := func(id string) *http.Response {
+				req, _ := http.NewRequest("GET", h.URL+"/about", nil)
+				req.Header.Set(runner.RequestIDHeader, id)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return resp
+			}
+			first := get("hang-0")
+			if first.StatusCode != c.firstStatus {
+				t.Fatalf("first request: status %d, want %d; runtime output:\n%s", first.StatusCode, c.firstStatus, h.Logs())
+			}
+			if c.clientLeaves {
+				chunk := make([]byte, len("first\n"))
+				if _, err := io.ReadFull(first.Body, chunk); err != nil {
+					t.Fatal(err)
+				}
+			} else if body, err := io.ReadAll(first.Body); c.firstStatus == http.StatusOK && err == nil {
+				t.Errorf("the hung stream ended cleanly (%q): it should be cut at the deadline", body)
+			}
+			first.Body.Close()
+			const ended = "timed out; the kit ended this execution environment"
+			deadline := time.Now().Add(10 * time.Second)
+			for !strings.Contains(h.Logs(), ended) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the logs do not say the environment was ended:\n%s", h.Logs())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			second := get("hang-1")
+			body, _ := io.ReadAll(second.Body)
+			second.Body.Close()
+			if second.StatusCode != http.StatusOK || string(body) != "fresh" {
+				t.Fatalf("second request: %d %q, want 200 from a fresh environment; runtime output:\n%s", second.StatusCode, body, h.Logs())
+			}
+			in.Stop(context.Background())
+			expectNoLambdaLeftovers(t)
+		})
 	}
-	for i, want := range []int{http.StatusGatewayTimeout, http.StatusOK} {
-		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-		req.Header.Set(runner.RequestIDHeader, fmt.Sprintf("hang-%d", i))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Fatalf("request %d: status %d, want %d; runtime output:\n%s", i, resp.StatusCode, want, h.Logs())
-		}
-	}
-	if !strings.Contains(h.Logs(), "timed out; the kit ends this execution environment") {
-		t.Errorf("the logs do not say the environment was ended:\n%s", h.Logs())
-	}
-	in.Stop(context.Background())
-	expectNoLambdaLeftovers(t)
 }
 
 // TestLambdaRuntimeErrorPosts: a runtime that posts every invocation to
@@ -571,5 +623,47 @@ func TestLambdaGatewayStreams(t *testing.T) {
 	want := `{"statusCode":201,"headers":{"Content-Type":"text/plain"},"cookies":["a=1","b=2"]}` + strings.Repeat("\x00", 8) + "first\nlast\n"
 	if err != nil || string(out) != want {
 		t.Errorf("invoker outside a gateway: %q, %v", out, err)
+	}
+}
+
+// TestLambdaGatewayStreamLimit: in-process, the streaming limit counts the
+// whole stream, prelude included, as the Runtime API does; a stream of
+// exactly the limit passes, and one a byte over is cut before that byte
+// is sent, even when it comes in the read that ends the stream.
+func TestLambdaGatewayStreamLimit(t *testing.T) {
+	var bodySize atomic.Int64
+	handler := func(context.Context, events.LambdaFunctionURLRequest) (*events.LambdaFunctionURLStreamingResponse, error) {
+		body := io.LimitReader(zeros{}, bodySize.Load())
+		return &events.LambdaFunctionURLStreamingResponse{StatusCode: 200, Body: iotest.DataErrReader(body)}, nil
+	}
+	g := runner.NewLambdaGateway(app.ShapeFunctionURL, runner.InProcessInvoker(handler), nil)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	get := func(id string) (int64, runner.Invocation, error) {
+		req, _ := http.NewRequest("GET", srv.URL+"/big", nil)
+		req.Header.Set(runner.RequestIDHeader, id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		n, err := io.Copy(io.Discard, resp.Body)
+		invs := g.For(id)
+		if len(invs) != 1 {
+			t.Fatalf("%s: %d invocations", id, len(invs))
+		}
+		return n, *invs[0], err
+	}
+	// The prelude's length, from an empty stream.
+	_, probe, _ := get("probe")
+	room := int64(runner.MaxLambdaStreamResponse - len(probe.Response) - 8)
+
+	bodySize.Store(room)
+	if n, inv, err := get("at-limit"); err != nil || n != room || inv.Outcome != runner.OutcomeOK {
+		t.Errorf("a stream of exactly the limit: client read %d of %d bytes, %v; outcome %q %s", n, room, err, inv.Outcome, inv.Detail)
+	}
+	bodySize.Store(room + 1)
+	if n, inv, err := get("over-limit"); err == nil || n > room || inv.Outcome != runner.OutcomeStreamCut || !strings.Contains(inv.Detail, "limit of response streaming") {
+		t.Errorf("a stream a byte over the limit: client read %d bytes (at most %d), %v; outcome %q %s", n, room, err, inv.Outcome, inv.Detail)
 	}
 }
