@@ -117,7 +117,9 @@ const listTimeout = 10 * time.Second
 // ListExports declares the integration and creates its exports once for
 // the manifest, to name them and their host shapes in the order Start puts
 // them behind hosts. It returns nil when that fails or takes longer than
-// listTimeout: Start then reports the problem.
+// listTimeout: Start then reports the problem. The exports it creates are
+// values, not servers, and are dropped; a CreateExports that hangs keeps
+// its goroutine, since nothing can stop a call in the same process.
 func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
 	if m == nil {
 		return nil
