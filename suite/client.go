@@ -110,7 +110,9 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 	ex.reqHeader = req.Header.Clone()
 	ex.host = req.Host
 	ex.resp, ex.err = c.c.Do(req)
-	if ex.resp == nil {
+	// A request the spec itself gave up on (its context ended) says
+	// nothing about the adapter's health.
+	if ex.resp == nil && req.Context().Err() == nil {
 		c.unanswered.Add(1)
 	}
 	return ex
