@@ -239,6 +239,23 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		waitCall(t, api, "trailer-1", http.StatusAccepted, "then failed (trailers): Runtime.RenderFailed: the page threw")
 	})
 
+	t.Run("error trailers on a buffered post", func(t *testing.T) {
+		api, g, srv := streamGateway(t, 10*time.Second)
+		rt := newStreamRuntime(t, api)
+		trailer := http.Header{runner.ErrorTypeTrailer: nil}
+		posted := rt.answerNext(streamHeader("Content-Type", "application/json"), io.MultiReader(strings.NewReader(`{"statusCode":200}`), failAfter(func() {
+			trailer.Set(runner.ErrorTypeTrailer, "Runtime.LateFailure")
+		})), trailer)
+		resp := getStream(t, srv, "trailer-2")
+		resp.Body.Close()
+		if s := <-posted; s != http.StatusAccepted || resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("the post was answered %d and the client got %d; want 202 and 502", s, resp.StatusCode)
+		}
+		if invs := g.For("trailer-2"); len(invs) != 1 || invs[0].Outcome != runner.OutcomeFunctionError || !strings.Contains(invs[0].FunctionError, "Runtime.LateFailure") {
+			t.Errorf("invocations %+v", invs)
+		}
+	})
+
 	t.Run("over the streaming limit", func(t *testing.T) {
 		api, g, srv := streamGateway(t, 30*time.Second)
 		rt := newStreamRuntime(t, api)
