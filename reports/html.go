@@ -59,7 +59,7 @@ pre{background:#f7f7f7;border:1px solid #e2e2e2;padding:.6em;overflow:auto;white
 .r{font-weight:600;white-space:nowrap}.passed{color:#116329}.failed{color:#b3261e}.skipped{color:#8a5a00}
 .not-applicable,.not-run,.none{color:#777}
 .verdict{display:inline-block;padding:.1em .6em;border-radius:4px;color:#fff;font-weight:700;text-transform:uppercase}
-.verdict.pass{background:#1a7f37}.verdict.fail{background:#b3261e}
+.verdict.pass{background:#1a7f37}.verdict.fail{background:#b3261e}.verdict.inconclusive{background:#777}
 dl.meta{display:grid;grid-template-columns:max-content auto;gap:.15em 1em}dl.meta dt{font-weight:600}dl.meta dd{margin:0}
 .failure{border-left:4px solid #b3261e;padding-left:1em;margin-bottom:2em}
 .spec{margin:1em 0}.muted{color:#666}code{background:#f4f4f4;padding:0 .2em}
@@ -76,6 +76,7 @@ details{margin:.25em 0}summary{cursor:pointer}
 <dt>Fixtures</dt><dd>{{range $i, $f := .R.Fixtures}}{{if $i}}, {{end}}{{clean $f}}{{else}}<span class="muted">none</span>{{end}}</dd>
 <dt>Generated</dt><dd>{{.R.GeneratedAt.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Declaration</dt><dd>{{if .R.Target.Declaration}}<details><summary>{{clean .R.Target.Declaration.Name}}</summary><pre>{{declaration .R.Target.Declaration}}</pre></details>{{else}}<span class="muted">none</span>{{end}}{{with .R.Target.DeclarationError}}<pre class="failed">{{clean .}}</pre>{{end}}</dd>
+{{with .R.RunError}}<dt>Run error</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
 <dt>Requirements</dt><dd>{{.R.Summary.Total}}: <span class="passed">{{.R.Summary.Passed}} passed</span>, <span class="failed">{{.R.Summary.Failed}} failed</span> ({{.R.Summary.MustFailed}} MUST, {{.R.Summary.ShouldFailed}} SHOULD), <span class="skipped">{{.R.Summary.Skipped}} skipped</span>, <span class="not-applicable">{{.R.Summary.NotApplicable}} not applicable</span>, <span class="not-run">{{.R.Summary.NotRun}} not run</span></dd>
 </dl>
 </header>

@@ -46,6 +46,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure"`
+	Error     *junitFailure `xml:"error"`
 	Skipped   *junitSkipped `xml:"skipped"`
 }
 
@@ -72,6 +73,9 @@ func WriteJUnit(r *Report, w io.Writer) error {
 	}
 	if r.Target.DeclarationError != "" {
 		props = append(props, junitProperty{"declarationError", r.Target.DeclarationError})
+	}
+	if r.RunError != "" {
+		props = append(props, junitProperty{"runError", r.RunError})
 	}
 	for i := range props {
 		props[i].Value = printable(props[i].Value)
@@ -114,6 +118,20 @@ func WriteJUnit(r *Report, w io.Writer) error {
 		root.Failures += s.Failures
 		root.Skipped += s.Skipped
 		root.Suites = append(root.Suites, s)
+	}
+	if r.RunError != "" {
+		// An errored testcase of its own: a dashboard shows a column of
+		// skipped requirements as green, and this run checked nothing.
+		root.Suites = append([]junitSuite{{
+			Name: "adapter-conformance", Tests: 1, Errors: 1, Time: "0.000",
+			Timestamp: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05"), Properties: props,
+			Cases: []junitCase{{
+				Name: "run the target", Classname: "adapter-conformance", Time: "0.000",
+				Error: &junitFailure{Message: printable(firstLine(r.RunError)), Type: "run error", Text: printable(r.RunError)},
+			}},
+		}}, root.Suites...)
+		root.Tests++
+		root.Errors++
 	}
 	root.Time = fmt.Sprintf("%.3f", total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {

@@ -15,10 +15,17 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	s := r.Summary
 	verdict := strings.ToUpper(s.Verdict)
 	fmt.Fprintf(&b, "# adapter-conformance: %s\n\n", verdict)
-	if s.Verdict == VerdictFail {
+	switch {
+	case s.Verdict == VerdictFail:
 		fmt.Fprintf(&b, "**%s**: %d requirement(s) failed (%d MUST, %d SHOULD) for target %s in %s mode.\n\n",
 			verdict, s.Failed, s.MustFailed, s.ShouldFailed, mdText(r.Target.Name), mdText(r.Target.Mode))
-	} else {
+	case r.RunError != "":
+		fmt.Fprintf(&b, "**%s**: the kit could not run target %s in %s mode, so no requirement was checked.\n\n%s\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), indentedBlock(truncate(r.RunError, 4000)))
+	case s.Verdict == VerdictInconclusive:
+		fmt.Fprintf(&b, "**%s**: no requirement passed or failed for target %s in %s mode: the filters or the fixtures left nothing that applies.\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
+	default:
 		fmt.Fprintf(&b, "**%s**: every requirement that ran passed for target %s in %s mode.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
 	}
@@ -84,6 +91,13 @@ var mdEscaper = strings.NewReplacer(
 // inline HTML in job summaries and comments).
 func mdText(s string) string {
 	return mdEscaper.Replace(printable(s))
+}
+
+// indentedBlock makes text an indented code block: unlike a fenced one,
+// nothing inside it (a line of backticks in a build log) can end it.
+func indentedBlock(s string) string {
+	s = strings.TrimRight(strings.ReplaceAll(printable(s), "\r", ""), "\n")
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
 // fence keeps the command on one line of its code block: a fence closes only

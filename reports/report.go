@@ -50,9 +50,15 @@ const (
 // Verdicts. SHOULD failures fail the verdict too: a report that said "pass"
 // over a failed requirement would be read as "nothing to fix". Summary.MustFailed
 // lets a consumer relax that if it wants to.
+//
+// VerdictInconclusive is neither: no requirement passed or failed, because
+// the kit could not run the target (RunError says why) or the filters left
+// nothing that applies. Reporting that as a pass would let a CI job that
+// checked nothing go green (the CLI exits 2 for it).
 const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
+	VerdictPass         = "pass"
+	VerdictFail         = "fail"
+	VerdictInconclusive = "inconclusive"
 )
 
 // resultRank orders results for aggregation: the lowest rank present wins.
@@ -60,11 +66,15 @@ var resultRank = map[string]int{Failed: 0, Passed: 1, Skipped: 2, NotApplicable:
 
 // Report is the JSON document. Field order is the order readers see.
 type Report struct {
-	Schema       string        `json:"schema"`
-	KitVersion   string        `json:"kitVersion"`
-	GeneratedAt  time.Time     `json:"generatedAt"`
-	Target       Target        `json:"target"`
-	Fixtures     []string      `json:"fixtures"`
+	Schema      string    `json:"schema"`
+	KitVersion  string    `json:"kitVersion"`
+	GeneratedAt time.Time `json:"generatedAt"`
+	Target      Target    `json:"target"`
+	Fixtures    []string  `json:"fixtures"`
+	// RunError says why the kit could not run the target at all (a build
+	// that failed, a fixture that cannot be loaded, no container engine);
+	// every requirement is then not-run and the verdict inconclusive.
+	RunError     string        `json:"runError,omitempty"`
 	Summary      Summary       `json:"summary"`
 	Requirements []Requirement `json:"requirements"`
 }
@@ -192,6 +202,25 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 	return r, nil
 }
 
+// NotRunReport is the report of a run that could not happen: every
+// requirement not run, with err as the reason. It is written so that a CI
+// job that uploads the report directory finds the cause there, not an
+// empty directory.
+func NotRunReport(target Target, fixtures []string, err error) (*Report, error) {
+	r, nerr := New(target, fixtures, nil)
+	if nerr != nil {
+		return nil, nerr
+	}
+	r.RunError = validText(err.Error())
+	for i := range r.Requirements {
+		if r.Requirements[i].Status == "checked" {
+			r.Requirements[i].Reason = "the kit could not run the target: " + firstLine(r.RunError)
+		}
+	}
+	r.Summary = summarize(r.Requirements)
+	return r, nil
+}
+
 // aggregate is the rule the whole report rests on: one failed spec fails the
 // requirement, whatever passed elsewhere; a skip only counts when nothing
 // gave a verdict.
@@ -257,9 +286,13 @@ func summarize(reqs []Requirement) Summary {
 			s.NotRun++
 		}
 	}
-	s.Verdict = VerdictPass
-	if s.Failed > 0 {
+	switch {
+	case s.Failed > 0:
 		s.Verdict = VerdictFail
+	case s.Passed == 0:
+		s.Verdict = VerdictInconclusive
+	default:
+		s.Verdict = VerdictPass
 	}
 	return s
 }

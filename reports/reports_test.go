@@ -189,8 +189,94 @@ func TestNewRejectsUnknownRequirementAndState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Summary.NotRun != r.Summary.Total || r.Summary.Verdict != reports.VerdictPass {
+	if r.Summary.NotRun != r.Summary.Total || r.Summary.Verdict != reports.VerdictInconclusive {
 		t.Errorf("empty run: %+v", r.Summary)
+	}
+}
+
+// TestNothingCheckedIsInconclusive: skips and not-applicables alone are no
+// pass; a CI job that checked nothing must not read green.
+func TestNothingCheckedIsInconclusive(t *testing.T) {
+	r, err := reports.New(target(), nil, &suite.Results{Outcomes: []suite.Outcome{
+		{Requirement: "DECL-5", Spec: "y", State: "skipped", Message: "why"},
+		{Requirement: "START-6", Spec: "z", State: "not-applicable", Message: "not in this mode"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive {
+		t.Errorf("verdict %q, want %q", r.Summary.Verdict, reports.VerdictInconclusive)
+	}
+	var buf bytes.Buffer
+	if err := reports.WriteMarkdown(r, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if md := buf.String(); !strings.Contains(md, "INCONCLUSIVE") || strings.Contains(md, "passed for target") {
+		t.Errorf("summary:\n%s", md)
+	}
+}
+
+// TestNotRunReport: a run that could not happen still gives every format,
+// each naming the cause, with captured text kept inert.
+func TestNotRunReport(t *testing.T) {
+	runErr := errors.New("building ./cmd/adapter: exit status 1\n```\n" + hostile + "\n./main.go:3:15: undefined: undefined\n")
+	r, err := reports.NotRunReport(reports.Target{Name: "./cmd/adapter", Mode: "binary"}, []string{"basic"}, runErr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive || r.Summary.NotRun != r.Summary.Total {
+		t.Errorf("summary %+v", r.Summary)
+	}
+	if q := find(t, r, "RENDER-1"); !strings.Contains(q.Reason, "could not run the target: building ./cmd/adapter") {
+		t.Errorf("RENDER-1 reason %q", q.Reason)
+	}
+	dir := t.TempDir()
+	if err := r.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := reports.Read(filepath.Join(dir, reports.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(back.RunError, "undefined: undefined") {
+		t.Errorf("runError lost in the JSON: %q", back.RunError)
+	}
+
+	var junit struct {
+		Errors int `xml:"errors,attr"`
+		Suites []struct {
+			Cases []struct {
+				Name  string `xml:"name,attr"`
+				Error *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"error"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	if err := xml.Unmarshal(data, &junit); err != nil {
+		t.Fatalf("junit.xml does not parse: %v", err)
+	}
+	if junit.Errors != 1 || len(junit.Suites) == 0 || len(junit.Suites[0].Cases) != 1 || junit.Suites[0].Cases[0].Error == nil ||
+		!strings.Contains(junit.Suites[0].Cases[0].Error.Text, "undefined: undefined") {
+		t.Errorf("junit.xml has no errored run testcase naming the cause:\n%.2000s", data)
+	}
+
+	md, _ := os.ReadFile(filepath.Join(dir, reports.MarkdownFile))
+	if !strings.Contains(string(md), "    ./main.go:3:15: undefined: undefined") {
+		t.Errorf("summary.md lacks the build log as a code block:\n%s", md)
+	}
+	// Every line of the cause stays inside the indented block: none can
+	// close it and let the captured HTML render.
+	for l := range strings.SplitSeq(string(md), "\n") {
+		if strings.Contains(l, "<script") && !strings.HasPrefix(l, "    ") {
+			t.Errorf("captured HTML outside the code block: %q", l)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, reports.HTMLFile))
+	if !strings.Contains(string(html), "Run error") || !strings.Contains(string(html), "undefined: undefined") || strings.Contains(string(html), "<script>alert") {
+		t.Errorf("report.html does not show the run error safely")
 	}
 }
 

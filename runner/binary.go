@@ -70,6 +70,12 @@ type BuildError struct{ Err error }
 func (e *BuildError) Error() string { return e.Err.Error() }
 func (e *BuildError) Unwrap() error { return e.Err }
 
+// Prepare builds the target when it is a Go package directory (Preparer).
+func (t *binaryTarget) Prepare(ctx context.Context) error {
+	_, err := t.Executable(ctx)
+	return err
+}
+
 // Executable returns the program to run, building it first when the
 // target is a Go package directory.
 func (t *binaryTarget) Executable(ctx context.Context) (string, error) {
@@ -110,6 +116,10 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 	}
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.RemoveAll(buildDir)
+		if ctx.Err() != nil {
+			// "signal: killed" would hide that the kit stopped the build.
+			return "", "", &BuildError{fmt.Errorf("building %s: stopped before it finished: %w\n%s", pkg, context.Cause(ctx), out)}
+		}
 		return "", "", &BuildError{fmt.Errorf("building %s: %v\n%s", pkg, err, out)}
 	}
 	return bin, buildDir, nil
@@ -119,6 +129,10 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 // directory itself, or its only main package under cmd/.
 func MainPackage(ctx context.Context, dir string) (string, error) {
 	name, err := goPackageName(ctx, dir)
+	if ctx.Err() != nil {
+		// "signal: killed" would read as a broken package.
+		return "", fmt.Errorf("looking for the main package of %s: stopped before it finished: %w", dir, context.Cause(ctx))
+	}
 	if err == nil && name == "main" {
 		return dir, nil
 	}

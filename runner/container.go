@@ -111,6 +111,13 @@ func (t *containerTarget) Image(ctx context.Context) (string, error) {
 	return t.image, t.buildErr
 }
 
+// Prepare builds the image, or checks that the named image is in the
+// local engine (Preparer).
+func (t *containerTarget) Prepare(ctx context.Context) error {
+	_, err := t.Image(ctx)
+	return err
+}
+
 // Close removes the image the kit built. A later Start builds it anew.
 func (t *containerTarget) Close() error {
 	t.mu.Lock()

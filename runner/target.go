@@ -36,6 +36,17 @@ type Target interface {
 	Start(ctx context.Context, m *app.Manifest) (*Instance, error)
 }
 
+// Preparer is a target with work to do once, before its first Start:
+// building a Go package or a container image. suite.Run prepares a target
+// before any spec runs, so that a build is bounded by the whole run's
+// timeout rather than by one fixture's start limit, and a target that
+// cannot be built stops the run with one error naming the build, instead
+// of a start failure in every fixture. Start still prepares a target that
+// was not prepared. Its error is a *BuildError.
+type Preparer interface {
+	Prepare(ctx context.Context) error
+}
+
 // Declaration is what the adapter's config-done hook did.
 type Declaration = contract.Declaration
 

@@ -1,8 +1,11 @@
 package suite_test
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +96,39 @@ func TestBrokenAdaptersAsBinaries(t *testing.T) {
 			got := res.Failed()
 			if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 				t.Errorf("%s as a binary failed %q, want %q", name, got, want)
+			}
+			expectNoLeftovers(t)
+		})
+	}
+}
+
+// TestUnbuildableTargetStopsTheRun: a target that does not build is one
+// error naming the build, before any spec runs, not a start failure in
+// every fixture; and a build is bounded by the run's timeout.
+func TestUnbuildableTargetStopsTheRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module broken\n\ngo 1.26\n"), 0o644)
+	os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
+	for _, c := range []struct {
+		name   string
+		target runner.Target
+		opts   []suite.Option
+		want   string
+	}{
+		{"compile error", runner.Binary(broken), nil, "undefined"},
+		{"build outlives the run's timeout", runner.Binary(adapterDir("good", "standalone")), []suite.Option{suite.Timeout(time.Millisecond)}, "stopped before it finished"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := suite.Run(nil, c.target, append(c.opts, suite.Quiet())...)
+			var be *runner.BuildError
+			if !errors.As(err, &be) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("suite.Run = %v, want a *runner.BuildError containing %q", err, c.want)
+			}
+			if res != nil {
+				t.Errorf("specs ran for a target that did not build: %d outcomes", len(res.Outcomes))
 			}
 			expectNoLeftovers(t)
 		})

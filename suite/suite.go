@@ -14,6 +14,7 @@
 package suite
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -264,7 +265,9 @@ var runMu sync.Mutex
 // Run runs the suite against the target in a ginkgo suite of its own and
 // returns the results. t receives Fail when any spec fails; it may be nil.
 // Run resets ginkgo's global suite first, and refuses (with an error) when
-// that suite already holds specs that are not the kit's.
+// that suite already holds specs that are not the kit's. A target that is a
+// runner.Preparer is built before any spec runs; when that fails Run
+// returns the *runner.BuildError and runs nothing.
 func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Results, error) {
 	runMu.Lock()
 	defer runMu.Unlock()
@@ -315,6 +318,19 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	}
 	if c, ok := target.(io.Closer); ok {
 		defer c.Close()
+	}
+	if p, ok := target.(runner.Preparer); ok {
+		// Built here, not in a fixture's BeforeAll, so that the build has
+		// the run's whole time and a failed build is one error, not a start
+		// failure per fixture. What it took comes out of the specs' time.
+		began := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), sc.Timeout)
+		err := p.Prepare(ctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("preparing target %s: %w", target.Name(), err)
+		}
+		sc.Timeout = max(sc.Timeout-time.Since(began), time.Second)
 	}
 	rec := &failRecorder{}
 	ginkgo.RunSpecs(rec, "adapter-conformance: "+target.Name(), sc, rc)

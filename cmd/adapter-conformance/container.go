@@ -15,14 +15,12 @@ func containerTarget(ctx context.Context, spec string, statErr error) (runner.Ta
 		return nil, fmt.Errorf("target %s needs a container engine: %w", spec, err)
 	}
 	t := runner.Container(spec)
-	if img, ok := t.(interface {
-		Image(context.Context) (string, error)
-	}); ok {
-		if _, err := img.Image(ctx); err != nil {
+	if p, ok := t.(runner.Preparer); ok {
+		if err := p.Prepare(ctx); err != nil {
 			if statErr != nil {
-				return nil, fmt.Errorf("target %s is not a path (%v) and: %w", spec, statErr, err)
+				return t, fmt.Errorf("target %s is not a path (%v) and: %w", spec, statErr, err)
 			}
-			return nil, err
+			return t, err
 		}
 	}
 	return t, nil

@@ -2,13 +2,14 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target builtin:good-standalone [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
 //	adapter-conformance list [--area AREA] [--status checked|planned]
 //	adapter-conformance fixtures export DIR
 //	adapter-conformance version
 //
 // Exit status: 0 when every applicable requirement passed, 1 when one
-// failed, 2 when the kit could not run (bad flags, unknown target).
+// failed, 2 when the kit could not run (bad flags, a target that is missing
+// or does not build) or checked nothing.
 package main
 
 import (
@@ -18,9 +19,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -87,13 +90,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
-  adapter-conformance list [--area AREA] [--status checked|planned]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+  adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
   adapter-conformance fixtures export DIR
   adapter-conformance version
 
-TARGET is builtin:NAME, one of the kit's own adapters (see 'adapter-conformance list --targets').
-Binary, container and URL targets arrive with issue #4.`
+TARGET is one of
+  builtin:NAME         one of the kit's own adapters (see 'adapter-conformance list --targets')
+  DIR or EXECUTABLE    a Go main package (or one under DIR/cmd/) or a program, run as a binary
+  DIR or IMAGE         a directory with a Dockerfile, or a local image, run as a container
+  http(s)://...        an already running deployment
+--mode auto|inprocess|binary|container|url overrides the guess.
+
+Exit status: 0 every applicable requirement passed, 1 a requirement failed,
+2 the kit could not run (bad flags, a target that is missing or does not
+build, nothing checked). Reports are written in every case after the flags parse.`
 
 type multiFlag []string
 
@@ -110,46 +121,72 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.Var(&focus, "focus", "run only this requirement ID (repeatable)")
 	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
-	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run")
+	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
 	if err := fs.Parse(args); err != nil {
 		return exitCannotRun, usageError{err.Error()}
 	}
-	if *target == "" {
-		return exitCannotRun, usageError{"--target is required"}
-	}
-	t, err := resolveTarget(context.Background(), *target, runner.Mode(*mode))
-	if err != nil {
+	// From here on a run that cannot happen still leaves its reports, so
+	// that a CI job uploading the report directory finds why there.
+	cannotRun := func(mode runner.Mode, err error) (int, error) {
+		if *reportDir != "" {
+			r, rerr := reports.NotRunReport(reports.Target{Name: *target, Mode: string(mode)}, reportFixtures(fixtureNames), err)
+			if rerr == nil {
+				rerr = r.WriteAll(*reportDir)
+			}
+			if rerr != nil {
+				fmt.Fprintln(stderr, "adapter-conformance: writing the reports:", rerr)
+			}
+		}
 		return exitCannotRun, err
 	}
+	if *target == "" {
+		return cannotRun("", usageError{"--target is required"})
+	}
+	for _, f := range fixtureNames {
+		if _, err := fixtures.Resolve(f); err != nil {
+			return cannotRun(runner.Mode(*mode), fmt.Errorf("--fixture: %w", err))
+		}
+	}
+	if *labelFilter != "" {
+		if _, err := types.ParseLabelFilter(*labelFilter); err != nil {
+			return cannotRun(runner.Mode(*mode), usageError{fmt.Sprintf("--label-filter %q: %v", *labelFilter, err)})
+		}
+	}
+	if *timeout <= 0 {
+		return cannotRun(runner.Mode(*mode), usageError{"--timeout must be positive"})
+	}
+	for _, id := range focus {
+		if _, ok := suite.RequirementByID(id); !ok {
+			return cannotRun(runner.Mode(*mode), usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)})
+		}
+	}
+	deadline := time.Now().Add(*timeout)
+	t, err := prepareTarget(deadline, *target, runner.Mode(*mode))
+	if t != nil {
+		// suite.Run closes it too; Close is safe twice. This one covers
+		// a run that ends before suite.Run (a build interrupted midway).
+		if c, ok := t.(io.Closer); ok {
+			defer c.Close()
+		}
+	}
+	if err != nil {
+		if t != nil {
+			return cannotRun(t.Mode(), err)
+		}
+		return cannotRun(runner.Mode(*mode), err)
+	}
 	if t.Mode() == runner.ModeURL && len(fixtureNames) > 1 {
-		return exitCannotRun, usageError{"a URL target serves one fixture app: give at most one --fixture"}
+		return cannotRun(t.Mode(), usageError{"a URL target serves one fixture app: give at most one --fixture"})
 	}
 	if t.Mode() == runner.ModeURL && len(fixtureNames) == 0 {
 		fixtureNames = multiFlag{"basic"}
 	}
 	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
-	for _, f := range fixtureNames {
-		if _, err := fixtures.Resolve(f); err != nil {
-			return exitCannotRun, fmt.Errorf("--fixture: %w", err)
-		}
-	}
-	if *labelFilter != "" {
-		if _, err := types.ParseLabelFilter(*labelFilter); err != nil {
-			return exitCannotRun, usageError{fmt.Sprintf("--label-filter %q: %v", *labelFilter, err)}
-		}
-	}
-	if *timeout <= 0 {
-		return exitCannotRun, usageError{"--timeout must be positive"}
-	}
-	for _, id := range focus {
-		if _, ok := suite.RequirementByID(id); !ok {
-			return exitCannotRun, usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)}
-		}
-	}
-	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter), suite.Timeout(*timeout)}
+	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
+		suite.Timeout(max(time.Until(deadline), time.Second))}
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
-		return exitCannotRun, err
+		return cannotRun(t.Mode(), err)
 	}
 	summarize(stdout, *target, res)
 	code := exitPass
@@ -158,7 +195,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		code = exitFail
 	case len(res.Passed()) == 0:
 		// Nothing was checked: a filter that selects nothing, or a target
-		// that could not be reached. That is not a pass.
+		// that could not be reached. That is not a pass (the report's
+		// verdict is inconclusive).
 		fmt.Fprintln(stderr, "adapter-conformance: no requirement was checked (see the skip reasons above)")
 		code = exitCannotRun
 	}
@@ -175,12 +213,31 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	return code, nil
 }
 
+// prepareTarget resolves the target and builds it (a Go package, a
+// container image) before any spec runs, within the run's deadline. An
+// interrupt (Ctrl-C, a CI job cancelled) stops the build and still lets
+// the reports be written and the build directory be removed; once the
+// suite runs, ginkgo's own interrupt handling takes over.
+func prepareTarget(deadline time.Time, spec string, mode runner.Mode) (runner.Target, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	t, err := resolveTarget(ctx, spec, mode)
+	if err != nil {
+		return t, err
+	}
+	if p, ok := t.(runner.Preparer); ok {
+		if err := p.Prepare(ctx); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}
+
 // writeReports writes the JSON report and the formats derived from it.
 func writeReports(dir, targetSpec string, t runner.Target, fixtureNames []string, res *suite.Results) error {
-	if len(fixtureNames) == 0 {
-		fixtureNames = append([]string{"basic"}, otherFixtures()...)
-	}
-	r, err := reports.New(reports.Target{Name: targetSpec, Mode: string(t.Mode()), Declaration: res.Declaration, DeclarationError: res.DeclarationError}, fixtureNames, res)
+	r, err := reports.New(reports.Target{Name: targetSpec, Mode: string(t.Mode()), Declaration: res.Declaration, DeclarationError: res.DeclarationError}, reportFixtures(fixtureNames), res)
 	if err != nil {
 		return fmt.Errorf("building the report: %w", err)
 	}
@@ -188,6 +245,15 @@ func writeReports(dir, targetSpec string, t runner.Target, fixtureNames []string
 		return fmt.Errorf("writing the reports: %w", err)
 	}
 	return nil
+}
+
+// reportFixtures are the fixtures a run uses: those named, or by default
+// every built-in one, basic first (as suite.Fixtures has it).
+func reportFixtures(names []string) []string {
+	if len(names) > 0 {
+		return names
+	}
+	return append([]string{"basic"}, otherFixtures()...)
 }
 
 func otherFixtures() []string {
@@ -307,13 +373,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 		if statErr != nil {
 			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
 		}
-		t := runner.Binary(spec)
-		if _, err := t.(interface {
-			Executable(context.Context) (string, error)
-		}).Executable(ctx); err != nil {
-			return nil, err
-		}
-		return t, nil
+		return runner.Binary(spec), nil
 	default:
 		return containerTarget(ctx, spec, statErr)
 	}

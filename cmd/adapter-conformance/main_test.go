@@ -51,21 +51,25 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(out.String()+errOut.String(), c.output) {
 				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.output, out.String(), errOut.String())
 			}
-			if code == exitPass || code == exitFail {
-				if args[0] == "run" {
-					// Reports are written whether the adapter passed or failed.
-					r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
-					if err != nil {
-						t.Fatalf("report: %v", err)
-					}
-					if want := map[int]string{exitPass: reports.VerdictPass, exitFail: reports.VerdictFail}[code]; r.Summary.Verdict != want {
-						t.Errorf("report verdict %q, want %q", r.Summary.Verdict, want)
-					}
-					for _, f := range []string{reports.JUnitFile, reports.HTMLFile, reports.MarkdownFile} {
-						if _, err := os.Stat(filepath.Join(reportDir, f)); err != nil {
-							t.Error(err)
-						}
-					}
+			if args[0] != "run" || c.name == "bad flag" {
+				return
+			}
+			// Reports are written whether the adapter passed, failed or
+			// could not be run; a run that checked nothing is not a pass.
+			r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
+			if err != nil {
+				t.Fatalf("report: %v", err)
+			}
+			want := map[int]string{exitPass: reports.VerdictPass, exitFail: reports.VerdictFail, exitCannotRun: reports.VerdictInconclusive}[code]
+			if r.Summary.Verdict != want {
+				t.Errorf("report verdict %q, want %q", r.Summary.Verdict, want)
+			}
+			if code == exitCannotRun && c.name != "filter selects nothing" && !strings.Contains(r.RunError, c.output) {
+				t.Errorf("report runError %q lacks %q", r.RunError, c.output)
+			}
+			for _, f := range []string{reports.JUnitFile, reports.HTMLFile, reports.MarkdownFile} {
+				if _, err := os.Stat(filepath.Join(reportDir, f)); err != nil {
+					t.Error(err)
 				}
 			}
 		})
@@ -88,9 +92,29 @@ func TestBrokenBuildCannotRun(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module broken\n\ngo 1.26\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefined() }\n"), 0o644)
 	var out, errOut bytes.Buffer
-	code := run([]string{"run", "--target", dir, "--report-dir", ""}, &out, &errOut)
+	reportDir := filepath.Join(t.TempDir(), "report")
+	code := run([]string{"run", "--target", dir, "--report-dir", reportDir}, &out, &errOut)
 	if code != exitCannotRun || !strings.Contains(errOut.String(), "building") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut.String())
+	}
+	// The build log reaches every report, and a CI dashboard reading the
+	// JUnit file sees an error, not a column of skipped requirements.
+	r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive || !strings.Contains(r.RunError, "undefined: undefined") {
+		t.Errorf("report verdict %q, runError %q", r.Summary.Verdict, r.RunError)
+	}
+	for file, want := range map[string]string{
+		reports.JUnitFile:    `errors="1"`,
+		reports.MarkdownFile: "undefined: undefined",
+		reports.HTMLFile:     "undefined: undefined",
+	} {
+		b, err := os.ReadFile(filepath.Join(reportDir, file))
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Errorf("%s lacks %q (%v)", file, want, err)
+		}
 	}
 }
 
