@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
@@ -108,8 +109,7 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 		return "", "", err
 	}
 	bin = filepath.Join(buildDir, "adapter")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	cmd.Dir = pkg
+	cmd := goCommand(ctx, pkg, "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if goos != "" {
 		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
@@ -123,6 +123,19 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 		return "", "", &BuildError{fmt.Errorf("building %s: %v\n%s", pkg, err, out)}
 	}
 	return bin, buildDir, nil
+}
+
+// goCommand runs the go tool in dir, in a process group of its own, so
+// that when ctx ends (the run's timeout, Ctrl-C) the compilers and linkers
+// it started end with it instead of running on after the kit has gone.
+func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Bounds Wait when a killed tool's child still holds the output pipe.
+	cmd.WaitDelay = 2 * time.Second
+	return cmd
 }
 
 // MainPackage finds the Go main package of a target directory: the
@@ -156,8 +169,7 @@ func MainPackage(ctx context.Context, dir string) (string, error) {
 }
 
 func goPackageName(ctx context.Context, dir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.Name}}", ".")
-	cmd.Dir = dir
+	cmd := goCommand(ctx, dir, "list", "-f", "{{.Name}}", ".")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -219,7 +219,9 @@ func requirementLabel(labels []string) string {
 // Register adds the conformance specs for a target to the current ginkgo
 // suite. Use it from inside your own ginkgo suite (at the top level of a
 // _test file: var _ = suite.Register(target)). It must not be called while
-// specs run.
+// specs run. Unlike Run, it does not build the target first: the first
+// fixture's start does, within its 2-minute limit. For a slower build,
+// prepare the target in your own BeforeSuite with runner.Preparer.
 func Register(target runner.Target, opts ...Option) bool {
 	o := &options{}
 	for _, f := range opts {

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/adapterconformance/adapter-conformance/reports"
 )
 
 // adapterProcesses lists the pids of processes running a binary the kit
@@ -29,6 +31,121 @@ func adapterProcesses(t *testing.T, marker string) []string {
 	return pids
 }
 
+// buildCLI builds the CLI into dir, to be run as its own process.
+func buildCLI(t *testing.T, dir string) string {
+	t.Helper()
+	cli := filepath.Join(dir, "adapter-conformance")
+	if out, err := exec.Command("go", "build", "-o", cli, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building the CLI: %v\n%s", err, out)
+	}
+	return cli
+}
+
+// waitGone polls until check finds nothing left, and reports what is
+// left after a few seconds (a killed process is gone once it is reaped).
+func waitGone(t *testing.T, what string, check func() []string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := check()
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s left: %v", what, left)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestInterruptDuringBuild interrupts the CLI while it builds the target:
+// the build stops, with every compiler it started, its directory is
+// removed, and the reports still say why nothing ran. A -toolexec wrapper
+// that blocks holds the build at its first tool, so the interrupt lands
+// mid-build every time.
+func TestInterruptDuringBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI")
+	}
+	dir := t.TempDir()
+	cli := buildCLI(t, dir)
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o755)
+	pids := filepath.Join(dir, "tool.pids")
+	tool := filepath.Join(dir, "blocking-tool")
+	os.WriteFile(tool, []byte("#!/bin/sh\necho $$ >> "+pids+"\nexec sleep 300\n"), 0o755)
+	reportDir := filepath.Join(dir, "report")
+	cmd := exec.Command(cli, "run", "--target", "../../fixtures/adapters/good/standalone", "--report-dir", reportDir)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOFLAGS=-toolexec="+tool)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	toolPids := func() []string {
+		b, _ := os.ReadFile(pids)
+		var alive []string
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil && syscall.Kill(n, 0) == nil && !zombie(n) {
+				alive = append(alive, f)
+			}
+		}
+		return alive
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(toolPids()) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the build never reached a tool")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the CLI did not stop after SIGINT")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitCannotRun {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitCannotRun, stderr.String())
+	}
+	// Whatever happens, the test leaves no blocked tool behind.
+	defer func() {
+		for _, p := range toolPids() {
+			if n, err := strconv.Atoi(p); err == nil {
+				syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+	}()
+	waitGone(t, "compilers of the interrupted build", toolPids)
+	waitGone(t, "build directories", func() []string {
+		left, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-build-*"))
+		return left
+	})
+	r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
+	if err != nil {
+		t.Fatalf("no report after an interrupted build: %v", err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive || !strings.Contains(r.RunError, "stopped before it finished") {
+		t.Errorf("report verdict %q, runError %q", r.Summary.Verdict, r.RunError)
+	}
+}
+
+// zombie reports whether a process has exited but is not yet reaped.
+func zombie(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	// The state follows the parenthesised command name.
+	_, after, _ := strings.Cut(string(b), ") ")
+	return strings.HasPrefix(after, "Z")
+}
+
 // TestInterruptLeavesNothing interrupts the CLI while a binary target runs:
 // ginkgo's interrupt handling must still stop the adapter process.
 func TestInterruptLeavesNothing(t *testing.T) {
@@ -36,10 +153,7 @@ func TestInterruptLeavesNothing(t *testing.T) {
 		t.Skip("builds the CLI and an adapter")
 	}
 	dir := t.TempDir()
-	cli := filepath.Join(dir, "adapter-conformance")
-	if out, err := exec.Command("go", "build", "-o", cli, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building the CLI: %v\n%s", err, out)
-	}
+	cli := buildCLI(t, dir)
 	tmp := filepath.Join(dir, "tmp")
 	os.Mkdir(tmp, 0o755)
 	cmd := exec.Command(cli, "run", "--target", "../../fixtures/adapters/good/standalone", "--report-dir", filepath.Join(dir, "report"))
