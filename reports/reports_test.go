@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
@@ -493,6 +494,29 @@ func TestHTMLEscapesCapturedData(t *testing.T) {
 	}
 }
 
+// TestRerunCommandRunsTheSameWay: the rerun names what the run was given
+// beyond the default (fixtures, container mode), or it would rerun
+// something else.
+func TestRerunCommandRunsTheSameWay(t *testing.T) {
+	for _, c := range []struct {
+		mode     string
+		fixtures []string
+		want     string
+	}{
+		{"binary", fixtures.DefaultOrder(), "adapter-conformance run --target './my adapter' --focus RENDER-1"},
+		{"container", fixtures.DefaultOrder(), "adapter-conformance run --target './my adapter' --mode container --focus RENDER-1"},
+		{"binary", []string{"base-app", "./my fixture"}, "adapter-conformance run --target './my adapter' --fixture base-app --fixture './my fixture' --focus RENDER-1"},
+	} {
+		r, err := reports.New(reports.Target{Name: "./my adapter", Mode: c.mode}, c.fixtures, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.RerunCommand("RENDER-1"); got != c.want {
+			t.Errorf("%s %v:\n got %s\nwant %s", c.mode, c.fixtures, got, c.want)
+		}
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	r := newReport(t)
 	var buf bytes.Buffer
@@ -502,8 +526,8 @@ func TestMarkdown(t *testing.T) {
 	md := buf.String()
 	for _, want := range []string{
 		"FAIL",
-		"adapter-conformance run --target 'builtin:good standalone' --focus NOTFOUND-1",
-		"adapter-conformance run --target 'builtin:good standalone' --focus HTTP-19",
+		"adapter-conformance run --target 'builtin:good standalone' --fixture basic --fixture no-404 --focus NOTFOUND-1",
+		"adapter-conformance run --target 'builtin:good standalone' --fixture basic --fixture no-404 --focus HTTP-19",
 		"| NOTFOUND-1 | MUST |",
 		"| HTTP-19 | SHOULD |",
 		"expected status 404, got 200",

@@ -3,8 +3,12 @@ package reports
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
 // printable makes captured text safe for XML 1.0 and HTML: characters XML
@@ -95,9 +99,21 @@ func shellQuote(s string) string {
 }
 
 // RerunCommand is the command line that reruns one requirement against the
-// same target: the shortest path from a red report to a debugger.
+// same target, run the same way: the shortest path from a red report to a
+// debugger. It names the fixtures unless they were the default set, and the
+// mode when it is container, the one mode auto does not pick for a Go
+// package directory that also has a Dockerfile.
 func (r *Report) RerunCommand(id string) string {
-	return "adapter-conformance run --target " + shellQuote(r.Target.Name) + " --focus " + shellQuote(id)
+	cmd := "adapter-conformance run --target " + shellQuote(r.Target.Name)
+	if r.Target.Mode == string(runner.ModeContainer) {
+		cmd += " --mode container"
+	}
+	if !slices.Equal(r.Fixtures, fixtures.DefaultOrder()) {
+		for _, f := range r.Fixtures {
+			cmd += " --fixture " + shellQuote(f)
+		}
+	}
+	return cmd + " --focus " + shellQuote(id)
 }
 
 // validText keeps the JSON lossless: encoding/json would silently turn each

@@ -234,7 +234,7 @@ func Register(target runner.Target, opts ...Option) bool {
 func register(target runner.Target, o *options) {
 	names := o.fixtures
 	if len(names) == 0 {
-		names = defaultFixtures()
+		names = fixtures.DefaultOrder()
 	}
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
 		collect(o)
@@ -244,17 +244,6 @@ func register(target runner.Target, o *options) {
 			registerFixture(fx)
 		}
 	})
-}
-
-// defaultFixtures puts basic first: it carries the general specs.
-func defaultFixtures() []string {
-	names := []string{"basic"}
-	for _, n := range fixtures.Names() {
-		if n != "basic" {
-			names = append(names, n)
-		}
-	}
-	return names
 }
 
 // failRecorder is a ginkgo.GinkgoTestingT that only remembers failure.

@@ -20,7 +20,7 @@ func TestExitCodes(t *testing.T) {
 		output string // in stdout or stderr
 	}{
 		{"good adapter passes", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic"}, exitPass, "0 failed"},
-		{"broken adapter fails", []string{"run", "--target", "builtin:broken-b12-notfound-200", "--fixture", "basic", "--focus", "NOTFOUND-1"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b12-notfound-200 --focus NOTFOUND-1"},
+		{"broken adapter fails", []string{"run", "--target", "builtin:broken-b12-notfound-200", "--fixture", "basic", "--focus", "NOTFOUND-1"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b12-notfound-200 --fixture basic --focus NOTFOUND-1"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
 		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
 		{"good binary passes", []string{"run", "--target", "../../fixtures/adapters/good/standalone", "--fixture", "basic"}, exitPass, "binary target"},
