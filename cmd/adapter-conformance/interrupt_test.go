@@ -31,14 +31,24 @@ func adapterProcesses(t *testing.T, marker string) []string {
 	return pids
 }
 
-// buildCLI builds the CLI into dir, to be run as its own process.
-func buildCLI(t *testing.T, dir string) string {
+// cliSandbox builds the CLI into a fresh directory, to be run as its own
+// process, with a private TMPDIR beside it: the kit's build directory, and
+// so its adapter processes, are then recognisable.
+func cliSandbox(t *testing.T) (dir, cli, tmp string) {
 	t.Helper()
-	cli := filepath.Join(dir, "adapter-conformance")
+	if testing.Short() {
+		t.Skip("builds the CLI and runs it")
+	}
+	dir = t.TempDir()
+	cli = filepath.Join(dir, "adapter-conformance")
 	if out, err := exec.Command("go", "build", "-o", cli, ".").CombinedOutput(); err != nil {
 		t.Fatalf("building the CLI: %v\n%s", err, out)
 	}
-	return cli
+	tmp = filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cli, tmp
 }
 
 // waitGone polls until check finds nothing left, and reports what is
@@ -59,19 +69,50 @@ func waitGone(t *testing.T, what string, check func() []string) {
 	}
 }
 
+// interruptWhen starts the CLI, sends it SIGINT once ready holds, and
+// waits for it to exit.
+func interruptWhen(t *testing.T, cmd *exec.Cmd, what string, ready func() bool) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(60 * time.Second)
+	for !ready() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatal(what + " never happened")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatal("the CLI did not stop after SIGINT")
+	}
+}
+
+// killAll ends the processes a failed test would otherwise leave.
+func killAll(pids []string) {
+	for _, p := range pids {
+		if n, err := strconv.Atoi(p); err == nil {
+			syscall.Kill(n, syscall.SIGKILL)
+		}
+	}
+}
+
 // TestInterruptDuringBuild interrupts the CLI while it builds the target:
 // the build stops, with every compiler it started, its directory is
 // removed, and the reports still say why nothing ran. A -toolexec wrapper
 // that blocks holds the build at its first tool, so the interrupt lands
 // mid-build every time.
 func TestInterruptDuringBuild(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the CLI")
-	}
-	dir := t.TempDir()
-	cli := buildCLI(t, dir)
-	tmp := filepath.Join(dir, "tmp")
-	os.Mkdir(tmp, 0o755)
+	dir, cli, tmp := cliSandbox(t)
 	pids := filepath.Join(dir, "tool.pids")
 	tool := filepath.Join(dir, "blocking-tool")
 	os.WriteFile(tool, []byte("#!/bin/sh\necho $$ >> "+pids+"\nexec sleep 300\n"), 0o755)
@@ -80,11 +121,6 @@ func TestInterruptDuringBuild(t *testing.T) {
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOFLAGS=-toolexec="+tool)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	toolPids := func() []string {
 		b, _ := os.ReadFile(pids)
 		var alive []string
@@ -95,32 +131,12 @@ func TestInterruptDuringBuild(t *testing.T) {
 		}
 		return alive
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(toolPids()) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the build never reached a tool")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the CLI did not stop after SIGINT")
-	}
+	// Whatever happens, the test leaves no blocked tool behind.
+	defer func() { killAll(toolPids()) }()
+	interruptWhen(t, cmd, "a tool of the build starting", func() bool { return len(toolPids()) > 0 })
 	if code := cmd.ProcessState.ExitCode(); code != exitCannotRun {
 		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitCannotRun, stderr.String())
 	}
-	// Whatever happens, the test leaves no blocked tool behind.
-	defer func() {
-		for _, p := range toolPids() {
-			if n, err := strconv.Atoi(p); err == nil {
-				syscall.Kill(n, syscall.SIGKILL)
-			}
-		}
-	}()
 	waitGone(t, "compilers of the interrupted build", toolPids)
 	waitGone(t, "build directories", func() []string {
 		left, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-build-*"))
@@ -149,51 +165,10 @@ func zombie(pid int) bool {
 // TestInterruptLeavesNothing interrupts the CLI while a binary target runs:
 // ginkgo's interrupt handling must still stop the adapter process.
 func TestInterruptLeavesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the CLI and an adapter")
-	}
-	dir := t.TempDir()
-	cli := buildCLI(t, dir)
-	tmp := filepath.Join(dir, "tmp")
-	os.Mkdir(tmp, 0o755)
+	dir, cli, tmp := cliSandbox(t)
 	cmd := exec.Command(cli, "run", "--target", "../../fixtures/adapters/good/standalone", "--report-dir", filepath.Join(dir, "report"))
-	// A private TMPDIR makes the kit's build directory, and so its adapter
-	// processes, recognisable.
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(60 * time.Second)
-	for len(adapterProcesses(t, tmp)) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("the adapter process never started")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the CLI did not stop after SIGINT")
-	}
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		left := adapterProcesses(t, tmp)
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			for _, pid := range left {
-				if n, err := strconv.Atoi(pid); err == nil {
-					syscall.Kill(n, syscall.SIGKILL)
-				}
-			}
-			t.Fatalf("adapter processes left after the interrupt: %v", left)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	defer func() { killAll(adapterProcesses(t, tmp)) }()
+	interruptWhen(t, cmd, "the adapter process starting", func() bool { return len(adapterProcesses(t, tmp)) > 0 })
+	waitGone(t, "adapter processes", func() []string { return adapterProcesses(t, tmp) })
 }
