@@ -72,6 +72,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "fixtures":
 		err = cmdFixtures(args[1:], stdout)
 	case "version":
+		if len(args) > 1 {
+			err = usageError{fmt.Sprintf("version takes no arguments, got %q", args[1:])}
+			break
+		}
 		fmt.Fprintln(stdout, "adapter-conformance", adapterconformance.Version)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
@@ -111,6 +115,20 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// parseFlags parses a command's flags and refuses what is left over: the
+// flag package stops at the first argument that is not a flag, so a stray
+// word ("run --target x basic --focus HTTP-1") would otherwise silently drop
+// every flag after it and run something other than what was asked.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("%s: unexpected argument %q (flags after it were not read); every option is a --flag", fs.Name(), fs.Arg(0))}
+	}
+	return nil
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -122,8 +140,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
-	if err := fs.Parse(args); err != nil {
-		return exitCannotRun, usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return exitCannotRun, err
 	}
 	// From here on a run that cannot happen still leaves its reports, so
 	// that a CI job uploading the report directory finds why there.
@@ -370,8 +388,8 @@ func cmdList(args []string, stdout io.Writer) error {
 	area := fs.String("area", "", "only this area (DECL, HTTP, ...)")
 	status := fs.String("status", "", "only checked or planned requirements")
 	targets := fs.Bool("targets", false, "list the built-in targets instead")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *targets {
 		var names []string

@@ -33,6 +33,9 @@ func TestExitCodes(t *testing.T) {
 		{"bad flag", []string{"run", "--frobnicate"}, exitCannotRun, "frobnicate"},
 		{"bad label filter", []string{"run", "--target", "builtin:good-fetch", "--label-filter", "(("}, exitCannotRun, "--label-filter"},
 		{"filter selects nothing", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic", "--label-filter", "area:nothing-here"}, exitCannotRun, "no requirement was checked"},
+		{"stray argument", []string{"run", "--target", "builtin:good-fetch", "basic", "--focus", "HTTP-1"}, exitCannotRun, `unexpected argument "basic"`},
+		{"stray argument to list", []string{"list", "NOTFOUND"}, exitCannotRun, `unexpected argument "NOTFOUND"`},
+		{"stray argument to version", []string{"version", "--json"}, exitCannotRun, "version takes no arguments"},
 		{"unknown command", []string{"frobnicate"}, exitCannotRun, "unknown command"},
 		{"list", []string{"list", "--area", "NOTFOUND"}, exitPass, "NOTFOUND-1"},
 		{"version", []string{"version"}, exitPass, "adapter-conformance"},
@@ -51,7 +54,8 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(out.String()+errOut.String(), c.output) {
 				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.output, out.String(), errOut.String())
 			}
-			if args[0] != "run" || c.name == "bad flag" {
+			if args[0] != "run" || c.name == "bad flag" || c.name == "stray argument" {
+				// The flags were not read, --report-dir included.
 				return
 			}
 			// Reports are written whether the adapter passed, failed or
