@@ -77,6 +77,7 @@ details{margin:.25em 0}summary{cursor:pointer}
 <dt>Generated</dt><dd>{{.R.GeneratedAt.Format "2006-01-02T15:04:05Z07:00"}}</dd>
 <dt>Declaration</dt><dd>{{if .R.Target.Declaration}}<details><summary>{{clean .R.Target.Declaration.Name}}</summary><pre>{{declaration .R.Target.Declaration}}</pre></details>{{else}}<span class="muted">none</span>{{end}}{{with .R.Target.DeclarationError}}<pre class="failed">{{clean .}}</pre>{{end}}</dd>
 {{with .R.RunError}}<dt>Run error</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
+{{with .R.Incomplete}}<dt>Run incomplete</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
 <dt>Requirements</dt><dd>{{.R.Summary.Total}}: <span class="passed">{{.R.Summary.Passed}} passed</span>, <span class="failed">{{.R.Summary.Failed}} failed</span> ({{.R.Summary.MustFailed}} MUST, {{.R.Summary.ShouldFailed}} SHOULD), <span class="skipped">{{.R.Summary.Skipped}} skipped</span>, <span class="not-applicable">{{.R.Summary.NotApplicable}} not applicable</span>, <span class="not-run">{{.R.Summary.NotRun}} not run</span></dd>
 </dl>
 </header>

@@ -77,6 +77,9 @@ func WriteJUnit(r *Report, w io.Writer) error {
 	if r.RunError != "" {
 		props = append(props, junitProperty{"runError", r.RunError})
 	}
+	if r.Incomplete != "" {
+		props = append(props, junitProperty{"incomplete", r.Incomplete})
+	}
 	for i := range props {
 		props[i].Value = printable(props[i].Value)
 	}
@@ -119,15 +122,19 @@ func WriteJUnit(r *Report, w io.Writer) error {
 		root.Skipped += s.Skipped
 		root.Suites = append(root.Suites, s)
 	}
-	if r.RunError != "" {
-		// An errored testcase of its own: a dashboard shows a column of
-		// skipped requirements as green, and this run checked nothing.
+	// A run that could not happen, or did not finish, is an errored
+	// testcase of its own: a dashboard shows a column of skipped
+	// requirements as green, and this run checked nothing, or not everything.
+	for _, e := range []struct{ name, text string }{{"run the target", r.RunError}, {"finish the run", r.Incomplete}} {
+		if e.text == "" {
+			continue
+		}
 		root.Suites = append([]junitSuite{{
 			Name: "adapter-conformance", Tests: 1, Errors: 1, Time: "0.000",
 			Timestamp: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05"), Properties: props,
 			Cases: []junitCase{{
-				Name: "run the target", Classname: "adapter-conformance", Time: "0.000",
-				Error: &junitFailure{Message: printable(firstLine(r.RunError)), Type: "run error", Text: printable(r.RunError)},
+				Name: e.name, Classname: "adapter-conformance", Time: "0.000",
+				Error: &junitFailure{Message: printable(firstLine(e.text)), Type: "run error", Text: printable(e.text)},
 			}},
 		}}, root.Suites...)
 		root.Tests++

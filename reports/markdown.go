@@ -22,6 +22,9 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	case r.RunError != "":
 		fmt.Fprintf(&b, "**%s**: the kit could not run target %s in %s mode, so no requirement was checked.\n\n%s\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), indentedBlock(truncate(r.RunError, 4000)))
+	case r.Incomplete != "":
+		fmt.Fprintf(&b, "**%s**: no requirement failed for target %s in %s mode, but the run did not finish, so not everything was checked.\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
 	case s.Verdict == VerdictInconclusive:
 		fmt.Fprintf(&b, "**%s**: no requirement passed or failed for target %s in %s mode: the filters or the fixtures left nothing that applies.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
@@ -31,6 +34,9 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Kit %s, fixtures: %s, generated %s.\n\n",
 		mdText(r.KitVersion), mdText(strings.Join(r.Fixtures, ", ")), r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	if r.Incomplete != "" {
+		fmt.Fprintf(&b, "**The run did not finish**: %s. The requirements it did not reach are skipped or not run.\n\n", mdText(r.Incomplete))
+	}
 	if r.Target.DeclarationError != "" {
 		fmt.Fprintf(&b, "Declaration error: %s\n\n", mdText(firstLine(r.Target.DeclarationError)))
 	}

@@ -51,10 +51,12 @@ const (
 // over a failed requirement would be read as "nothing to fix". Summary.MustFailed
 // lets a consumer relax that if it wants to.
 //
-// VerdictInconclusive is neither: no requirement passed or failed, because
-// the kit could not run the target (RunError says why) or the filters left
-// nothing that applies. Reporting that as a pass would let a CI job that
-// checked nothing go green (the CLI exits 2 for it).
+// VerdictInconclusive is neither: no requirement failed, and either none
+// passed, because the kit could not run the target (RunError says why) or
+// the filters left nothing that applies, or the run was cut short before
+// every spec had run (Incomplete says why). Reporting that as a pass would
+// let a CI job that checked nothing, or not everything, go green (the CLI
+// exits 2 for it).
 const (
 	VerdictPass         = "pass"
 	VerdictFail         = "fail"
@@ -74,7 +76,12 @@ type Report struct {
 	// RunError says why the kit could not run the target at all (a build
 	// that failed, a fixture that cannot be loaded, no container engine);
 	// every requirement is then not-run and the verdict inconclusive.
-	RunError     string        `json:"runError,omitempty"`
+	RunError string `json:"runError,omitempty"`
+	// Incomplete says why the run ended before every spec had run (an
+	// interrupt, the run's timeout). What ran before is reported as it
+	// came out; the specs it stopped or never reached are skipped, and the
+	// verdict is never pass.
+	Incomplete   string        `json:"incomplete,omitempty"`
 	Summary      Summary       `json:"summary"`
 	Requirements []Requirement `json:"requirements"`
 }
@@ -198,7 +205,10 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 		rq.Reason = reason(rq)
 		r.Requirements = append(r.Requirements, rq)
 	}
-	r.Summary = summarize(r.Requirements)
+	if res != nil {
+		r.Incomplete = validText(res.CutShort)
+	}
+	r.Summary = summarize(r.Requirements, r.Incomplete != "")
 	return r, nil
 }
 
@@ -217,7 +227,7 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 			r.Requirements[i].Reason = "the kit could not run the target: " + firstLine(r.RunError)
 		}
 	}
-	r.Summary = summarize(r.Requirements)
+	r.Summary = summarize(r.Requirements, false)
 	return r, nil
 }
 
@@ -264,7 +274,9 @@ func reason(rq Requirement) string {
 	return ""
 }
 
-func summarize(reqs []Requirement) Summary {
+// summarize counts the requirements and gives the verdict. A run that did
+// not finish is never a pass: what it did not reach might have failed.
+func summarize(reqs []Requirement, incomplete bool) Summary {
 	s := Summary{Total: len(reqs)}
 	for _, q := range reqs {
 		switch q.Result {
@@ -289,7 +301,7 @@ func summarize(reqs []Requirement) Summary {
 	switch {
 	case s.Failed > 0:
 		s.Verdict = VerdictFail
-	case s.Passed == 0:
+	case s.Passed == 0 || incomplete:
 		s.Verdict = VerdictInconclusive
 	default:
 		s.Verdict = VerdictPass

@@ -217,6 +217,50 @@ func TestNothingCheckedIsInconclusive(t *testing.T) {
 	}
 }
 
+// TestIncompleteRunIsNotAPass: a run cut short (an interrupt, --timeout)
+// with only passes so far is inconclusive, and every format says why.
+func TestIncompleteRunIsNotAPass(t *testing.T) {
+	why := "the run's time limit (30s for the specs) ran out before every spec had run; give it more time"
+	r, err := reports.New(target(), []string{"basic"}, &suite.Results{CutShort: why, Outcomes: []suite.Outcome{
+		{Requirement: "RENDER-1", Spec: "x", State: "passed"},
+		{Requirement: "RENDER-2", Spec: "y", State: "skipped", Message: "not run: " + why},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive || r.Incomplete != why {
+		t.Errorf("verdict %q, incomplete %q", r.Summary.Verdict, r.Incomplete)
+	}
+	dir := t.TempDir()
+	if err := r.WriteAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, reports.MarkdownFile))
+	if !strings.Contains(string(md), "The run did not finish") || strings.Contains(string(md), "every requirement that ran passed") {
+		t.Errorf("summary.md does not say the run was cut short:\n%s", md)
+	}
+	junit, _ := os.ReadFile(filepath.Join(dir, reports.JUnitFile))
+	if !strings.Contains(string(junit), `name="finish the run"`) || !strings.Contains(string(junit), "give it more time") {
+		t.Errorf("junit.xml has no errored testcase for the cut:\n%.2000s", junit)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, reports.HTMLFile))
+	if !strings.Contains(string(html), "Run incomplete") {
+		t.Error("report.html does not say the run was cut short")
+	}
+	back, err := reports.Read(filepath.Join(dir, reports.JSONFile))
+	if err != nil || back.Incomplete != why {
+		t.Errorf("incomplete lost in the JSON: %v %q", err, back.Incomplete)
+	}
+
+	// A failure found before the cut still fails the run.
+	r, err = reports.New(target(), []string{"basic"}, &suite.Results{CutShort: why, Outcomes: []suite.Outcome{
+		{Requirement: "RENDER-1", Spec: "x", State: "failed", Message: "boom"},
+	}})
+	if err != nil || r.Summary.Verdict != reports.VerdictFail {
+		t.Errorf("a failure before the cut: verdict %q, err %v", r.Summary.Verdict, err)
+	}
+}
+
 // TestNotRunReport: a run that could not happen still gives every format,
 // each naming the cause, with captured text kept inert.
 func TestNotRunReport(t *testing.T) {

@@ -134,3 +134,49 @@ func TestUnbuildableTargetStopsTheRun(t *testing.T) {
 		})
 	}
 }
+
+// TestCutShortRunStopsItsAdapter: a run whose time runs out mid-spec
+// (--timeout, a go test deadline) stops the adapter process and removes
+// its directories although ginkgo skips the fixture's own cleanup, and
+// blames the clock, not the adapter: the spec it cut is skipped, the run
+// is marked cut short, and a good adapter fails nothing.
+func TestCutShortRunStopsItsAdapter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs an adapter as a process")
+	}
+	// Every directory the kit makes for the run (the build, the exported
+	// app, the adapter's working directory) lands here, so what is left
+	// after the run is what leaked.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// Built first, so that the 3 s are the specs' alone; the spec that
+	// asks for /about is where they run out.
+	target := runner.Binary(filepath.Join("testdata", "hanging-adapter"), runner.WithName("hanging-adapter"))
+	if err := target.(runner.Preparer).Prepare(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"), suite.Timeout(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.CutShort, "time limit") {
+		t.Errorf("CutShort = %q, want the run's time limit named", res.CutShort)
+	}
+	for _, id := range res.Failed() {
+		t.Errorf("%s failed, but the adapter is good and only the clock ran out:\n%s", id, strings.Join(res.Messages(id), "\n"))
+	}
+	notRun := 0
+	for _, o := range res.Outcomes {
+		if o.State == "skipped" && (strings.HasPrefix(o.Message, "not run: ") || strings.HasPrefix(o.Message, "not checked: the run was stopped")) {
+			notRun++
+		}
+	}
+	if notRun == 0 {
+		t.Errorf("no spec says the run's end kept it from running (%d outcomes)", len(res.Outcomes))
+	}
+	expectNoLeftovers(t)
+	left, _ := os.ReadDir(tmp)
+	for _, e := range left {
+		t.Errorf("left behind in the temporary directory: %s", e.Name())
+	}
+}

@@ -21,8 +21,15 @@ type fixtureEnv struct {
 	name     string
 	manifest *app.Manifest
 	loadErr  error
-	primary  bool
+	// primary: the general specs run on this fixture (it is basic).
+	primary bool
+	// declares: this fixture's start records the target's declaration
+	// for the report.
+	declares bool
 	results  *Results // nil unless the caller collects results
+	// live is the run's record of started instances, stopped at its end
+	// whatever happened to the specs.
+	live *instances
 
 	inst     *runner.Instance
 	startErr error
@@ -60,8 +67,8 @@ func registerFixture(fx *fixtureEnv) {
 			if fx.loadErr != nil {
 				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
 			}
-			fx.inst, fx.startErr = fx.target.Start(ctx, fx.manifest)
-			if fx.primary && fx.results != nil {
+			fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
+			if fx.declares && fx.results != nil {
 				fx.recordDeclaration()
 			}
 			ginkgo.DeferCleanup(func(ctx context.Context) error {

@@ -50,7 +50,7 @@ func registerExportHost(h *hostEnv) {
 // checks that what it serves is that app (EXPORT-4, PROC-2).
 func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	m := secondFixture()
-	inst, err := h.fx.target.Start(ctx, m)
+	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
 	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)

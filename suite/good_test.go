@@ -1,10 +1,12 @@
 package suite_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
 	goodlambda "github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
@@ -81,4 +83,44 @@ func TestEveryExportOfAShapeIsDriven(t *testing.T) {
 		t.Errorf("specs run per export %v, passed %v; want the same specs run against each export", ran, passed)
 	}
 	t.Logf("specs run per export %v, passed %v", ran, passed)
+}
+
+// TestGeneralSpecsRunOnBasicOnly: the general specs are written for basic's
+// routes, so a run given variants only (a base path, trailing slashes) runs
+// their own specs and not the general ones, which would fail a good
+// adapter; basic named after a variant still gets them, and an exported
+// copy of basic counts as basic.
+func TestGeneralSpecsRunOnBasicOnly(t *testing.T) {
+	exported := t.TempDir()
+	if err := fixtures.Export("basic", exported); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		fixtures []string
+		general  bool
+	}{
+		{"variants only", []string{"trailing-always", "base-app"}, false},
+		{"basic after a variant", []string{"trailing-never", "basic"}, true},
+		{"basic exported to a directory", []string{exported}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := suite.Run(nil, runner.InProcess(handler.Name, handler.Integration()), suite.Quiet(), suite.Fixtures(c.fixtures...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range res.Failed() {
+				t.Errorf("%s failed for a good adapter:\n%s", id, strings.Join(res.Messages(id), "\n"))
+			}
+			if ran := slices.Contains(res.Passed(), "RENDER-1"); ran != c.general {
+				t.Errorf("RENDER-1 (a general spec) passed: %v, want %v", ran, c.general)
+			}
+			if len(res.Passed()) == 0 {
+				t.Error("nothing passed: the variants' own specs did not run")
+			}
+			if res.Declaration == nil {
+				t.Errorf("no declaration recorded: %s", res.DeclarationError)
+			}
+		})
+	}
 }

@@ -399,7 +399,7 @@ func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte
 // host of this shape; it is stopped when the spec ends.
 func (h *hostEnv) startWith(ctx context.Context, id string, m *app.Manifest) *runner.Host {
 	ginkgo.GinkgoHelper()
-	inst, err := h.fx.target.Start(ctx, m)
+	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
 	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with the fixture "+m.Name))
 	host := inst.Host(h.shape)

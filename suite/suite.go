@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,9 +51,10 @@ type options struct {
 	results      *Results
 }
 
-// Fixtures picks the fixture apps, by name or directory path. The first one
-// is the primary fixture, against which the general specs run; the others
-// only run the specs their differences call for (a base path, no 404 page, ...).
+// Fixtures picks the fixture apps, by name or directory path. The general
+// specs run against the basic app (by name, or a directory it was exported
+// to); every fixture, basic included, runs the specs its differences call
+// for (a base path, no 404 page, ...). Without basic, only those run.
 // Default: every built-in fixture, "basic" first.
 func Fixtures(namesOrPaths ...string) Option {
 	return func(o *options) { o.fixtures = append(o.fixtures, namesOrPaths...) }
@@ -105,6 +107,26 @@ type Results struct {
 	// when it declared nothing), DeclarationError why there is none.
 	Declaration      *app.Adapter
 	DeclarationError string
+	// CutShort says why the run ended before every spec had run (an
+	// interrupt, the run's timeout); "" when it ran to the end. The specs
+	// it stopped or never reached are skipped, not failed.
+	CutShort string
+}
+
+// noteCutShort records why the run ended early, and gives the specs it
+// never reached that reason.
+func (r *Results) noteCutShort(why string) {
+	if why == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.CutShort = why
+	for i, o := range r.Outcomes {
+		if o.State == "skipped" && o.Message == "" {
+			r.Outcomes[i].Message = "not run: " + why
+		}
+	}
 }
 
 func (r *Results) setDeclaration(a *app.Adapter, why string) {
@@ -181,6 +203,10 @@ func collect(o *options) {
 			}
 		case sr.State.Is(types.SpecStatePending):
 			state = "skipped"
+		case cutShort(sr):
+			state = "skipped"
+			cause, _, _ := strings.Cut(msg, "\n")
+			msg = "not checked: the run was stopped while this spec ran (" + cause + ")"
 		default:
 			state = "failed"
 		}
@@ -236,14 +262,31 @@ func register(target runner.Target, o *options) {
 	if len(names) == 0 {
 		names = fixtures.DefaultOrder()
 	}
+	live := &instances{}
+	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
 		collect(o)
+		// The general specs are written for basic's routes: they run on the
+		// first basic fixture only, never on a variant or an app of the
+		// user's (chosen alone, those get their own specs and nothing else).
+		primaryTaken := false
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, primary: i == 0, results: o.results}
+			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live}
+			if !primaryTaken && err == nil && fixtures.IsBasic(m) {
+				fx.primary, primaryTaken = true, true
+			}
+			// The report's declaration comes from the primary fixture, or
+			// from the first when none is basic.
+			fx.declares = fx.primary || (i == 0 && !slices.ContainsFunc(names, isBasicFixture))
 			registerFixture(fx)
 		}
 	})
+}
+
+func isBasicFixture(nameOrPath string) bool {
+	m, err := fixtures.Resolve(nameOrPath)
+	return err == nil && fixtures.IsBasic(m)
 }
 
 // failRecorder is a ginkgo.GinkgoTestingT that only remembers failure.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,9 +14,10 @@ import (
 	"github.com/adapterconformance/adapter-conformance/reports"
 )
 
-// adapterProcesses lists the pids of processes running a binary the kit
-// built (their command line names the kit's build directory).
-func adapterProcesses(t *testing.T, marker string) []string {
+// adapterProcesses lists the pids of adapter processes serving the
+// fixture app: programs run from the kit's build directory under tmp (not
+// the compilers building them, nor a --describe run).
+func adapterProcesses(t *testing.T, tmp string) []string {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -24,7 +26,11 @@ func adapterProcesses(t *testing.T, marker string) []string {
 	var pids []string
 	for _, e := range entries {
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmdline), marker) {
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
+		if strings.HasPrefix(argv[0], filepath.Join(tmp, "adapter-conformance-build-")) && !slices.Contains(argv, "--describe") {
 			pids = append(pids, e.Name())
 		}
 	}
@@ -162,13 +168,34 @@ func zombie(pid int) bool {
 	return strings.HasPrefix(after, "Z")
 }
 
-// TestInterruptLeavesNothing interrupts the CLI while a binary target runs:
-// ginkgo's interrupt handling must still stop the adapter process.
+// TestInterruptLeavesNothing interrupts the CLI in the middle of a spec,
+// after others passed: the adapter process and the directories made for it
+// are gone, the exit status asks for a rerun rather than passing or blaming
+// the adapter, and the reports say the run did not finish. The adapter
+// never answers /about and marks the moment that request arrives, so the
+// interrupt lands there every time.
 func TestInterruptLeavesNothing(t *testing.T) {
 	dir, cli, tmp := cliSandbox(t)
-	cmd := exec.Command(cli, "run", "--target", "../../fixtures/adapters/good/standalone", "--report-dir", filepath.Join(dir, "report"))
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	reportDir := filepath.Join(dir, "report")
+	mark := filepath.Join(dir, "about-requested")
+	cmd := exec.Command(cli, "run", "--target", "../../suite/testdata/hanging-adapter", "--fixture", "basic", "--report-dir", reportDir)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "HANGING_ADAPTER_MARK="+mark)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	defer func() { killAll(adapterProcesses(t, tmp)) }()
-	interruptWhen(t, cmd, "the adapter process starting", func() bool { return len(adapterProcesses(t, tmp)) > 0 })
+	interruptWhen(t, cmd, "the request for /about", func() bool { _, err := os.Stat(mark); return err == nil })
 	waitGone(t, "adapter processes", func() []string { return adapterProcesses(t, tmp) })
+	if code := cmd.ProcessState.ExitCode(); code != exitCannotRun {
+		t.Errorf("exit %d, want %d; stderr:\n%s", code, exitCannotRun, stderr.String())
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-*")); len(left) > 0 {
+		t.Errorf("directories left: %v", left)
+	}
+	r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
+	if err != nil {
+		t.Fatalf("no report after an interrupted run: %v", err)
+	}
+	if r.Summary.Verdict != reports.VerdictInconclusive || r.Summary.Passed == 0 || r.Summary.Failed > 0 || !strings.Contains(r.Incomplete, "interrupted") {
+		t.Errorf("report summary %+v, incomplete %q; stderr:\n%s", r.Summary, r.Incomplete, stderr.String())
+	}
 }

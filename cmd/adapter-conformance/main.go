@@ -107,8 +107,9 @@ TARGET is one of
 --mode auto|inprocess|binary|container|url overrides the guess.
 
 Exit status: 0 every applicable requirement passed, 1 a requirement failed,
-2 the kit could not run (bad flags, a target that is missing or does not
-build, nothing checked). Reports are written in every case after the flags parse.`
+2 the kit could not run or finish (bad flags, a target that is missing or
+does not build, nothing checked, an interrupt, --timeout reached). Reports
+are written in every case after the flags parse.`
 
 type multiFlag []string
 
@@ -216,6 +217,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	summarize(stdout, res, r)
 	code := exitPass
 	switch {
+	case res.CutShort != "":
+		// Failures found before the cut are in the reports, but a run that
+		// did not finish is first of all that: exit 2 asks for a rerun.
+		fmt.Fprintln(stderr, "adapter-conformance: the run did not finish:", res.CutShort)
+		code = exitCannotRun
 	case len(res.Failed()) > 0:
 		code = exitFail
 	case len(res.Passed()) == 0:
