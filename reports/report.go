@@ -268,7 +268,7 @@ func reason(rq Requirement) string {
 		case rq.Status == "retired":
 			return "retired: no spec checks it"
 		default:
-			return "no spec ran: excluded by --focus or --label-filter, or by the fixtures selected"
+			return "no spec ran: excluded by --focus or --label-filter, or by the fixtures selected (the general specs run on the basic fixture only)"
 		}
 	}
 	return ""
