@@ -247,7 +247,10 @@ func requirementLabel(labels []string) string {
 // _test file: var _ = suite.Register(target)). It must not be called while
 // specs run. Unlike Run, it does not build the target first: the first
 // fixture's start does, within its 2-minute limit. For a slower build,
-// prepare the target in your own BeforeSuite with runner.Preparer.
+// prepare the target in your own BeforeSuite with runner.Preparer. Register
+// also adds a ReportAfterSuite that stops whatever adapter a run cut short
+// (an interrupt, the suite timeout) left running, which is why it belongs at
+// the top level; under ginkgo -p that node runs on process 1 only.
 func Register(target runner.Target, opts ...Option) bool {
 	o := &options{}
 	for _, f := range opts {
