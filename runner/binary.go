@@ -129,11 +129,18 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 // that when ctx ends (the run's timeout, Ctrl-C) the compilers and linkers
 // it started end with it instead of running on after the kit has gone.
 func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := groupCommand(ctx, "go", args...)
 	cmd.Dir = dir
+	return cmd
+}
+
+// groupCommand is a command run in a process group of its own that is
+// killed whole when ctx ends: whatever the program started goes with it.
+func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// Bounds Wait when a killed tool's child still holds the output pipe.
+	// Bounds Wait when a killed program's child still holds the output pipe.
 	cmd.WaitDelay = 2 * time.Second
 	return cmd
 }
@@ -179,19 +186,54 @@ func goPackageName(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// Describe runs the executable with --describe for an exported app.
+const (
+	// describeTimeout bounds a --describe run, in a process or a container.
+	describeTimeout = 10 * time.Second
+	// describeOutputLimit bounds what --describe may print: a declaration
+	// is a few kilobytes, and what the kit reads ends up in every report.
+	describeOutputLimit = 1 << 20
+)
+
+// Describe runs the executable with --describe for an exported app (PROC-1).
+// It runs in a process group of its own, which is killed once it has
+// exited: a --describe that leaves a child running does not leak it.
 func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.Description, string, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, contract.DescribeFlag)
+	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
 	cmd.Env = append(append(os.Environ(), env...), contract.EnvApp+"="+appDir)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.WaitDelay = time.Second
-	if err := cmd.Run(); err != nil {
-		return nil, stderr.String(), fmt.Errorf("%s %s failed: %v", bin, contract.DescribeFlag, err)
+	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, &cappedBuffer{limit: describeOutputLimit}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	what := bin + " " + contract.DescribeFlag
+	if err := cmd.Start(); err != nil {
+		return nil, "", fmt.Errorf("%s could not be started: %w", what, err)
 	}
-	return ParseDescription(stdout.Bytes(), stderr.String())
+	rememberGroup(cmd.Process.Pid)
+	err := cmd.Wait()
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// It exited, but a child it left kept the output open; the child
+		// is gone with the group, and what was printed is complete.
+		err = nil
+	}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("it did not exit within %s (%v)", describeTimeout, err)
+	}
+	return describeResult(what, err, stdout, stderr)
+}
+
+// describeResult turns what a --describe run printed into a description,
+// or into an error that shows the end of what the adapter wrote on stderr,
+// which is where it says why it failed.
+func describeResult(what string, runErr error, stdout, stderr *cappedBuffer) (*contract.Description, string, error) {
+	logs := stderr.String()
+	switch {
+	case runErr != nil:
+		return nil, logs, fmt.Errorf("%s failed: %v; the end of its stderr:\n%s", what, runErr, tail(logs, 2000))
+	case stdout.truncated:
+		return nil, logs, fmt.Errorf("%s printed more than %d bytes: a declaration is a few kilobytes of JSON (output: %.200q...)", what, describeOutputLimit, stdout.Bytes())
+	}
+	return ParseDescription(stdout.Bytes(), logs)
 }
 
 // ParseDescription decodes what --describe printed.

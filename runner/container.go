@@ -31,8 +31,6 @@ const (
 	ContainerAppDir = "/app"
 	ContainerPort   = "8080"
 	containerPort   = ContainerPort + "/tcp"
-	// describeTimeout bounds the `--describe` run, as for a binary target.
-	describeTimeout = 10 * time.Second
 	// buildTimeout bounds building a target's image.
 	buildTimeout = 10 * time.Minute
 	// cleanupTimeout bounds removing what a Start created.
@@ -370,22 +368,18 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	if ctr == nil {
 		return nil, fmt.Errorf("%s could not be started: %v", what, err)
 	}
-	stdout, stderr := &cappedBuffer{limit: 4 << 20}, &cappedBuffer{limit: 1 << 20}
+	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, &cappedBuffer{limit: describeOutputLimit}
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {
-		return nil, fmt.Errorf("%s did not exit within %s: %v; its output:\n%s", what, describeTimeout, err, tail(stderr.String(), 2000))
-	}
-	if logErr != nil {
+		err = fmt.Errorf("it did not exit within %s (%v)", describeTimeout, err)
+	} else if logErr != nil {
 		return nil, fmt.Errorf("reading the output of %s: %w", what, logErr)
+	} else if st, serr := ctr.State(ctx); serr != nil {
+		return nil, fmt.Errorf("inspecting %s: %w", what, serr)
+	} else if st.ExitCode != 0 {
+		err = fmt.Errorf("exited with status %d", st.ExitCode)
 	}
-	st, err := ctr.State(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("inspecting %s: %w", what, err)
-	}
-	if st.ExitCode != 0 {
-		return nil, fmt.Errorf("%s failed: exited with status %d; its output:\n%s", what, st.ExitCode, tail(stderr.String(), 2000))
-	}
-	d, _, err := ParseDescription(stdout.Bytes(), stderr.String())
+	d, _, err := describeResult(what, err, stdout, stderr)
 	return d, err
 }
 

@@ -37,10 +37,15 @@ func startProcess(bin, dir string, args, env []string) (*process, error) {
 		p.waitErr = p.cmd.Wait()
 		close(p.done)
 	}()
-	started.Lock()
-	started.pgids = append(started.pgids, p.cmd.Process.Pid)
-	started.Unlock()
+	rememberGroup(p.cmd.Process.Pid)
 	return p, nil
+}
+
+// rememberGroup records a process group the kit created, for Leftovers.
+func rememberGroup(pgid int) {
+	started.Lock()
+	started.pgids = append(started.pgids, pgid)
+	started.Unlock()
 }
 
 // started remembers every process group the kit created, so that tests
