@@ -31,6 +31,7 @@ var wantFailedAsContainer = map[string][]string{
 	"process-crashes-on-error": {"PROC-6", "RENDER-2"},
 	"process-ignores-sigterm":  {"START-4", "START-5"},
 	"process-never-ready":      {"START-1", "START-2", "START-6"},
+	"process-describe-floods":  {"PROC-1"},
 	"b12-notfound-200":         {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2"},
 	// A Lambda adapter in a container polls the kit's Runtime API.
 	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1", "RENDER-2"},
