@@ -202,7 +202,7 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 	defer cancel()
 	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
 	cmd.Env = append(append(os.Environ(), env...), contract.EnvApp+"="+appDir)
-	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, &cappedBuffer{limit: describeOutputLimit}
+	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, newLogBuffer()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	what := bin + " " + contract.DescribeFlag
 	if err := cmd.Start(); err != nil {
@@ -225,7 +225,7 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 // describeResult turns what a --describe run printed into a description,
 // or into an error that shows the end of what the adapter wrote on stderr,
 // which is where it says why it failed.
-func describeResult(what string, runErr error, stdout, stderr *cappedBuffer) (*contract.Description, string, error) {
+func describeResult(what string, runErr error, stdout *cappedBuffer, stderr *logBuffer) (*contract.Description, string, error) {
 	logs := stderr.String()
 	switch {
 	case runErr != nil:

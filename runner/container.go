@@ -194,7 +194,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	}
 	labels := ownerLabels()
 	labels[LabelTarget] = t.name
-	buildLog := &cappedBuffer{limit: 1 << 20}
+	buildLog := newLogBuffer()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        buildCtx,
 		Dockerfile:     "Dockerfile",
@@ -368,7 +368,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	if ctr == nil {
 		return nil, fmt.Errorf("%s could not be started: %v", what, err)
 	}
-	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, &cappedBuffer{limit: describeOutputLimit}
+	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, newLogBuffer()
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {
 		err = fmt.Errorf("it did not exit within %s (%v)", describeTimeout, err)
@@ -476,12 +476,9 @@ func (c *runningContainer) logs() string {
 }
 
 func (c *runningContainer) fetchLogs(ctx context.Context) string {
-	buf := &cappedBuffer{limit: 1 << 20}
+	buf := newLogBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		return buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
-	}
-	if buf.truncated {
-		return buf.String() + "\n[adapter-conformance: logs truncated at 1 MiB]"
 	}
 	return buf.String()
 }

@@ -195,12 +195,10 @@ func (c *lambdaContainer) watch() {
 	c.waitNotRunning()
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	buf := &cappedBuffer{limit: 1 << 20}
-	logs := ""
+	buf := newLogBuffer()
+	var logs string
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		logs = buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
-	} else if buf.truncated {
-		logs = buf.String() + "\n[adapter-conformance: logs truncated at 1 MiB]"
 	} else {
 		logs = buf.String()
 	}
@@ -261,7 +259,7 @@ func (c *lambdaContainer) output() string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	buf := &cappedBuffer{limit: 1 << 20}
+	buf := newLogBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		if c.final.Load() { // it ended meanwhile
 			return c.finalLogs

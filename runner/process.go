@@ -15,14 +15,14 @@ import (
 // its own, so that stopping it also stops whatever it started.
 type process struct {
 	cmd     *exec.Cmd
-	logs    *cappedBuffer
+	logs    *logBuffer
 	done    chan struct{}
 	waitErr error // set before done is closed
 }
 
 // startProcess starts bin in dir with env added to the kit's environment.
 func startProcess(bin, dir string, args, env []string) (*process, error) {
-	p := &process{logs: &cappedBuffer{limit: 1 << 20}, done: make(chan struct{})}
+	p := &process{logs: newLogBuffer(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), env...)

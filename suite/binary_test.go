@@ -85,6 +85,29 @@ var wantFailedAsBinary = map[string][]string{
 	"start-returns-server-closed": {"START-5"},
 }
 
+// wantInLogs is the line of a broken adapter's output that a failure's
+// report must show: the crash message that comes after megabytes of logs.
+var wantInLogs = map[string]string{
+	"process-crashes-on-error": "unhandled error in /api/throws: exiting",
+}
+
+// expectLogsShow checks that every failed spec carries the adapter's output
+// with that line, in a bounded excerpt (not the whole log once per failure).
+func expectLogsShow(t *testing.T, res *suite.Results, line string) {
+	t.Helper()
+	for _, o := range res.Outcomes {
+		if o.State != "failed" {
+			continue
+		}
+		if !strings.Contains(o.Logs, line) {
+			t.Errorf("%s: the logs attached to the failure lack %q (%d bytes, ending %q)", o.Spec, line, len(o.Logs), o.Logs[max(0, len(o.Logs)-200):])
+		}
+		if len(o.Logs) > 40<<10 {
+			t.Errorf("%s: %d bytes of logs attached to one failure", o.Spec, len(o.Logs))
+		}
+	}
+}
+
 func TestBrokenAdaptersAsBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite once per broken adapter process")
@@ -100,6 +123,9 @@ func TestBrokenAdaptersAsBinaries(t *testing.T) {
 			got := res.Failed()
 			if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 				t.Errorf("%s as a binary failed %q, want %q", name, got, want)
+			}
+			if line, ok := wantInLogs[name]; ok {
+				expectLogsShow(t, res, line)
 			}
 			expectNoLeftovers(t)
 		})

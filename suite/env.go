@@ -244,7 +244,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			// PROC-6: what the adapter wrote goes into the report of a failed spec.
 			ginkgo.DeferCleanup(func() {
 				if ginkgo.CurrentSpecReport().Failed() {
-					logs := h.host.Logs()
+					logs := logTail(h.host.Logs())
 					if st := h.host.ExitStatus(); st != "" {
 						logs = "the adapter process " + st + "\n" + logs
 					}
@@ -254,6 +254,21 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		}
 		body(ctx)
 	}, extra...)
+}
+
+// specLogSize bounds the adapter output attached to one failed spec: the
+// end, where a crash is, is what explains the failure, and a run with many
+// failures would otherwise put the whole log in the reports once per failure.
+const specLogSize = 32 << 10
+
+// logTail is the last specLogSize bytes of an adapter's output, saying so
+// when it is not all of it.
+func logTail(logs string) string {
+	if len(logs) <= specLogSize {
+		return logs
+	}
+	return fmt.Sprintf("[adapter-conformance: %d earlier bytes of the adapter's output left out; the last %d follow]\n%s",
+		len(logs)-specLogSize, specLogSize, logs[len(logs)-specLogSize:])
 }
 
 // exitSettle bounds how long a spec waits for the engine to report the

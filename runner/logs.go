@@ -1,0 +1,61 @@
+package runner
+
+import (
+	"fmt"
+	"sync"
+)
+
+// Bounds of what the kit keeps of an adapter's output: its beginning (the
+// start-up lines, the configuration it printed) and its end (the crash, the
+// stack trace). The end matters most: an adapter that dies says why last.
+const (
+	logHeadSize = 64 << 10
+	logTailSize = 960 << 10
+)
+
+// logBuffer is an io.Writer that keeps the first headSize and the last
+// tailSize bytes written to it, and counts what fell between. Safe for
+// concurrent use (stdout and stderr write to one buffer).
+type logBuffer struct {
+	mu                 sync.Mutex
+	headSize, tailSize int
+	head, tail         []byte
+	total              int64
+}
+
+func newLogBuffer() *logBuffer {
+	return &logBuffer{headSize: logHeadSize, tailSize: logTailSize}
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := len(p)
+	b.total += int64(n)
+	if room := b.headSize - len(b.head); room > 0 {
+		k := min(room, len(p))
+		b.head = append(b.head, p[:k]...)
+		p = p[k:]
+	}
+	b.tail = append(b.tail, p...)
+	if len(b.tail) > 2*b.tailSize {
+		// Trimmed at twice the size, so that each byte is copied at most
+		// once more on average.
+		b.tail = append([]byte(nil), b.tail[len(b.tail)-b.tailSize:]...)
+	}
+	return n, nil
+}
+
+// String is the output kept, with a line where some was dropped saying how
+// much.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	kept := b.tail[max(0, len(b.tail)-b.tailSize):]
+	dropped := b.total - int64(len(b.head)) - int64(len(kept))
+	if dropped == 0 {
+		return string(b.head) + string(kept)
+	}
+	return fmt.Sprintf("%s\n[adapter-conformance: %d bytes of output dropped here; the first %d and the last %d are kept]\n%s",
+		b.head, dropped, len(b.head), len(kept), kept)
+}
