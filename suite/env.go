@@ -23,10 +23,10 @@ type fixtureEnv struct {
 	loadErr  error
 	// primary: the general specs run on this fixture (it is basic).
 	primary bool
-	// declares: this fixture's start records the target's declaration
+	// recordsDeclaration: this fixture's start records the target's declaration
 	// for the report.
-	declares bool
-	results  *Results // nil unless the caller collects results
+	recordsDeclaration bool
+	results            *Results // nil unless the caller collects results
 	// live is the run's record of started instances, stopped at its end
 	// whatever happened to the specs.
 	live *instances
@@ -57,6 +57,9 @@ type hostEnv struct {
 	shutdownBegan bool
 	// startFailure says why a host the target should have has none.
 	startFailure string
+	// notDriven says why a host shape the adapter declares has no host:
+	// its specs cannot be checked, which is not the same as not applying.
+	notDriven string
 	// unansweredSeen is the client's unanswered count settleExit last saw.
 	unansweredSeen int64
 }
@@ -68,7 +71,7 @@ func registerFixture(fx *fixtureEnv) {
 				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
 			}
 			fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
-			if fx.declares && fx.results != nil {
+			if fx.recordsDeclaration && fx.results != nil {
 				fx.recordDeclaration()
 			}
 			ginkgo.DeferCleanup(func(ctx context.Context) error {
@@ -109,6 +112,10 @@ func registerFixture(fx *fixtureEnv) {
 						}
 						// Not a Skip here: a skip in BeforeAll reaches the specs
 						// without its reason, and the report must say why.
+						if fx.target.Mode() != runner.ModeInProcess && runner.IsLambdaShape(shape) && fx.declares(shape) {
+							h.notDriven = string(shape) + " is declared, but the kit runs an executable as one host shape, the first Lambda shape it declares, and " + fx.declaredShapes()
+							return
+						}
 						h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
 						return
 					}
@@ -227,9 +234,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		if h.startFailure != "" {
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
-		if h.absent != "" {
-			ginkgo.Skip(notApplicablePrefix + h.absent)
-		}
+		h.skipWithoutHost()
 		readiness := id == "START-1" || id == "START-2" || id == "START-6"
 		if h.host.StartError != nil && !readiness {
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
@@ -269,6 +274,18 @@ func logTail(logs string) string {
 	}
 	return fmt.Sprintf("[adapter-conformance: %d earlier bytes of the adapter's output left out; the last %d follow]\n%s",
 		len(logs)-specLogSize, specLogSize, logs[len(logs)-specLogSize:])
+}
+
+// skipWithoutHost skips a spec whose host the fixture does not have: not
+// applicable when the adapter has no such host, cannot be checked when it
+// declares one that the kit does not drive.
+func (h *hostEnv) skipWithoutHost() {
+	if h.notDriven != "" {
+		ginkgo.Skip("cannot be checked: " + h.notDriven)
+	}
+	if h.absent != "" {
+		ginkgo.Skip(notApplicablePrefix + h.absent)
+	}
 }
 
 // exitSettle bounds how long a spec waits for the engine to report the
@@ -318,6 +335,15 @@ func (fx *fixtureEnv) recordDeclaration() {
 	}
 }
 
+// declares reports whether the target's declaration names the host shape.
+func (fx *fixtureEnv) declares(shape app.HostShape) bool {
+	if fx.inst == nil {
+		return false
+	}
+	a, ok := fx.inst.Declaration.Adapter()
+	return ok && slices.Contains(a.Shapes, shape)
+}
+
 // expects reports whether a target that failed to start should have had a
 // host of this shape: an out-of-process target always has a start host, or
 // the Lambda shape it declares. (In-process, a failed start is a declaration
@@ -326,9 +352,5 @@ func (fx *fixtureEnv) expects(shape app.HostShape) bool {
 	if fx.target.Mode() == runner.ModeInProcess {
 		return false
 	}
-	if shape == app.ShapeStart {
-		return true
-	}
-	a, ok := fx.inst.Declaration.Adapter()
-	return ok && slices.Contains(a.Shapes, shape)
+	return shape == app.ShapeStart || fx.declares(shape)
 }

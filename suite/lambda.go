@@ -289,9 +289,7 @@ func registerLambda(h *hostEnv) {
 // it reports.
 func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI)) {
 	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
-		if h.absent != "" {
-			ginkgo.Skip(notApplicablePrefix + h.absent)
-		}
+		h.skipWithoutHost()
 		api := runner.RuntimeOf(h.host)
 		if api == nil {
 			ginkgo.Skip(notApplicablePrefix + "the " + string(h.shape) + " host is not served through the Lambda Runtime API")

@@ -281,7 +281,7 @@ func register(target runner.Target, o *options) {
 			}
 			// The report's declaration comes from the primary fixture, or
 			// from the first when none is basic.
-			fx.declares = fx.primary || (i == 0 && !slices.ContainsFunc(names, isBasicFixture))
+			fx.recordsDeclaration = fx.primary || (i == 0 && !slices.ContainsFunc(names, isBasicFixture))
 			registerFixture(fx)
 		}
 	})
