@@ -277,13 +277,9 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		in.Declaration = declarationOf(desc)
 		in.Description = desc
 	}
-	if shape := DeclaredLambdaShape(desc); shape != "" {
+	if shapes := DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API.
-		h, err := StartLambdaRuntime(ctx, in, shape, bin, nil, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness, 0)
-		if h != nil {
-			in.Hosts = append(in.Hosts, h)
-		}
-		return in, err
+		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness, 0)
 	}
 	port, err := freePort(BindHost)
 	if err != nil {

@@ -296,10 +296,15 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 		in.Declaration = declarationOf(desc)
 		in.Description = desc
 	}
-	if shape := DeclaredLambdaShape(desc); shape != "" {
+	if shapes := DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API
-		// (container_lambda.go).
-		return t.startLambda(ctx, in, cli, image, shape, files, labels)
+		// (container_lambda.go), one function per declared shape.
+		for _, shape := range shapes {
+			if _, err := t.startLambda(ctx, in, cli, image, shape, files, labels); err != nil {
+				return in, err
+			}
+		}
+		return in, nil
 	}
 
 	host, err := publishedHost(ctx, p)

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -688,7 +689,7 @@ func runLambdaRuntime(ctx context.Context, in *Instance, h *Host, api *RuntimeAP
 // LambdaBinary is a Lambda adapter built as its own executable (a Go main
 // package directory or a built executable): the kit asks it to --describe
 // itself under the process contract, then runs it as a Lambda function of
-// the first Lambda shape it declares, against the kit's Runtime API. An
+// each Lambda shape it declares, against the kit's Runtime API. An
 // adapter built on aws-lambda-go's lambda.Start needs nothing else.
 func LambdaBinary(path string, opts ...Option) Target {
 	t := &lambdaBinary{binaryTarget: binaryTarget{path: path, settings: defaultSettings()}}
@@ -728,27 +729,41 @@ func startLambdaBinary(ctx context.Context, in *Instance, bin string, m *app.Man
 		return in, err
 	}
 	in.Declaration, in.Description = declarationOf(desc), desc
-	shape := DeclaredLambdaShape(desc)
-	if shape == "" {
+	shapes := DeclaredLambdaShapes(desc)
+	if len(shapes) == 0 {
 		return in, fmt.Errorf("%s declares no Lambda host shape (%s, %s or %s)", bin, app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL)
 	}
-	h, err := StartLambdaRuntime(ctx, in, shape, bin, nil, append([]string{contract.EnvApp + "=" + dir}, env...), readiness, timeout)
-	if h != nil {
-		in.Hosts = append(in.Hosts, h)
-	}
-	return in, err
+	return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, env...), readiness, timeout)
 }
 
-// DeclaredLambdaShape is the first Lambda host shape a description
-// declares, or "".
-func DeclaredLambdaShape(d *contract.Description) app.HostShape {
-	if d == nil || len(d.Calls) == 0 {
-		return ""
-	}
-	for _, s := range d.Calls[0].Shapes {
-		if IsLambdaShape(s) {
-			return s
+// startLambdaRuntimes runs the executable as a Lambda function once per
+// declared shape, each against a Runtime API of its own.
+func startLambdaRuntimes(ctx context.Context, in *Instance, shapes []app.HostShape, bin string, env []string, readiness, timeout time.Duration) (*Instance, error) {
+	for _, shape := range shapes {
+		h, err := StartLambdaRuntime(ctx, in, shape, bin, nil, env, readiness, timeout)
+		if h != nil {
+			in.Hosts = append(in.Hosts, h)
+		}
+		if err != nil {
+			return in, err
 		}
 	}
-	return ""
+	return in, nil
+}
+
+// DeclaredLambdaShapes are the Lambda host shapes a description declares,
+// in its order: the kit runs the executable once for each, as a function
+// behind that gateway, the way a deployment would put one function behind
+// several integrations.
+func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
+	if d == nil || len(d.Calls) == 0 {
+		return nil
+	}
+	var shapes []app.HostShape
+	for _, s := range d.Calls[0].Shapes {
+		if IsLambdaShape(s) && !slices.Contains(shapes, s) {
+			shapes = append(shapes, s)
+		}
+	}
+	return shapes
 }

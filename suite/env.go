@@ -57,9 +57,6 @@ type hostEnv struct {
 	shutdownBegan bool
 	// startFailure says why a host the target should have has none.
 	startFailure string
-	// notDriven says why a host shape the adapter declares has no host:
-	// its specs cannot be checked, which is not the same as not applying.
-	notDriven string
 	// unansweredSeen is the client's unanswered count settleExit last saw.
 	unansweredSeen int64
 }
@@ -112,10 +109,6 @@ func registerFixture(fx *fixtureEnv) {
 						}
 						// Not a Skip here: a skip in BeforeAll reaches the specs
 						// without its reason, and the report must say why.
-						if fx.target.Mode() != runner.ModeInProcess && runner.IsLambdaShape(shape) && fx.declares(shape) {
-							h.notDriven = string(shape) + " is declared, but the kit runs an executable as one host shape, the first Lambda shape it declares, and " + fx.declaredShapes()
-							return
-						}
 						h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
 						return
 					}
@@ -234,7 +227,9 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		if h.startFailure != "" {
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
-		h.skipWithoutHost()
+		if h.absent != "" {
+			ginkgo.Skip(notApplicablePrefix + h.absent)
+		}
 		readiness := id == "START-1" || id == "START-2" || id == "START-6"
 		if h.host.StartError != nil && !readiness {
 			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
@@ -274,18 +269,6 @@ func logTail(logs string) string {
 	}
 	return fmt.Sprintf("[adapter-conformance: %d earlier bytes of the adapter's output left out; the last %d follow]\n%s",
 		len(logs)-specLogSize, specLogSize, logs[len(logs)-specLogSize:])
-}
-
-// skipWithoutHost skips a spec whose host the fixture does not have: not
-// applicable when the adapter has no such host, cannot be checked when it
-// declares one that the kit does not drive.
-func (h *hostEnv) skipWithoutHost() {
-	if h.notDriven != "" {
-		ginkgo.Skip("cannot be checked: " + h.notDriven)
-	}
-	if h.absent != "" {
-		ginkgo.Skip(notApplicablePrefix + h.absent)
-	}
 }
 
 // exitSettle bounds how long a spec waits for the engine to report the

@@ -289,7 +289,9 @@ func registerLambda(h *hostEnv) {
 // it reports.
 func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI)) {
 	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
-		h.skipWithoutHost()
+		if h.absent != "" {
+			ginkgo.Skip(notApplicablePrefix + h.absent)
+		}
 		api := runner.RuntimeOf(h.host)
 		if api == nil {
 			ginkgo.Skip(notApplicablePrefix + "the " + string(h.shape) + " host is not served through the Lambda Runtime API")

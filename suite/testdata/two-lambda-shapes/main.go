@@ -1,8 +1,6 @@
 // Command two-lambda-shapes is a Lambda adapter that declares two host
 // shapes, lambda-v2 and function-url (both carry payload v2 events), with
-// one handler. The kit runs an executable as one shape, the first Lambda
-// shape it declares; a test checks that the other one's specs are reported
-// as not checked rather than as not applying.
+// one handler. The kit runs it as a function behind each gateway.
 package main
 
 import (
