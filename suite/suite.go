@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -272,24 +271,23 @@ func register(target runner.Target, o *options) {
 		// The general specs are written for basic's routes: they run on the
 		// first basic fixture only, never on a variant or an app of the
 		// user's (chosen alone, those get their own specs and nothing else).
-		primaryTaken := false
+		envs := make([]*fixtureEnv, len(names))
+		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			fx := &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live}
-			if !primaryTaken && err == nil && fixtures.IsBasic(m) {
-				fx.primary, primaryTaken = true, true
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live}
+			if primary < 0 && err == nil && fixtures.IsBasic(m) {
+				primary = i
 			}
-			// The report's declaration comes from the primary fixture, or
-			// from the first when none is basic.
-			fx.recordsDeclaration = fx.primary || (i == 0 && !slices.ContainsFunc(names, isBasicFixture))
+		}
+		// The report's declaration comes from the primary fixture, or from
+		// the first when none is basic.
+		for i, fx := range envs {
+			fx.primary = i == primary
+			fx.recordsDeclaration = fx.primary || (i == 0 && primary < 0)
 			registerFixture(fx)
 		}
 	})
-}
-
-func isBasicFixture(nameOrPath string) bool {
-	m, err := fixtures.Resolve(nameOrPath)
-	return err == nil && fixtures.IsBasic(m)
 }
 
 // failRecorder is a ginkgo.GinkgoTestingT that only remembers failure.
