@@ -104,13 +104,21 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 	if err != nil {
 		return "", "", &BuildError{err}
 	}
-	buildDir, err = os.MkdirTemp("", "adapter-conformance-build-")
+	sweepDeadRunsOnce()
+	buildDir, err = kitTempDir("build")
 	if err != nil {
 		return "", "", err
 	}
 	bin = filepath.Join(buildDir, "adapter")
+	// The go tool's own work directory goes inside the kit's, so that a
+	// build cut short (which kills go before it cleans up) leaves nothing.
+	goTmp := filepath.Join(buildDir, "gotmp")
+	if err := os.Mkdir(goTmp, 0o700); err != nil {
+		os.RemoveAll(buildDir)
+		return "", "", err
+	}
 	cmd := goCommand(ctx, pkg, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(append(kitEnviron(), ownedEnv(nextProcessID())...), "CGO_ENABLED=0", "GOTMPDIR="+goTmp)
 	if goos != "" {
 		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
 	}
@@ -138,7 +146,7 @@ func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
 // killed whole when ctx ends: whatever the program started goes with it.
 func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ownedProcAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// Bounds Wait when a killed program's child still holds the output pipe.
 	cmd.WaitDelay = 2 * time.Second
@@ -201,7 +209,8 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
 	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
-	cmd.Env = append(append(os.Environ(), env...), contract.EnvApp+"="+appDir)
+	id := nextProcessID()
+	cmd.Env = append(append(append(kitEnviron(), ownedEnv(id)...), env...), contract.EnvApp+"="+appDir)
 	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, newLogBuffer()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	what := bin + " " + contract.DescribeFlag
@@ -211,6 +220,7 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 	rememberGroup(cmd.Process.Pid)
 	err := cmd.Wait()
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	killAll(descendantsOf(id)) // children that left the group too
 	if errors.Is(err, exec.ErrWaitDelay) {
 		// It exited, but a child it left kept the output open; the child
 		// is gone with the group, and what was printed is complete.
@@ -288,7 +298,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	env := append([]string{"HOST=" + BindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
 	// An empty working directory, so PROC-7 can tell whether the adapter
 	// writes files where it runs.
-	work, err := os.MkdirTemp("", "adapter-conformance-cwd-")
+	work, err := kitTempDir("cwd")
 	if err != nil {
 		return in, err
 	}
@@ -298,7 +308,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		return in, err
 	}
 	h := &Host{Shape: app.ShapeStart, Export: "process", URL: "http://" + net.JoinHostPort(BindHost, strconv.Itoa(port)),
-		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus, WorkDir: work}
+		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus, WorkDir: work, LeftBehind: p.leftBehind}
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
@@ -324,7 +334,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 // directory when sub is not "") for an out-of-process adapter to load, and
 // removes it when the instance stops.
 func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
-	dir, err := os.MkdirTemp("", "adapter-conformance-app-")
+	dir, err := kitTempDir("app")
 	if err != nil {
 		return "", err
 	}

@@ -179,7 +179,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 			return "", err
 		}
 		defer os.RemoveAll(binDir)
-		tmp, err := os.MkdirTemp("", "adapter-conformance-image-")
+		tmp, err := kitTempDir("image")
 		if err != nil {
 			return "", &BuildError{err}
 		}

@@ -45,6 +45,10 @@ type Host struct {
 	ExitStatus func() string
 	// WorkDir is the working directory the kit gave an adapter process, or "".
 	WorkDir string
+	// LeftBehind lists the processes descended from an adapter process
+	// that still run, each as "pid N: command line" (PROC-8); nil when the
+	// kit cannot see the target's processes (in-process, containers).
+	LeftBehind func() []string
 }
 
 // Render is one App.Render call as the observer saw it.

@@ -627,7 +627,7 @@ func StartLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, 
 	if err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp("", "adapter-conformance-cwd-")
+	work, err := kitTempDir("cwd")
 	if err != nil {
 		api.Close()
 		return nil, err

@@ -72,6 +72,7 @@ var wantFailedAsBinary = map[string][]string{
 	"process-never-ready":                  {"START-1", "START-2", "START-6"},
 	"process-binds-localhost":              {"START-1", "START-2", "START-6"},
 	"process-writes-cwd":                   {"PROC-7"},
+	"process-leaves-child":                 {"PROC-8"},
 	// --describe fails, or prints 2 MiB: only PROC-1 fails; the
 	// declaration specs cannot be checked, and say so.
 	"process-describe-fails":      {"PROC-1"},

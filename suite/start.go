@@ -90,6 +90,16 @@ func registerStart(h *hostEnv) {
 			shutdown(ctx)
 			Expect(shutdownErr).NotTo(HaveOccurred(), explain("START-5", "Start to return nil within "+ShutdownGrace.String()+" (it took "+shutdownTook.String()+")"))
 		})
+		h.it("PROC-8", "the adapter's process tree ends with it", func(ctx ginkgo.SpecContext) {
+			if h.host.LeftBehind == nil {
+				ginkgo.Skip(notApplicablePrefix + "the kit cannot see this target's processes")
+			}
+			shutdown(ctx)
+			// Members of its group got SIGTERM with it: give them a moment.
+			Eventually(h.host.LeftBehind, 2*time.Second, 20*time.Millisecond).Should(BeEmpty(), func() string {
+				return explain("PROC-8", "no process the adapter started still running once it has been told to stop; still running: "+strings.Join(h.host.LeftBehind(), "; "))()
+			})
+		})
 		h.it("START-6", "start binds the host it is told", func(ctx ginkgo.SpecContext) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-6", "an answer on the address the kit gave in HOST ("+h.host.URL+")"))
 		})

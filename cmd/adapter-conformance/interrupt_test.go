@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/reports"
+	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
 // adapterProcesses lists the pids of adapter processes serving the
@@ -198,4 +199,66 @@ func TestInterruptLeavesNothing(t *testing.T) {
 	if r.Summary.Verdict != reports.VerdictInconclusive || r.Summary.Passed == 0 || r.Summary.Failed > 0 || !strings.Contains(r.Incomplete, "interrupted") {
 		t.Errorf("report summary %+v, incomplete %q; stderr:\n%s", r.Summary, r.Incomplete, stderr.String())
 	}
+}
+
+// TestKilledCLILeavesNothing SIGKILLs the CLI in the middle of a spec, so
+// that none of its cleanup runs: the adapter process dies with it (the
+// kernel's parent-death signal) within a second, and what it left on disk
+// is removed by the next run's sweep, which leaves a live run's alone.
+func TestKilledCLILeavesNothing(t *testing.T) {
+	dir, cli, tmp := cliSandbox(t)
+	mark := filepath.Join(dir, "about-requested")
+	cmd := exec.Command(cli, "run", "--target", "../../suite/testdata/hanging-adapter", "--fixture", "basic", "--report-dir", filepath.Join(dir, "report"))
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "HANGING_ADAPTER_MARK="+mark)
+	defer func() { killAll(adapterProcesses(t, tmp)) }()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, err := os.Stat(mark); err != nil; _, err = os.Stat(mark) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatal("the adapter never got the request for /about")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(adapterProcesses(t, tmp)) == 0 {
+		t.Fatal("no adapter process to outlive the CLI")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	killedAt := time.Now()
+	for len(adapterProcesses(t, tmp)) > 0 {
+		if time.Since(killedAt) > time.Second {
+			t.Fatalf("adapter processes %v still run a second after the CLI was killed", adapterProcesses(t, tmp))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-*"))
+	if len(left) == 0 {
+		t.Fatal("the killed CLI left no directory, so the sweep is not shown working")
+	}
+	// A live run's directory, which the sweep must keep.
+	t.Setenv("TMPDIR", tmp)
+	live := filepath.Join(tmp, "adapter-conformance-cwd-"+strconv.Itoa(os.Getpid())+"."+ownStartTime(t)+"-1")
+	if err := os.Mkdir(live, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, removed := runner.SweepDeadRuns()
+	if after, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-*")); len(after) != 1 || after[0] != live {
+		t.Errorf("after the sweep (removed %v): %v, want only the live run's directory", removed, after)
+	}
+}
+
+// ownStartTime is this process's start time as /proc gives it, the second
+// half of the owner token in the kit's directory names.
+func ownStartTime(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Skip("no /proc")
+	}
+	_, after, _ := strings.Cut(string(b), ") ")
+	return strings.Fields(after)[19]
 }
