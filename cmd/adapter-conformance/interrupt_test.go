@@ -147,7 +147,10 @@ func TestInterruptDuringBuild(t *testing.T) {
 	waitGone(t, "compilers of the interrupted build", toolPids)
 	waitGone(t, "build directories", func() []string {
 		left, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-build-*"))
-		return left
+		// The go tool's own work directory (GOTMPDIR), which a killed go
+		// cannot remove.
+		work, _ := filepath.Glob(filepath.Join(tmp, "go-build*"))
+		return append(left, work...)
 	})
 	r, err := reports.Read(filepath.Join(reportDir, reports.JSONFile))
 	if err != nil {
