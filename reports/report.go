@@ -170,11 +170,11 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 			}
 			exchanges := make([]string, len(o.Exchanges))
 			for i, e := range o.Exchanges {
-				exchanges[i] = validText(e)
+				exchanges[i] = reportText(e)
 			}
 			byID[o.Requirement] = append(byID[o.Requirement], Spec{
-				Spec: validText(o.Spec), Fixture: validText(o.Fixture), Shape: validText(o.Shape), Result: o.State,
-				Message: validText(o.Message), Exchanges: exchanges, Logs: validText(o.Logs),
+				Spec: reportText(o.Spec), Fixture: reportText(o.Fixture), Shape: reportText(o.Shape), Result: o.State,
+				Message: reportText(o.Message), Exchanges: exchanges, Logs: reportText(o.Logs),
 				DurationMs: float64(o.Duration.Microseconds()) / 1000,
 			})
 		}
@@ -188,8 +188,8 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 		KitVersion:  adapterconformance.Version,
 		GeneratedAt: time.Now().UTC().Truncate(time.Second),
 		Target: Target{
-			Name: validText(target.Name), Mode: validText(target.Mode),
-			Declaration: target.Declaration, DeclarationError: validText(target.DeclarationError),
+			Name: reportText(target.Name), Mode: reportText(target.Mode),
+			Declaration: target.Declaration, DeclarationError: reportText(target.DeclarationError),
 		},
 		Fixtures: nonNil(slices.Clone(fixtures)),
 	}
@@ -206,7 +206,7 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 		r.Requirements = append(r.Requirements, rq)
 	}
 	if res != nil {
-		r.Incomplete = validText(res.CutShort)
+		r.Incomplete = reportText(res.CutShort)
 	}
 	r.Summary = summarize(r.Requirements, r.Incomplete != "")
 	return r, nil
@@ -221,7 +221,7 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 	if nerr != nil {
 		return nil, nerr
 	}
-	r.RunError = validText(err.Error())
+	r.RunError = reportText(err.Error())
 	for i := range r.Requirements {
 		if r.Requirements[i].Status == "checked" {
 			r.Requirements[i].Reason = "the kit could not run the target: " + firstLine(r.RunError)

@@ -116,6 +116,10 @@ func (r *Report) RerunCommand(id string) string {
 	return cmd + " --focus " + shellQuote(id)
 }
 
+// reportText is how every string enters a report: lossless (validText)
+// and with the credentials of any URL in it hidden (runner.RedactURLs).
+func reportText(s string) string { return runner.RedactURLs(validText(s)) }
+
 // validText keeps the JSON lossless: encoding/json would silently turn each
 // byte that is not UTF-8 (common in captured binary bodies) into U+FFFD, so a
 // report read back would differ from the one written and the bytes would be

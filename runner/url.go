@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 
@@ -16,10 +17,10 @@ import (
 func URL(base string, opts ...Option) (Target, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("target %q is not an http:// or https:// URL", base)
+		return nil, fmt.Errorf("target %q is not an http:// or https:// URL", RedactURLs(base))
 	}
 	if u.Path != "" && u.Path != "/" {
-		return nil, fmt.Errorf("target %q: give the deployment's origin only; a base path belongs in the fixture app", base)
+		return nil, fmt.Errorf("target %q: give the deployment's origin only; a base path belongs in the fixture app", RedactURLs(base))
 	}
 	t := &urlTarget{base: strings.TrimSuffix(base, "/"), settings: defaultSettings()}
 	for _, o := range opts {
@@ -48,6 +49,29 @@ func (t *urlTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 	}
 	in.Hosts = append(in.Hosts, h)
 	return in, nil
+}
+
+// urlUserinfo matches the userinfo of a URL written in text: its scheme,
+// then a user and an optional password up to the "@" before the host.
+var urlUserinfo = regexp.MustCompile(`\b([a-zA-Z][a-zA-Z0-9+.-]*://)([^\s/?#@:]*)(:[^\s/?#@]*)?@`)
+
+// RedactURLs hides the credentials of every URL in s, wherever it comes
+// from (a target, an exchange, an adapter's log line): the password becomes
+// "xxxxx", as url.URL.Redacted writes it, and a user with no password
+// (often a token) does too. Everything the kit prints or writes about a
+// run passes through it, so a report appended to a CI job summary never
+// carries a deployment's password.
+func RedactURLs(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return urlUserinfo.ReplaceAllStringFunc(s, func(m string) string {
+		sub := urlUserinfo.FindStringSubmatch(m)
+		if sub[3] != "" {
+			return sub[1] + sub[2] + ":xxxxx@"
+		}
+		return sub[1] + "xxxxx@"
+	})
 }
 
 // Probe checks that a URL answers HTTP at all, with any status.

@@ -353,7 +353,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 			return nil, err
 		}
 		if err := runner.Probe(ctx, spec); err != nil {
-			return nil, fmt.Errorf("target %s does not answer: %w", spec, err)
+			return nil, fmt.Errorf("target %s does not answer: %w", runner.RedactURLs(spec), err)
 		}
 		return t, nil
 	}
@@ -378,7 +378,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 	case runner.ModeInProcess:
 		return nil, usageError{"only builtin:NAME targets run in-process from the CLI; for your own adapter use suite.Test in a Go test"}
 	case runner.ModeURL:
-		return nil, usageError{fmt.Sprintf("target %q is not an http:// or https:// URL", spec)}
+		return nil, usageError{fmt.Sprintf("target %q is not an http:// or https:// URL", runner.RedactURLs(spec))}
 	case runner.ModeBinary:
 		if statErr != nil {
 			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
