@@ -5,6 +5,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
 )
 
 // sameFieldValue reports whether got and want, the field lines of one field
@@ -142,4 +147,32 @@ func howCompared(name string, want []string) string {
 	default:
 		return "exactly, as one line"
 	}
+}
+
+// expectField checks one response header of an exchange against the lines
+// expected, with sameFieldValue.
+func expectField(id string, ex *exchange, name string, want []string) {
+	ginkgo.GinkgoHelper()
+	mustRespond(id, ex)
+	got := ex.resp.Header.Values(name)
+	Expect(sameFieldValue(name, got, want)).To(BeTrue(), explain(id, fieldExpectation(name, got, want), ex))
+}
+
+// fieldExpectation says what was expected of a field, how it is compared,
+// and what came instead.
+func fieldExpectation(name string, got, want []string) string {
+	return name + ": " + fieldLines(want) + ", compared " + howCompared(name, want) + "; got " + fieldLines(got)
+}
+
+// httpDate is a Date-like value: one field value with a comma in it that is
+// not a list separator (RFC 9110 §5.6.7).
+const httpDate = "Wed, 21 Oct 2037 07:28:00 GMT"
+
+// expectEchoedField checks a request header as the App saw it (the echo
+// endpoint reports each header's lines, under its lower-case name) against
+// the lines the client sent, with sameFieldValue.
+func expectEchoedField(id string, ex *exchange, e app.Echo, name string, sent []string) {
+	ginkgo.GinkgoHelper()
+	got := e.Headers[strings.ToLower(name)]
+	Expect(sameFieldValue(name, got, sent)).To(BeTrue(), explain(id, "the App to see "+fieldExpectation(name, got, sent), ex))
 }
