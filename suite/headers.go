@@ -161,6 +161,9 @@ func expectField(id string, ex *exchange, name string, want []string) {
 // fieldExpectation says what was expected of a field, how it is compared,
 // and what came instead.
 func fieldExpectation(name string, got, want []string) string {
+	if len(want) == 0 {
+		return "no " + name + " field; got " + fieldLines(got)
+	}
 	return name + ": " + fieldLines(want) + ", compared " + howCompared(name, want) + "; got " + fieldLines(got)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -191,6 +192,18 @@ func registerHTTP(h *hostEnv) {
 				if rr.resp.ContentLength >= 0 {
 					Expect(int64(len(rr.body))).To(Equal(rr.resp.ContentLength), explainRaw("HTTP-20", "as many body bytes as Content-Length says", req, rr, err))
 				}
+			}
+		})
+		h.it("HTTP-21", "a lone cookie arrives on exactly one Set-Cookie line", func(ctx ginkgo.SpecContext) {
+			ex := h.get(ctx, "/api/cookie-one")
+			expectStatus("HTTP-21", ex, 200)
+			expectField("HTTP-21", ex, "Set-Cookie", []string{"lone=1; Path=/"})
+			ex = h.get(ctx, "/api/cookies")
+			expectStatus("HTTP-21", ex, 200)
+			seen := map[string]int{}
+			for _, c := range ex.resp.Header.Values("Set-Cookie") {
+				seen[c]++
+				Expect(seen[c]).To(Equal(1), explain("HTTP-21", "each Set-Cookie line once; "+strconv.Quote(c)+" came twice", ex))
 			}
 		})
 	})

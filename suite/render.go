@@ -20,7 +20,7 @@ import (
 // redirects, 404 and 500.
 var renderCorpus = []struct{ method, target string }{
 	{"GET", "/"}, {"GET", "/about"}, {"GET", "/blog/hello"}, {"GET", "/docs/a/b"},
-	{"GET", "/api/echo?x=1"}, {"POST", "/api/echo"}, {"GET", "/api/headers"}, {"GET", "/api/cookies"},
+	{"GET", "/api/echo?x=1"}, {"POST", "/api/echo"}, {"GET", "/api/headers"}, {"GET", "/api/cookies"}, {"GET", "/api/cookie-one"},
 	{"GET", "/api/binary"}, {"GET", "/api/throws"}, {"GET", "/api/status/201"}, {"GET", "/api/redirect"},
 	{"GET", "/page-cookies"}, {"GET", "/nope"},
 }
@@ -116,6 +116,14 @@ func registerRender(h *hostEnv) {
 				ex := h.get(ctx, "/api/status/"+itoa(code))
 				expectStatus("RENDER-10", ex, code)
 				Expect(ex.body).To(BeEmpty(), explain("RENDER-10", "no body bytes", ex))
+			}
+		})
+		h.it("RENDER-14", "204 and 304 keep the App's Content-Type: none", func(ctx ginkgo.SpecContext) {
+			for _, code := range []int{204, 304} {
+				ex := h.get(ctx, "/api/status/"+itoa(code))
+				expectStatus("RENDER-14", ex, code)
+				// The App sends a 204 or 304 with no Content-Type (astro-behavior §7).
+				expectField("RENDER-14", ex, "Content-Type", nil)
 			}
 		})
 		h.it("RENDER-11", "the App's duplicate-slash redirect passes through", func(ctx ginkgo.SpecContext) {
