@@ -240,6 +240,7 @@ func TestCookies(t *testing.T) {
 		{"/api/cookies", false, raw, astro, "astro-behavior §9: without addCookieHeader only the raw ones; getSetCookieFromResponse yields the Astro ones"},
 		{"/page-cookies", true, []string{"page_raw=2; Path=/", "page_a=1; Path=/"}, nil, "astro-behavior §9: pages can set cookies the same way (#162)"},
 		{"/page-cookies", false, []string{"page_raw=2; Path=/"}, []string{"page_a=1; Path=/"}, "astro-behavior §9: a page's cookie-API cookies need addCookieHeader"},
+		{"/api/cookie-one", true, []string{"lone=1; Path=/"}, nil, "a route that sets exactly one cookie sends exactly one line (HTTP-21)"},
 		{"/about", true, nil, nil, "astro-behavior §9: no cookies on a page that sets none"},
 	}
 	for _, row := range rows {
