@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,10 @@ const (
 	lambdaFunctionARN = "arn:aws:lambda:us-east-1:123456789012:function:adapter-conformance"
 	// DefaultStage is the stage of an HTTP API that adds no path prefix.
 	DefaultStage = "$default"
+	// DefaultRESTStage is the stage of the emulated REST API: a REST API has
+	// no $default stage, every deployment is to a named one (the name of the
+	// voker capture's stage).
+	DefaultRESTStage = "live"
 )
 
 // IsLambdaShape reports whether a host shape is one of the Lambda gateways.
@@ -133,10 +138,21 @@ type Invocation struct {
 
 // EventOptions shape the event the gateway builds for a request.
 type EventOptions struct {
-	// Stage is the API stage; "" or DefaultStage adds no path prefix, any
-	// other stage is prefixed to the path as API Gateway does (B47).
-	// Function URLs have no stage and ignore it.
+	// Stage is the API stage. On an HTTP API (lambda-v2), "" or DefaultStage
+	// adds no path prefix and any other stage is prefixed to rawPath (B47;
+	// aws-gateway-facts.md: aws-lambda-rust-runtime#668). A REST API
+	// (lambda-v1) always has a named stage ("" is DefaultRESTStage); on its
+	// execute-api host the stage is in requestContext.path only, never in
+	// path (aws-gateway-facts.md: localstack's AWS-validated snapshot, the
+	// voker capture). Function URLs have no stage and ignore it.
 	Stage string
+	// CustomDomain, for REST (lambda-v1) events, sends the event as a custom
+	// domain with a base-path mapping does: domainName is CustomDomain, path
+	// is BasePath followed by the request path, and requestContext.path
+	// equals path (aws-gateway-facts.md: GREsau's gist). Other shapes ignore
+	// both.
+	CustomDomain string
+	BasePath     string
 	// SourceIP is the caller's address the gateway reports; by default the
 	// request's peer address.
 	SourceIP string
@@ -522,8 +538,24 @@ func (g *LambdaGateway) reject(inv *Invocation, status int, outcome, detail stri
 }
 
 // BuildLambdaEvent turns an HTTP request into the JSON event the gateway of
-// the shape sends. The path and query are taken from the request line as
-// sent (RequestURI), still encoded.
+// the shape sends, as aws-gateway-facts.md records AWS doing it (each rule
+// below names its source there):
+//   - REST (lambda-v1): path still encoded and without the stage, its
+//     leading slashes collapsed to one; requestContext.path is
+//     /{stage} followed by the path as sent; pathParameters.proxy encoded,
+//     without a trailing slash (localstack snapshot, voker capture). On a
+//     custom domain, path and requestContext.path are both the base-path
+//     mapping followed by the path (GREsau's gist).
+//   - HTTP API (lambda-v2): rawPath and requestContext.http.path
+//     percent-decoded (voker capture), prefixed with a named stage
+//     (aws-lambda-rust-runtime#668).
+//   - Function URL: rawPath as sent, requestContext.http.path decoded; the
+//     cookie header kept in headers beside cookies[] (voker capture).
+//   - Query parameters decoded, "+" as a space, empty values kept, repeated
+//     keys joined with "," (v2) or last-value-wins beside the multi-value map
+//     (v1); rawQueryString as sent (voker, localstack).
+//   - Repeated request headers joined with a plain "," (v2, Function URL),
+//     or last-value-wins beside multiValueHeaders (v1) (voker).
 func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, requestID string, o EventOptions) ([]byte, error) {
 	uri := r.RequestURI
 	if uri == "" {
@@ -533,12 +565,20 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 		return nil, fmt.Errorf("the gateway only takes origin-form request targets, not %q", uri)
 	}
 	rawPath, rawQuery, _ := strings.Cut(uri, "?")
+	decodedPath := rawPath
+	if p, err := url.PathUnescape(rawPath); err == nil {
+		decodedPath = p
+	}
 	stage := o.Stage
-	if stage == "" {
+	switch {
+	case stage == "" && shape == app.ShapeLambdaV1:
+		stage = DefaultRESTStage
+	case stage == "":
 		stage = DefaultStage
 	}
-	if stage != DefaultStage && shape != app.ShapeFunctionURL {
-		rawPath = "/" + stage + rawPath
+	stagePrefix := ""
+	if stage != DefaultStage {
+		stagePrefix = "/" + stage
 	}
 	sourceIP := o.SourceIP
 	if sourceIP == "" {
@@ -583,20 +623,31 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 				multiQ[k] = vs
 			}
 		}
+		// A leading "//" collapses in path but stays in requestContext.path;
+		// one inside the path is kept (localstack snapshot).
+		path := "/" + strings.TrimLeft(rawPath, "/")
+		contextPath := stagePrefix + rawPath
+		domain := host
+		if o.CustomDomain != "" {
+			domain = o.CustomDomain
+			prefix, _, _ = strings.Cut(domain, ".")
+			path = o.BasePath + path
+			contextPath = path
+		}
 		var pathParams map[string]string
-		if p := strings.TrimPrefix(strings.TrimPrefix(rawPath, "/"+stage), "/"); p != "" {
+		if p := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/"); p != "" {
 			pathParams = map[string]string{"proxy": p}
 		}
 		ev = events.APIGatewayProxyRequest{
-			Resource: "/{proxy+}", Path: rawPath, HTTPMethod: r.Method,
+			Resource: "/{proxy+}", Path: path, HTTPMethod: r.Method,
 			Headers: headers, MultiValueHeaders: multi,
 			QueryStringParameters: single, MultiValueQueryStringParameters: multiQ,
 			PathParameters: pathParams,
 			RequestContext: events.APIGatewayProxyRequestContext{
 				AccountID: lambdaAccountID, ResourceID: "proxy", Stage: stage,
-				DomainName: host, DomainPrefix: prefix, RequestID: requestID, Protocol: r.Proto,
+				DomainName: domain, DomainPrefix: prefix, RequestID: requestID, Protocol: r.Proto,
 				Identity:     events.APIGatewayRequestIdentity{SourceIP: sourceIP, UserAgent: userAgent},
-				ResourcePath: "/{proxy+}", Path: rawPath, HTTPMethod: r.Method,
+				ResourcePath: "/{proxy+}", Path: contextPath, HTTPMethod: r.Method,
 				RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: now.UnixMilli(),
 				APIID: lambdaAPIID,
 			},
@@ -608,13 +659,19 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 		for k, vs := range r.Header {
 			switch k {
 			case "Cookie":
-				// The Cookie header is moved to cookies[], one element a cookie.
+				// The Cookie header is split into cookies[], one element a
+				// cookie. An HTTP API drops the header; a Function URL keeps
+				// it too (voker capture). How several Cookie lines are
+				// joined is unproven: "; ", as a cookie-string is.
 				for _, v := range vs {
 					for c := range strings.SplitSeq(v, ";") {
 						if c = strings.TrimSpace(c); c != "" {
 							cookies = append(cookies, c)
 						}
 					}
+				}
+				if shape == app.ShapeFunctionURL {
+					headers["cookie"] = strings.Join(vs, "; ")
 				}
 				continue
 			case "X-Forwarded-For":
@@ -632,10 +689,13 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 				params[k] = strings.Join(q.values[k], ",")
 			}
 		}
-		httpDesc := struct{ Method, Path, Protocol, SourceIP, UserAgent string }{r.Method, rawPath, r.Proto, sourceIP, userAgent}
+		// Both shapes give requestContext.http.path decoded; an HTTP API
+		// decodes rawPath too, and prefixes a named stage to both.
+		httpDesc := struct{ Method, Path, Protocol, SourceIP, UserAgent string }{r.Method, decodedPath, r.Proto, sourceIP, userAgent}
 		if shape == app.ShapeLambdaV2 {
+			httpDesc.Path = stagePrefix + decodedPath
 			ev = events.APIGatewayV2HTTPRequest{
-				Version: "2.0", RouteKey: "$default", RawPath: rawPath, RawQueryString: rawQuery,
+				Version: "2.0", RouteKey: "$default", RawPath: stagePrefix + decodedPath, RawQueryString: rawQuery,
 				Cookies: cookies, Headers: headers, QueryStringParameters: params,
 				RequestContext: events.APIGatewayV2HTTPRequestContext{
 					RouteKey: "$default", AccountID: lambdaAccountID, Stage: stage, RequestID: requestID,
@@ -753,7 +813,7 @@ var lambdaFramingHeaders = map[string]bool{"Content-Length": true, "Transfer-Enc
 // Payload v1 (REST): the result must be a JSON object with only statusCode,
 // headers, multiValueHeaders, body and isBase64Encoded, each of its type;
 // anything else is a malformed proxy response (B05). headers and
-// multiValueHeaders are combined, multiValueHeaders winning for a name in both.
+// multiValueHeaders are merged into one list per name, a value in both once.
 //
 // Payload v2 and Function URLs: cookies[] each become a Set-Cookie line;
 // headers are single-valued; multiValueHeaders is ignored (B04, B10). A
@@ -833,7 +893,13 @@ func TranslateLambdaResponse(shape app.HostShape, raw []byte) (status int, heade
 			continue
 		}
 		if shape == app.ShapeLambdaV1 && hasCanonical(multi, ck) {
-			continue // multiValueHeaders wins for a name in both
+			// REST merges headers into multiValueHeaders' list; a pair in
+			// both appears once (aws-gateway-facts.md: AWS's REST Lambda
+			// proxy output-format docs).
+			if !slices.Contains(header[ck], single[k]) {
+				header[ck] = append(header[ck], single[k])
+			}
+			continue
 		}
 		header.Set(ck, single[k])
 	}

@@ -176,24 +176,46 @@ func registerLambda(h *hostEnv) {
 			}
 			Expect(e.RawQuery).To(Equal(q), explainInv("LAMBDA-8", "the App to see rawQueryString "+q+" byte for byte", inv, ex))
 		})
-		h.it("LAMBDA-9", "an encoded slash in rawPath stays inside one segment", func(ctx ginkgo.SpecContext) {
+		h.it("LAMBDA-9", "an already-encoded event path reaches the App byte for byte", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/blog/a%2Fb")
 			inv := h.invocationOf("LAMBDA-9", ex)
 			expectStatus("LAMBDA-9", ex, http.StatusOK)
 			_, params, _, _ := app.ParsePageMarkers(ex.body)
 			Expect(params).To(Equal(map[string]string{"slug": "a%2Fb"}), explainInv("LAMBDA-9", "/blog/[slug] with slug a%2Fb", inv, ex))
-			expectRoute("LAMBDA-9", ex, "/blog/[slug]", map[string]string{"slug": "a%2Fb"})
+			p := "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
+			ex = h.get(ctx, p)
+			inv = h.invocationOf("LAMBDA-9", ex)
+			Expect(echoOf("LAMBDA-9", ex).RawPath).To(Equal(p), explainInv("LAMBDA-9", "the App to see the event's encoded path "+p+", neither decoded nor encoded again", inv, ex))
 		})
-		h.it("LAMBDA-10", "a non-$default stage prefix is stripped before routing", func(ctx ginkgo.SpecContext) {
-			inv := h.invoke(ctx, "GET", "/about", nil, runner.EventOptions{Stage: "prod"})
-			route, _, _, ok := app.ParsePageMarkers(inv.Body)
-			Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-10", "200 for /prod/about with stage prod", inv))
-			Expect(ok && route == "/about").To(BeTrue(), explainInv("LAMBDA-10", "the page /about for /prod/about with stage prod", inv))
-			ex := h.get(ctx, "/about")
-			inv = h.invocationOf("LAMBDA-10", ex)
-			expectStatus("LAMBDA-10", ex, http.StatusOK)
-			route, _, _, ok = app.ParsePageMarkers(ex.body)
-			Expect(ok && route == "/about").To(BeTrue(), explainInv("LAMBDA-10", "the page /about for /about with stage $default", inv, ex))
+		h.it("LAMBDA-10", "the stage never reaches the App's path", func(ctx ginkgo.SpecContext) {
+			type event struct {
+				target, what string
+				o            runner.EventOptions
+				route        string
+			}
+			var cases []event
+			if h.shape == app.ShapeLambdaV1 {
+				// A REST path carries no stage (requestContext.path does),
+				// so a stage named like a route's first segment must not be
+				// stripped from it.
+				cases = []event{
+					{"/blog/first-post", "path /blog/first-post with stage blog (requestContext.path /blog/blog/first-post)", runner.EventOptions{Stage: "blog"}, "/blog/first-post"},
+					{"/blog/first-post", "path /blog/first-post with stage blog on a custom domain", runner.EventOptions{Stage: "blog", CustomDomain: "www.example.test"}, "/blog/first-post"},
+					{"/about", "path /about with stage prod", runner.EventOptions{Stage: "prod"}, "/about"},
+				}
+			} else {
+				cases = []event{
+					{"/about", "rawPath /prod/about with stage prod", runner.EventOptions{Stage: "prod"}, "/about"},
+					{"/blog/first-post", "rawPath /blog/blog/first-post with stage blog", runner.EventOptions{Stage: "blog"}, "/blog/first-post"},
+					{"/about", "rawPath /about with stage $default", runner.EventOptions{Stage: runner.DefaultStage}, "/about"},
+				}
+			}
+			for _, c := range cases {
+				inv := h.invoke(ctx, "GET", c.target, nil, c.o)
+				route, _, _, ok := app.ParsePageMarkers(inv.Body)
+				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-10", "200 for "+c.what, inv))
+				Expect(ok && route == c.route).To(BeTrue(), explainInv("LAMBDA-10", "the page "+c.route+" for "+c.what, inv))
+			}
 		})
 		h.it("LAMBDA-11", "clientAddress is the event's source IP", func(ctx ginkgo.SpecContext) {
 			const ip = "198.51.100.7"
@@ -226,7 +248,7 @@ func registerLambda(h *hostEnv) {
 				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
 			}
 		})
-		h.it("LAMBDA-16", "the function does not panic or crash on events with unusual bytes, and the next invocation is answered", func(ctx ginkgo.SpecContext) {
+		h.it("LAMBDA-18", "the function does not panic or crash on events with unusual bytes, and the next invocation is answered", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct {
 				target string
 				opts   []reqOpt
@@ -236,11 +258,11 @@ func registerLambda(h *hostEnv) {
 				{"/about", []reqOpt{header("User-Agent", "probe/1.0 (日本)")}},
 			} {
 				inv := h.invoke(ctx, "GET", c.target, nil, runner.EventOptions{}, c.opts...)
-				Expect(inv.Crashed).To(BeFalse(), explainInv("LAMBDA-16", "the function to answer, not to panic or end its runtime process", inv))
-				Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-16", "the function to answer rather than fail", inv))
-				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-16", "200 for GET "+c.target, inv))
+				Expect(inv.Crashed).To(BeFalse(), explainInv("LAMBDA-18", "the function to answer, not to panic or end its runtime process", inv))
+				Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-18", "the function to answer rather than fail", inv))
+				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-18", "200 for GET "+c.target, inv))
 			}
-			h.expectAlive(ctx, "LAMBDA-16")
+			h.expectAlive(ctx, "LAMBDA-18")
 		})
 		h.it("LAMBDA-15", "a streamed response sends its prelude with every cookie, 8 NUL bytes, then the body as it is produced", func(ctx ginkgo.SpecContext) {
 			// /api/stream: three chunks streamDelay apart.
@@ -276,6 +298,25 @@ func registerLambda(h *hostEnv) {
 			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-15", "the prelude's cookies to be an array of strings", inv, ex))
 			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "the prelude's cookies to hold every Set-Cookie of the App", inv, ex))
 			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
+		})
+		h.it("LAMBDA-16", "an HTTP API's decoded rawPath is made a valid path for the App", func(ctx ginkgo.SpecContext) {
+			for _, p := range []string{"/blog/hello%20world", "/blog/caf%C3%A9", "/unicode/%E6%97%A5%E6%9C%AC"} {
+				ex := h.get(ctx, p)
+				h.expectRenderedAsSent("LAMBDA-16", ex)
+			}
+			ex := h.get(ctx, "/api/echo-path/caf%C3%A9/x%20y")
+			inv := h.invocationOf("LAMBDA-16", ex)
+			expectStatus("LAMBDA-16", ex, http.StatusOK)
+			raw := echoOf("LAMBDA-16", ex).RawPath
+			decoded, err := url.PathUnescape(raw)
+			Expect(err == nil && decoded == "/api/echo-path/café/x y").To(BeTrue(), explainInv("LAMBDA-16",
+				"the App to see a valid encoding of the decoded rawPath /api/echo-path/café/x y; it saw "+raw, inv, ex))
+		})
+		h.it("LAMBDA-17", "a literal %, ? or # in an HTTP API's decoded rawPath stays in the path", func(ctx ginkgo.SpecContext) {
+			for _, p := range []string{"/blog/100%25", "/blog/what%3F?x=1", "/blog/a%23b"} {
+				ex := h.get(ctx, p)
+				h.expectRenderedAsSent("LAMBDA-17", ex)
+			}
 		})
 		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("LAMBDA-14", "the runtime to ask for an invocation (GET /next) once started", api, h.host))
@@ -517,4 +558,24 @@ func jsonExcerpt(b []byte, n int) string {
 		return string(b[:n]) + fmt.Sprintf("... (%d more bytes)", len(b)-n)
 	}
 	return string(b)
+}
+
+// expectRenderedAsSent checks that the page a request reached through the
+// gateway is the one the kit's own App renders for the request as the client
+// sent it: the same status, route and params (LAMBDA-16, LAMBDA-17). An HTTP
+// API hands the function a decoded path; an adapter that escapes it again
+// gets back what the client sent, whatever hex case or escapes it chooses.
+func (h *hostEnv) expectRenderedAsSent(id string, ex *exchange) {
+	ginkgo.GinkgoHelper()
+	inv := h.invocationOf(id, ex)
+	want := h.fx.referenceRender(ex)
+	Expect(want).To(HaveLen(1), explainInv(id, "the kit's own App to render "+ex.target, inv, ex))
+	Expect(ex.status()).To(Equal(want[0].Status), explainInv(id, "status "+itoa(want[0].Status)+", as the App renders "+ex.target, inv, ex))
+	route, params, _, ok := app.ParsePageMarkers(want[0].Body())
+	if !ok {
+		return
+	}
+	got, gotParams, _, gotOK := app.ParsePageMarkers(ex.body)
+	Expect(gotOK && got == route).To(BeTrue(), explainInv(id, "the page "+route+", as the App renders "+ex.target, inv, ex))
+	Expect(gotParams).To(Equal(params), explainInv(id, fmt.Sprintf("params %v, as the App renders %s", params, ex.target), inv, ex))
 }
