@@ -120,7 +120,7 @@ type Invocation struct {
 	// FunctionError is the function's error or panic, when it failed.
 	FunctionError string
 	// Crashed: the function panicked, or its runtime process exited,
-	// instead of answering (LAMBDA-16; see CrashError).
+	// instead of answering (LAMBDA-18; see CrashError).
 	Crashed bool
 	// Outcome is one of the Outcome constants; Detail says more when the
 	// gateway did not use the envelope.
