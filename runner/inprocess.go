@@ -92,7 +92,7 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			if h := exportHost(name, in.Exports[name], renders, in); h != nil {
+			if h := exportHost(name, in.Exports[name], adapter.Shapes, renders, in); h != nil {
 				in.Hosts = append(in.Hosts, h)
 			}
 		}
@@ -143,7 +143,7 @@ func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
 	}
 	var keys []HostKey
 	for _, name := range slices.Sorted(maps.Keys(exports)) {
-		if shape, _, why := contract.Classify(exports[name]); why == "" && shape != "" {
+		if shape, _, why := contract.ClassifyFor(exports[name], adapter.Shapes); why == "" && shape != "" {
 			keys = append(keys, HostKey{Shape: shape, Export: name})
 		}
 	}
@@ -151,14 +151,17 @@ func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
 }
 
 // exportHost puts an export behind an httptest server shaped like its host.
-func exportHost(name string, v any, renders *RenderLog, in *Instance) *Host {
-	shape, middleware, why := contract.Classify(v)
+// declared are the adapter's declared shapes, which place a Lambda handler
+// with no typed event (a lambda.Handler).
+func exportHost(name string, v any, declared []app.HostShape, renders *RenderLog, in *Instance) *Host {
+	shape, middleware, why := contract.ClassifyFor(v, declared)
 	if shape == "" {
 		in.Unsupported[name] = why
 		return nil
 	}
 	if IsLambdaShape(shape) {
-		// A Lambda handler: behind the emulated gateway of its event type.
+		// A Lambda handler: behind the emulated gateway of its event type
+		// (or of the declared shape, for a handler with no typed event).
 		return lambdaExportHost(name, v, shape, renders, in)
 	}
 	h := &Host{Shape: shape, Export: name, Middleware: middleware, Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}

@@ -119,6 +119,9 @@ type Invocation struct {
 	Response []byte
 	// FunctionError is the function's error or panic, when it failed.
 	FunctionError string
+	// Crashed: the function panicked, or its runtime process exited,
+	// instead of answering (LAMBDA-18; see CrashError).
+	Crashed bool
 	// Outcome is one of the Outcome constants; Detail says more when the
 	// gateway did not use the envelope.
 	Outcome string
@@ -324,6 +327,10 @@ func (g *LambdaGateway) invokeWith(ctx context.Context, inv *Invocation, w http.
 	}
 	if res.err != nil {
 		inv.FunctionError = res.err.Error()
+		if inv.Crashed = IsCrash(res.err); inv.Crashed {
+			g.reject(inv, http.StatusBadGateway, OutcomeFunctionError, res.err.Error())
+			return false
+		}
 		g.reject(inv, http.StatusBadGateway, OutcomeFunctionError, "the function failed: "+res.err.Error())
 		return false
 	}
@@ -928,10 +935,15 @@ func orMissing(raw json.RawMessage) string {
 }
 
 // InProcessInvoker invokes a Go Lambda handler (any value lambda.Start
-// accepts) in this process, the way the Lambda service does: each
-// invocation runs in an execution environment of its own handler instance,
-// one invocation at a time per environment, with a lambdacontext and a
-// deadline. A panic is the function's error, as aws-lambda-go reports it.
+// accepts: a handler function, which aws-lambda-go's lambda.NewHandler
+// wraps, or a lambda.Handler, such as a published bridge returns) in this
+// process, the way the Lambda service does: each invocation runs in an
+// execution environment of its own handler instance, one invocation at a
+// time per environment, with a lambdacontext and a deadline. A panic on the
+// handler's goroutine is recovered and is the function's error, a
+// CrashError, as aws-lambda-go reports it before its process exits; the
+// environment is not reused. A lambda.Handler's result is its Invoke's
+// bytes, buffered: only a handler function's result can stream.
 //
 // A result in response streaming mode (an io.Reader whose ContentType is
 // LambdaStreamContentType, such as *events.LambdaFunctionURLStreamingResponse)
@@ -958,7 +970,9 @@ func InProcessInvoker(handler any) LambdaInvoker {
 		mu.Unlock()
 		defer func() {
 			if p := recover(); p != nil {
-				out, err = nil, fmt.Errorf("the function panicked: %v", p)
+				// A panic on the handler's own goroutine: the function's
+				// error, and the end of its execution environment.
+				out, err = nil, panicError(p)
 				return // a panicked environment is not reused
 			}
 			mu.Lock()

@@ -535,7 +535,8 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 			if res.stream == nil && inv.answered.Load() {
 				timedOut.Stop()
 			}
-			return res.deliver(ctx)
+			out, err := res.deliver(ctx)
+			return out, crashOf(p, err)
 		}
 		if p, err = lr.ensure(); err != nil {
 			inv.dropped.Store(true)

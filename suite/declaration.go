@@ -102,7 +102,7 @@ func registerExports(fx *fixtureEnv) {
 			if fx.inst.ExportsError != nil {
 				ginkgo.Skip("cannot be checked: CreateExports failed (see DECL-6)")
 			}
-			Expect(fx.inst.Unsupported).To(BeEmpty(), fx.explainDecl("EXPORT-1", "every export to be an http.Handler, app.FetchFunc or app.MiddlewareFunc"))
+			Expect(fx.inst.Unsupported).To(BeEmpty(), fx.explainDecl("EXPORT-1", "every export to be an http.Handler, app.FetchFunc, app.MiddlewareFunc or a Lambda handler for a declared Lambda shape"))
 		})
 	})
 }

@@ -257,6 +257,22 @@ func registerLambda(h *hostEnv) {
 				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
 			}
 		})
+		h.it("LAMBDA-18", "the function does not panic or crash on events with unusual bytes, and the next invocation is answered", func(ctx ginkgo.SpecContext) {
+			for _, c := range []struct {
+				target string
+				opts   []reqOpt
+			}{
+				{"/api/echo", []reqOpt{header("X-Name", "café")}},
+				{"/api/echo?q=a+b%20c&r=%E6%97%A5", nil},
+				{"/about", []reqOpt{header("User-Agent", "probe/1.0 (日本)")}},
+			} {
+				inv := h.invoke(ctx, "GET", c.target, nil, runner.EventOptions{}, c.opts...)
+				Expect(inv.Crashed).To(BeFalse(), explainInv("LAMBDA-18", "the function to answer, not to panic or end its runtime process", inv))
+				Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-18", "the function to answer rather than fail", inv))
+				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-18", "200 for GET "+c.target, inv))
+			}
+			h.expectAlive(ctx, "LAMBDA-18")
+		})
 		h.it("LAMBDA-15", "a streamed response sends its prelude with every cookie, 8 NUL bytes, then the body as it is produced", func(ctx ginkgo.SpecContext) {
 			// /api/stream: three chunks streamDelay apart.
 			ex := h.http.start(ctx, "GET", streamTarget(), nil)

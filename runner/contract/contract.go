@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 )
@@ -119,8 +120,20 @@ func CreateExports(create func(*app.Manifest) (map[string]any, error), m *app.Ma
 }
 
 // Classify names the host shape of an export value and whether it is a
-// middleware, or gives the reason the kit cannot drive it (EXPORT-1).
+// middleware, or gives the reason the kit cannot drive it (EXPORT-1). A
+// Lambda handler without a typed event (a lambda.Handler, or a function on
+// json.RawMessage, a map or any) is classified by ClassifyFor, which knows
+// the declared shapes; Classify alone cannot place it.
 func Classify(v any) (shape app.HostShape, middleware bool, why string) {
+	return ClassifyFor(v, nil)
+}
+
+// ClassifyFor is Classify for an adapter that declares the given host
+// shapes: a Lambda handler whose event type does not say which gateway it
+// serves (a lambda.Handler, which is what published bridges return, or a
+// function whose event is not an aws-lambda-go event type) serves the one
+// Lambda shape the declaration names.
+func ClassifyFor(v any, declared []app.HostShape) (shape app.HostShape, middleware bool, why string) {
 	switch f := v.(type) {
 	case nil:
 		return "", false, "the export is nil"
@@ -157,10 +170,39 @@ func Classify(v any) (shape app.HostShape, middleware bool, why string) {
 		}
 		return app.ShapeHandler, true, ""
 	}
-	if shape, why := lambdaShape(v); shape != "" || why != "" {
-		return shape, false, why
+	shape, untyped, why := lambdaShape(v)
+	if why != "" {
+		return "", false, why
 	}
-	return "", false, fmt.Sprintf("the export has type %T, which is none of http.Handler, app.FetchFunc or app.MiddlewareFunc", v)
+	if untyped {
+		return declaredLambdaShape(v, declared)
+	}
+	if shape != "" {
+		return shape, false, ""
+	}
+	return "", false, fmt.Sprintf("the export has type %T, which is none of http.Handler, app.FetchFunc, app.MiddlewareFunc or a Lambda handler", v)
+}
+
+// declaredLambdaShape is the shape of a Lambda handler whose event type
+// does not name its gateway: the one Lambda shape the adapter declares.
+func declaredLambdaShape(v any, declared []app.HostShape) (app.HostShape, bool, string) {
+	var lambdas []app.HostShape
+	for _, s := range declared {
+		if isLambdaShape(s) && !slices.Contains(lambdas, s) {
+			lambdas = append(lambdas, s)
+		}
+	}
+	switch len(lambdas) {
+	case 1:
+		return lambdas[0], false, ""
+	case 0:
+		return "", false, fmt.Sprintf("the export is a Lambda handler (%T) whose event type does not say which gateway it serves, and the declaration names no Lambda shape (lambda-v1, lambda-v2, function-url) for it", v)
+	}
+	return "", false, fmt.Sprintf("the export is a Lambda handler (%T) whose event type does not say which gateway it serves, and the declaration names several Lambda shapes (%v): declare one, or give the handler a typed event", v, lambdas)
+}
+
+func isLambdaShape(s app.HostShape) bool {
+	return s == app.ShapeLambdaV1 || s == app.ShapeLambdaV2 || s == app.ShapeFunctionURL
 }
 
 // lambdaEvents maps the aws-lambda-go event types to the Lambda host shapes.
@@ -170,36 +212,89 @@ var lambdaEvents = map[reflect.Type]app.HostShape{
 	reflect.TypeFor[events.LambdaFunctionURLRequest](): app.ShapeFunctionURL,
 }
 
-// lambdaShape recognises a Lambda handler export: a function aws-lambda-go's
-// lambda.Start accepts ((ctx?, event) returning (out?, error?)) whose event
-// is an API Gateway v1, v2 or Function URL request. It returns "", "" for a
-// value that is no such function, and a reason for one that takes such an
-// event but is not a handler lambda.Start accepts.
-func lambdaShape(v any) (app.HostShape, string) {
+// eventsPackage is where aws-lambda-go's event types live: a handler on one
+// of them other than the three above serves another trigger (SQS, ALB, ...).
+var eventsPackage = reflect.TypeFor[events.APIGatewayProxyRequest]().PkgPath()
+
+// lambdaShape recognises a Lambda handler export, any value aws-lambda-go's
+// lambda.NewHandler accepts: a lambda.Handler (Invoke(ctx, []byte)), or a
+// function ((ctx?, event?) returning (out?, error?)). A function whose event
+// is an API Gateway v1, v2 or Function URL request gives that shape; a
+// lambda.Handler, or a function with no event or an event type that is not
+// aws-lambda-go's, is untyped: its shape is the declared one. It returns
+// "", false, "" for a value that is no Lambda handler at all, and a reason
+// for one that looks like a Lambda handler but is not one lambda.Start
+// accepts or serves another trigger.
+func lambdaShape(v any) (shape app.HostShape, untyped bool, why string) {
+	if h, ok := v.(lambda.Handler); ok {
+		if rv := reflect.ValueOf(h); nilable(rv) && rv.IsNil() {
+			return "", false, fmt.Sprintf("the export is a nil %T", v)
+		}
+		return "", true, ""
+	}
 	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Func || rv.Type().NumIn() == 0 {
-		return "", ""
+	if rv.Kind() != reflect.Func {
+		return "", false, ""
 	}
 	t := rv.Type()
-	ev := t.In(t.NumIn() - 1)
-	if ev.Kind() == reflect.Pointer {
-		ev = ev.Elem()
-	}
-	shape, ok := lambdaEvents[ev]
-	if !ok {
-		return "", ""
-	}
-	if rv.IsNil() {
-		return "", "the export is a nil Lambda handler"
-	}
 	ctxType, errType := reflect.TypeFor[context.Context](), reflect.TypeFor[error]()
+	takesCtx := t.NumIn() > 0 && t.In(0) == ctxType
+	var ev reflect.Type
 	switch {
-	case t.NumIn() > 2, t.NumIn() == 2 && t.In(0) != ctxType:
-		return "", fmt.Sprintf("the export takes a %s but is not a Lambda handler: its arguments must be (context.Context, event) or (event)", ev)
-	case t.NumOut() > 2, t.NumOut() > 0 && !t.Out(t.NumOut()-1).Implements(errType):
-		return "", fmt.Sprintf("the export takes a %s but is not a Lambda handler: it must return (response, error), error or nothing", ev)
+	case t.NumIn() == 2 && takesCtx, t.NumIn() == 1 && !takesCtx:
+		ev = t.In(t.NumIn() - 1)
+	case t.NumIn() > 2 || t.NumIn() == 2:
+		if t.NumIn() == 2 && !takesCtx {
+			if _, known := lambdaEvents[deref(t.In(1))]; known {
+				return "", false, fmt.Sprintf("the export takes a %s but is not a Lambda handler: its arguments must be (context.Context, event) or (event)", deref(t.In(1)))
+			}
+		}
+		if t.NumIn() > 2 {
+			if _, known := lambdaEvents[deref(t.In(t.NumIn()-1))]; known {
+				return "", false, fmt.Sprintf("the export takes a %s but is not a Lambda handler: its arguments must be (context.Context, event) or (event)", deref(t.In(t.NumIn()-1)))
+			}
+		}
+		return "", false, ""
 	}
-	return shape, ""
+	if ev != nil && ev.Kind() == reflect.Interface && ev.NumMethod() > 0 {
+		return "", false, "" // lambda.NewHandler rejects it: an interface event other than any
+	}
+	returnsOK := t.NumOut() <= 2 && (t.NumOut() == 0 || t.Out(t.NumOut()-1).Implements(errType))
+	if ev != nil {
+		shape = lambdaEvents[deref(ev)]
+	}
+	switch {
+	case shape != "" && rv.IsNil():
+		return "", false, "the export is a nil Lambda handler"
+	case shape != "" && !returnsOK:
+		return "", false, fmt.Sprintf("the export takes a %s but is not a Lambda handler: it must return (response, error), error or nothing", deref(ev))
+	case shape != "":
+		return shape, false, ""
+	case !returnsOK || t.NumOut() == 0 && ev == nil && !takesCtx:
+		// Not recognisably a Lambda handler (func() and the like are
+		// left to the other export types' message).
+		return "", false, ""
+	case ev != nil && deref(ev).PkgPath() == eventsPackage:
+		return "", false, fmt.Sprintf("the export is a Lambda handler for %s, which is not an API Gateway REST (events.APIGatewayProxyRequest), HTTP API (events.APIGatewayV2HTTPRequest) or Function URL (events.LambdaFunctionURLRequest) event", deref(ev))
+	case rv.IsNil():
+		return "", false, "the export is a nil Lambda handler"
+	}
+	return "", true, ""
+}
+
+func deref(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+func nilable(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return true
+	}
+	return false
 }
 
 // Describe builds the Description of an integration for a manifest (nil
@@ -225,7 +320,7 @@ func Describe(integration app.Integration, m *app.Manifest) Description {
 		}
 		for name, v := range exports {
 			out.Exports = append(out.Exports, name)
-			if _, _, why := Classify(v); why != "" {
+			if _, _, why := ClassifyFor(v, a.Shapes); why != "" {
 				if out.Unsupported == nil {
 					out.Unsupported = map[string]string{}
 				}
