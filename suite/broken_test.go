@@ -86,6 +86,7 @@ var wantFailed = map[string][]string{
 	"b05-lambda-v1-cookies-field":          {"HTTP-21", "HTTP-8", "HTTP-9", "LAMBDA-13", "LAMBDA-2", "RENDER-2"}, // every response with a cookie is a 502, /api/cookie-one's too
 	"b07-lambda-cookies-ignored":           {"LAMBDA-3"},
 	"b08-lambda-cookies-comma":             {"LAMBDA-3"},
+	"b09-lambda-furl-cookies-twice":        {"LAMBDA-3"},
 	"b10-lambda-furl-multivalue":           {"HTTP-10", "RENDER-2"},
 	"b11-lambda-v1-single-headers":         {"HTTP-7", "LAMBDA-4"},
 	"b23-lambda-base64-body-kept":          {"HTTP-11", "HTTP-12", "LAMBDA-5"},
