@@ -144,6 +144,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
 	}
+	if *reportDir != "" {
+		// Before anything runs: an unwritable directory, or one another
+		// run is writing, found after the run would lose its results.
+		release, err := reports.Claim(*reportDir)
+		if err != nil {
+			return exitCannotRun, err
+		}
+		defer release()
+	}
 	// From here on a run that cannot happen still leaves its reports, so
 	// that a CI job uploading the report directory finds why there.
 	cannotRun := func(mode runner.Mode, err error) (int, error) {

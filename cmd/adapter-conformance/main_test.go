@@ -153,3 +153,38 @@ func TestContainerMode(t *testing.T) {
 		t.Errorf("containers left behind: %v %v", left, err)
 	}
 }
+
+// TestReportDirIsClaimedFirst: a report directory that cannot be written,
+// or that another run holds, stops the run before anything starts (exit 2,
+// a message naming the problem), instead of losing the results at the end.
+func TestReportDirIsClaimedFirst(t *testing.T) {
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"run", "--target", "builtin:good-fetch", "--report-dir", filepath.Join(notADir, "report")}, &out, &errOut); code != exitCannotRun ||
+		!strings.Contains(errOut.String(), "cannot be created") || strings.Contains(out.String()+errOut.String(), "target builtin:good-fetch") {
+		t.Errorf("unwritable report dir: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+
+	dir := filepath.Join(t.TempDir(), "report")
+	release, err := reports.Claim(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"run", "--target", "builtin:good-fetch", "--report-dir", dir}, &out, &errOut); code != exitCannotRun || !strings.Contains(errOut.String(), "in use by another run") {
+		t.Errorf("report dir in use: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	release()
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"run", "--target", "builtin:good-fetch", "--fixture", "basic", "--focus", "RENDER-1", "--report-dir", dir}, &out, &errOut); code != exitPass {
+		t.Errorf("once released: exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, reports.LockFile)); !os.IsNotExist(err) {
+		t.Errorf("the lock file is left after the run: %v", err)
+	}
+}
