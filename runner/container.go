@@ -573,7 +573,7 @@ func (s *httpReady) String() string {
 func (s *httpReady) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	hc := &http.Client{Timeout: time.Second}
+	hc := probeClient()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
