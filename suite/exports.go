@@ -53,6 +53,7 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
 	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
+	Expect(inst).NotTo(BeNil(), explain(id, "the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)
 	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the second fixture"))
 	Expect(host.StartError).NotTo(HaveOccurred(), explain(id, "the adapter to become ready with the second fixture app"))
