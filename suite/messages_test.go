@@ -1,11 +1,14 @@
 package suite_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -32,6 +35,41 @@ func TestStartMessagesSpeakOfTheProcess(t *testing.T) {
 	}
 	if !strings.Contains(msgs[0], "exited with status 1") {
 		t.Errorf("START-5 does not give the exit status:\n%s", msgs[0])
+	}
+	expectNoLeftovers(t)
+}
+
+// TestProc1ShowsTheEnvelope: an adapter written from a text that describes
+// a bare declaration prints {"name":...}; PROC-1 fails saying that the
+// declaration goes inside the envelope, with an example of it.
+func TestProc1ShowsTheEnvelope(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "bare-declaration")
+	body := `#!/bin/sh
+if [ "$1" = --describe ] || [ "$ADAPTER_CONFORMANCE_DESCRIBE" = 1 ]; then
+  echo '{"name":"bare","shapes":["start"],"exports":[]}'
+  exit 0
+fi
+exec sleep 60
+`
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := runner.Binary(script, runner.WithName("bare-declaration"), runner.WithReadinessTimeout(time.Second), runner.WithGracePeriod(time.Second))
+	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"), suite.Focus("PROC-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := res.Messages("PROC-1")
+	if len(msgs) != 1 {
+		t.Fatalf("PROC-1 messages %q, want one failure", msgs)
+	}
+	for _, want := range []string{"bare setAdapter declaration", contract.ExampleDescription, contract.SchemaFile} {
+		if !strings.Contains(msgs[0], want) {
+			t.Errorf("the PROC-1 message lacks %q:\n%s", want, msgs[0])
+		}
+	}
+	if strings.Contains(msgs[0], "contract version 0") {
+		t.Errorf("the PROC-1 message speaks of a contract version the adapter never gave:\n%s", msgs[0])
 	}
 	expectNoLeftovers(t)
 }
