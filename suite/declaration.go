@@ -117,7 +117,7 @@ func (fx *fixtureEnv) declaration() *runner.Declaration {
 	}
 	if fx.inst.DescribeError != nil {
 		why, _, _ := strings.Cut(fx.inst.DescribeError.Error(), "\n")
-		ginkgo.Skip("cannot be checked: the adapter did not describe itself (see PROC-1): " + why)
+		ginkgo.Skip("cannot be checked: follows from PROC-1, the adapter did not describe itself: " + why)
 	}
 	return &fx.inst.Declaration
 }

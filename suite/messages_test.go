@@ -73,3 +73,42 @@ exec sleep 60
 	}
 	expectNoLeftovers(t)
 }
+
+// TestLaterFailuresNameTheirCause: a catch-all route (b12 answers 200 for
+// every path) fails NOTFOUND-1, and then EXPORT-4, whose second fixture
+// lacks /about: EXPORT-4's message says it may follow from NOTFOUND-1. A
+// start host that never became ready fails START-2, and the specs it
+// stops say they follow from it.
+func TestLaterFailuresNameTheirCause(t *testing.T) {
+	res, err := suite.Run(nil, brokenTarget(t, "b12-notfound-200"), suite.Quiet(), suite.Fixtures("basic"), suite.Focus("NOTFOUND-1", "EXPORT-4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := res.Messages("EXPORT-4")
+	if len(msgs) == 0 {
+		t.Fatalf("EXPORT-4 did not fail: failed %q", res.Failed())
+	}
+	for _, m := range msgs {
+		if !strings.Contains(m, "this may follow from NOTFOUND-1, which failed earlier on the") || !strings.Contains(m, "expected: status 404") {
+			t.Errorf("EXPORT-4 does not name NOTFOUND-1 as its cause:\n%s", m)
+		}
+	}
+
+	res, err = suite.Run(nil, runner.InProcess("start-ignores-listener", brokenIntegration(t, "start-ignores-listener"), runner.WithReadinessTimeout(time.Second)),
+		suite.Quiet(), suite.Fixtures("basic"), suite.Focus("START-2", "RENDER-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range res.Outcomes {
+		if o.Requirement == "RENDER-1" && o.Shape == "start" {
+			found = true
+			if o.State != "skipped" || !strings.Contains(o.Message, "follows from START-2, the start host never became ready: start did not answer HTTP") {
+				t.Errorf("RENDER-1 on the start host: %s %q", o.State, o.Message)
+			}
+		}
+	}
+	if !found {
+		t.Error("RENDER-1 did not run on the start host")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
@@ -24,13 +25,18 @@ func (r *recordingT) Logf(format string, a ...any) {
 
 func brokenTarget(t *testing.T, name string) runner.Target {
 	t.Helper()
+	return runner.InProcess(name, brokenIntegration(t, name))
+}
+
+func brokenIntegration(t *testing.T, name string) app.Integration {
+	t.Helper()
 	for _, b := range broken.All() {
 		if b.Name == name {
-			return runner.InProcess(b.Name, b.Integration)
+			return b.Integration
 		}
 	}
 	t.Fatalf("no broken adapter %s", name)
-	return nil
+	return app.Integration{}
 }
 
 // TestFailedShouldWarns: SPEC.md gives a broken SHOULD a warning, not a
