@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -48,6 +49,7 @@ type junitCase struct {
 	Failure   *junitFailure `xml:"failure"`
 	Error     *junitFailure `xml:"error"`
 	Skipped   *junitSkipped `xml:"skipped"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitFailure struct {
@@ -62,6 +64,13 @@ type junitSkipped struct {
 
 // WriteJUnit writes the report as JUnit XML: one testsuite per SPEC.md area,
 // one testcase per requirement.
+//
+// The JUnit failures are exactly what fails the verdict (and the CLI's exit
+// status), because CI dashboards and reporters often fail a check on any
+// <failure>. So a failed SHOULD that only warns is a testcase without a
+// failure element: its <system-out> starts with "WARNING: SHOULD ... failed"
+// and carries the whole failure text, and the "warnings" property counts
+// them. In a strict run a failed SHOULD is a <failure> of type SHOULD.
 func WriteJUnit(r *Report, w io.Writer) error {
 	props := []junitProperty{
 		{"kitVersion", r.KitVersion},
@@ -69,6 +78,8 @@ func WriteJUnit(r *Report, w io.Writer) error {
 		{"mode", r.Target.Mode},
 		{"fixtures", strings.Join(r.Fixtures, ",")},
 		{"verdict", r.Summary.Verdict},
+		{"warnings", strconv.Itoa(r.Summary.Warnings)},
+		{"strict", strconv.FormatBool(r.Summary.Strict)},
 		{"schema", r.Schema},
 	}
 	if r.Target.DeclarationError != "" {
@@ -100,15 +111,18 @@ func WriteJUnit(r *Report, w io.Writer) error {
 				Classname: printable("adapter-conformance." + q.Area),
 				Time:      fmt.Sprintf("%.3f", secs),
 			}
-			switch q.Result {
-			case Failed:
+			switch {
+			case r.IsWarning(q):
+				c.SystemOut = printable("WARNING: SHOULD " + q.ID + " failed; a failed SHOULD does not fail the verdict (--strict makes it a failure): " +
+					failureSummary(q) + "\n\n" + failureText(r, q))
+			case q.Result == Failed:
 				s.Failures++
 				c.Failure = &junitFailure{
 					Message: printable(failureSummary(q)),
 					Type:    printable(q.Level),
 					Text:    printable(failureText(r, q)),
 				}
-			case Skipped, NotApplicable, NotRun:
+			case q.Result == Skipped || q.Result == NotApplicable || q.Result == NotRun:
 				s.Skipped++
 				c.Skipped = &junitSkipped{Message: printable(q.Result + ": " + q.Reason)}
 			}

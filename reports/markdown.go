@@ -14,11 +14,15 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	var b strings.Builder
 	s := r.Summary
 	verdict := strings.ToUpper(s.Verdict)
-	fmt.Fprintf(&b, "# adapter-conformance: %s\n\n", verdict)
+	heading := verdict
+	if s.Warnings > 0 {
+		heading += fmt.Sprintf(" with %d warning(s)", s.Warnings)
+	}
+	fmt.Fprintf(&b, "# adapter-conformance: %s\n\n", heading)
 	switch {
 	case s.Verdict == VerdictFail:
 		fmt.Fprintf(&b, "**%s**: %d requirement(s) failed (%d MUST, %d SHOULD) for target %s in %s mode.\n\n",
-			verdict, s.Failed, s.MustFailed, s.ShouldFailed, mdText(r.Target.Name), mdText(r.Target.Mode))
+			verdict, s.Failed-s.Warnings, s.MustFailed, s.ShouldFailed-s.Warnings, mdText(r.Target.Name), mdText(r.Target.Mode))
 	case r.RunError != "":
 		fmt.Fprintf(&b, "**%s**: the kit could not run target %s in %s mode, so no requirement was checked.\n\n%s\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), indentedBlock(truncate(r.RunError, 4000)))
@@ -28,9 +32,15 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	case s.Verdict == VerdictInconclusive:
 		fmt.Fprintf(&b, "**%s**: no requirement passed or failed for target %s in %s mode: the filters or the fixtures left nothing that applies.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
+	case s.Warnings > 0:
+		fmt.Fprintf(&b, "**%s**: every MUST that ran passed for target %s in %s mode.\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
 	default:
 		fmt.Fprintf(&b, "**%s**: every requirement that ran passed for target %s in %s mode.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
+	}
+	if s.Warnings > 0 {
+		fmt.Fprintf(&b, "**Warning**: %d SHOULD requirement(s) failed. A failed SHOULD does not fail the verdict (run with --strict, or suite.Strict(), to make it).\n\n", s.Warnings)
 	}
 	fmt.Fprintf(&b, "Kit %s, fixtures: %s, generated %s.\n\n",
 		mdText(r.KitVersion), mdText(strings.Join(r.Fixtures, ", ")), r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
@@ -46,28 +56,14 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 		name string
 		n    int
 	}{
-		{Passed, s.Passed}, {Failed, s.Failed}, {Skipped, s.Skipped},
+		{Passed, s.Passed}, {Failed, s.Failed - s.Warnings}, {"warning (failed SHOULD)", s.Warnings}, {Skipped, s.Skipped},
 		{NotApplicable, s.NotApplicable}, {NotRun, s.NotRun}, {"total", s.Total},
 	} {
 		fmt.Fprintf(&b, "| %s | %d |\n", row.name, row.n)
 	}
 
-	if failures := r.Failures(); len(failures) > 0 {
-		b.WriteString("\n## Failed requirements\n\n| ID | Level | Requirement | Message |\n|---|---|---|---|\n")
-		for _, q := range failures {
-			msg := ""
-			if f := q.failedSpecs(); len(f) > 0 {
-				msg = firstLine(f[0].Message)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(q.ID), mdText(q.Level), mdText(q.Text), mdText(msg))
-		}
-		b.WriteString("\n### Rerun one requirement\n\n```sh\n")
-		for _, q := range failures {
-			b.WriteString(fence(r.RerunCommand(q.ID)))
-			b.WriteString("\n")
-		}
-		b.WriteString("```\n")
-	}
+	requirementTable(&b, r, "Failed requirements", "### Rerun one requirement\n\n", r.Failures())
+	requirementTable(&b, r, "Warnings: failed SHOULD requirements", "", r.Warnings())
 
 	if skipped := r.withResult(Skipped); len(skipped) > 0 {
 		b.WriteString("\n## Skipped requirements\n\n| ID | Level | Reason |\n|---|---|---|\n")
@@ -84,6 +80,28 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// requirementTable lists failed requirements with their first message and
+// the commands that rerun them.
+func requirementTable(b *strings.Builder, r *Report, title, rerunHeading string, reqs []Requirement) {
+	if len(reqs) == 0 {
+		return
+	}
+	b.WriteString("\n## " + title + "\n\n| ID | Level | Requirement | Message |\n|---|---|---|---|\n")
+	for _, q := range reqs {
+		msg := ""
+		if f := q.failedSpecs(); len(f) > 0 {
+			msg = firstLine(f[0].Message)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdText(q.ID), mdText(q.Level), mdText(q.Text), mdText(msg))
+	}
+	b.WriteString("\n" + rerunHeading + "```sh\n")
+	for _, q := range reqs {
+		b.WriteString(fence(r.RerunCommand(q.ID)))
+		b.WriteString("\n")
+	}
+	b.WriteString("```\n")
 }
 
 var mdEscaper = strings.NewReplacer(

@@ -47,9 +47,10 @@ const (
 	NotRun        = "not-run"
 )
 
-// Verdicts. SHOULD failures fail the verdict too: a report that said "pass"
-// over a failed requirement would be read as "nothing to fix". Summary.MustFailed
-// lets a consumer relax that if it wants to.
+// Verdicts. As SPEC.md says, an adapter that breaks a MUST fails and one
+// that breaks a SHOULD gets a warning: a failed SHOULD leaves the verdict
+// pass, and Summary.Warnings counts it (every format shows it). A strict
+// run (Summary.Strict: --strict, suite.Strict()) fails on SHOULDs too.
 //
 // VerdictInconclusive is neither: no requirement failed, and either none
 // passed, because the kit could not run the target (RunError says why) or
@@ -108,6 +109,11 @@ type Summary struct {
 	NotRun        int    `json:"not-run"`
 	MustFailed    int    `json:"mustFailed"`
 	ShouldFailed  int    `json:"shouldFailed"`
+	// Warnings counts the failed SHOULD requirements that did not fail the
+	// verdict: ShouldFailed, or 0 in a strict run.
+	Warnings int `json:"warnings"`
+	// Strict: failed SHOULDs fail the verdict like failed MUSTs.
+	Strict bool `json:"strict"`
 }
 
 // Requirement is one row of SPEC.md with what the run made of it.
@@ -205,10 +211,12 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 		rq.Reason = reason(rq)
 		r.Requirements = append(r.Requirements, rq)
 	}
+	strict := false
 	if res != nil {
 		r.Incomplete = reportText(res.CutShort)
+		strict = res.Strict
 	}
-	r.Summary = summarize(r.Requirements, r.Incomplete != "")
+	r.Summary = summarize(r.Requirements, r.Incomplete != "", strict)
 	return r, nil
 }
 
@@ -227,7 +235,7 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 			r.Requirements[i].Reason = "the kit could not run the target: " + firstLine(r.RunError)
 		}
 	}
-	r.Summary = summarize(r.Requirements, false)
+	r.Summary = summarize(r.Requirements, false, r.Summary.Strict)
 	return r, nil
 }
 
@@ -275,9 +283,10 @@ func reason(rq Requirement) string {
 }
 
 // summarize counts the requirements and gives the verdict. A run that did
-// not finish is never a pass: what it did not reach might have failed.
-func summarize(reqs []Requirement, incomplete bool) Summary {
-	s := Summary{Total: len(reqs)}
+// not finish is never a pass: what it did not reach might have failed. A
+// failed SHOULD is a warning unless the run is strict.
+func summarize(reqs []Requirement, incomplete, strict bool) Summary {
+	s := Summary{Total: len(reqs), Strict: strict}
 	for _, q := range reqs {
 		switch q.Result {
 		case Passed:
@@ -298,10 +307,13 @@ func summarize(reqs []Requirement, incomplete bool) Summary {
 			s.NotRun++
 		}
 	}
+	if !strict {
+		s.Warnings = s.ShouldFailed
+	}
 	switch {
-	case s.Failed > 0:
+	case s.Failed > s.Warnings:
 		s.Verdict = VerdictFail
-	case s.Passed == 0 || incomplete:
+	case (s.Passed == 0 && s.Failed == 0) || incomplete:
 		s.Verdict = VerdictInconclusive
 	default:
 		s.Verdict = VerdictPass
@@ -396,9 +408,44 @@ func (q Requirement) ShapeResult(shape string) string {
 	return aggregate(specs)
 }
 
-// Failures returns the failed requirements in SPEC order, the list every
-// format leads with.
-func (r *Report) Failures() []Requirement { return r.withResult(Failed) }
+// Failures returns the failed requirements that fail the verdict, in SPEC
+// order, the list every format leads with: every failed MUST, and the
+// failed SHOULDs of a strict run.
+func (r *Report) Failures() []Requirement {
+	var out []Requirement
+	for _, q := range r.withResult(Failed) {
+		if !r.IsWarning(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Warnings returns the failed SHOULD requirements that only warn (none in a
+// strict run), in SPEC order.
+func (r *Report) Warnings() []Requirement {
+	var out []Requirement
+	for _, q := range r.withResult(Failed) {
+		if r.IsWarning(q) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// IsWarning: the requirement failed, and its failure is a warning.
+func (r *Report) IsWarning(q Requirement) bool {
+	return q.Result == Failed && q.Level == "SHOULD" && !r.Summary.Strict
+}
+
+// DisplayResult is the result as the formats show it: "warning" for a
+// failed SHOULD that only warns, else the result.
+func (r *Report) DisplayResult(q Requirement) string {
+	if r.IsWarning(q) {
+		return "warning"
+	}
+	return q.Result
+}
 
 func (r *Report) withResult(result string) []Requirement {
 	var out []Requirement

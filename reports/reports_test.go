@@ -145,8 +145,8 @@ func TestSummaryAndVerdict(t *testing.T) {
 	if s.Verdict != reports.VerdictFail {
 		t.Errorf("verdict %q", s.Verdict)
 	}
-	if s.Failed != 2 || s.MustFailed != 1 || s.ShouldFailed != 1 {
-		t.Errorf("failed %d, MUST %d, SHOULD %d; want 2, 1, 1", s.Failed, s.MustFailed, s.ShouldFailed)
+	if s.Failed != 2 || s.MustFailed != 1 || s.ShouldFailed != 1 || s.Warnings != 1 || s.Strict {
+		t.Errorf("failed %d, MUST %d, SHOULD %d, warnings %d, strict %v; want 2, 1, 1, 1, false", s.Failed, s.MustFailed, s.ShouldFailed, s.Warnings, s.Strict)
 	}
 	if s.Passed != 2 || s.Skipped != 1 || s.NotApplicable != 1 {
 		t.Errorf("passed %d, skipped %d, n/a %d; want 2, 1, 1", s.Passed, s.Skipped, s.NotApplicable)
@@ -155,14 +155,32 @@ func TestSummaryAndVerdict(t *testing.T) {
 		t.Errorf("counts do not add up: %+v", s)
 	}
 
-	// A SHOULD failure alone still fails the verdict.
-	only := &suite.Results{Outcomes: []suite.Outcome{{Requirement: "HTTP-19", Spec: "x", State: "failed"}}}
+	// A SHOULD failure alone is a warning (SPEC.md): the verdict passes,
+	// and Warnings counts it; a strict run fails on it.
+	only := &suite.Results{Outcomes: []suite.Outcome{
+		{Requirement: "HTTP-19", Spec: "x", State: "failed"},
+		{Requirement: "RENDER-1", Spec: "y", State: "passed"},
+	}}
 	r2, err := reports.New(target(), nil, only)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r2.Summary.Verdict != reports.VerdictFail || r2.Summary.MustFailed != 0 {
-		t.Errorf("SHOULD failure: verdict %q, mustFailed %d", r2.Summary.Verdict, r2.Summary.MustFailed)
+	if s := r2.Summary; s.Verdict != reports.VerdictPass || s.MustFailed != 0 || s.ShouldFailed != 1 || s.Warnings != 1 {
+		t.Errorf("SHOULD failure: %+v, want a pass with 1 warning", s)
+	}
+	if len(r2.Failures()) != 0 || len(r2.Warnings()) != 1 || r2.DisplayResult(r2.Warnings()[0]) != "warning" {
+		t.Errorf("SHOULD failure: failures %d, warnings %d", len(r2.Failures()), len(r2.Warnings()))
+	}
+	only.Strict = true
+	r2, err = reports.New(target(), nil, only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r2.Summary; s.Verdict != reports.VerdictFail || s.ShouldFailed != 1 || s.Warnings != 0 || !s.Strict {
+		t.Errorf("SHOULD failure in a strict run: %+v, want a fail", s)
+	}
+	if len(r2.Failures()) != 1 || len(r2.Warnings()) != 0 {
+		t.Errorf("SHOULD failure in a strict run: failures %d, warnings %d", len(r2.Failures()), len(r2.Warnings()))
 	}
 
 	// Nothing failed: pass, even with skips and requirements not run.
@@ -425,8 +443,9 @@ type junitDoc struct {
 			Value string `xml:"value,attr"`
 		} `xml:"properties>property"`
 		Cases []struct {
-			Name    string `xml:"name,attr"`
-			Failure *struct {
+			Name      string `xml:"name,attr"`
+			SystemOut string `xml:"system-out"`
+			Failure   *struct {
 				Message string `xml:"message,attr"`
 				Text    string `xml:",chardata"`
 			} `xml:"failure"`
@@ -460,7 +479,9 @@ func TestJUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := r.Summary
-	if doc.Tests != s.Total || doc.Failures != s.Failed || doc.Skipped != s.Skipped+s.NotApplicable+s.NotRun {
+	// JUnit failures are what fails the verdict: the SHOULD that only
+	// warns is not one.
+	if doc.Tests != s.Total || doc.Failures != s.Failed-s.Warnings || doc.Skipped != s.Skipped+s.NotApplicable+s.NotRun {
 		t.Errorf("testsuites counts tests=%d failures=%d skipped=%d, summary %+v", doc.Tests, doc.Failures, doc.Skipped, s)
 	}
 	failures, skips, cases := 0, 0, 0
@@ -494,6 +515,14 @@ func TestJUnit(t *testing.T) {
 					}
 				}
 			}
+			if strings.HasPrefix(c.Name, "HTTP-19: ") {
+				if c.Failure != nil || !strings.HasPrefix(c.SystemOut, "WARNING: SHOULD HTTP-19 failed") || !strings.Contains(c.SystemOut, "got Content-Encoding: gzip") {
+					t.Errorf("the failed SHOULD HTTP-19: failure %v, system-out %q; want a warning in system-out", c.Failure, c.SystemOut)
+				}
+				if props["warnings"] != "1" {
+					t.Errorf("warnings property %q", props["warnings"])
+				}
+			}
 			if c.Skipped != nil {
 				skips++
 				if c.Skipped.Message == "" {
@@ -502,7 +531,7 @@ func TestJUnit(t *testing.T) {
 			}
 		}
 	}
-	if cases != len(r.Requirements) || failures != 2 || skips != s.Skipped+s.NotApplicable+s.NotRun {
+	if cases != len(r.Requirements) || failures != 1 || skips != s.Skipped+s.NotApplicable+s.NotRun {
 		t.Errorf("cases %d failures %d skips %d", cases, failures, skips)
 	}
 }
@@ -531,7 +560,12 @@ func TestHTMLEscapesCapturedData(t *testing.T) {
 			t.Errorf("failed requirement %s has no section", q.ID)
 		}
 	}
-	for _, want := range []string{"builtin:good standalone", "inprocess", r.KitVersion, ">fail<", "<details"} {
+	for _, q := range r.Warnings() {
+		if !strings.Contains(page, `<section class="failure warn" id="`+q.ID+`"`) {
+			t.Errorf("warning %s has no section", q.ID)
+		}
+	}
+	for _, want := range []string{"builtin:good standalone", "inprocess", r.KitVersion, ">fail<", "<details", "with 1 warning(s)", "Warnings: failed SHOULD requirements", `<td class="r warning">warning</td>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -574,6 +608,10 @@ func TestMarkdown(t *testing.T) {
 		"adapter-conformance run --target 'builtin:good standalone' --fixture basic --fixture no-404 --focus HTTP-19",
 		"| NOTFOUND-1 | MUST |",
 		"| HTTP-19 | SHOULD |",
+		"# adapter-conformance: FAIL with 1 warning(s)",
+		"1 requirement(s) failed (1 MUST, 0 SHOULD)",
+		"## Warnings: failed SHOULD requirements",
+		"| warning (failed SHOULD) | 1 |",
 		"expected status 404, got 200",
 		"| DECL-5 |",
 		"CreateExports failed",

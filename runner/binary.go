@@ -250,12 +250,27 @@ func describeResult(what string, runErr error, stdout *cappedBuffer, stderr *log
 func ParseDescription(out []byte, logs string) (*contract.Description, string, error) {
 	var d contract.Description
 	if err := json.Unmarshal(bytes.TrimSpace(out), &d); err != nil {
-		return nil, logs, fmt.Errorf("the adapter's %s output is not a JSON description: %v (output: %.200q)", contract.DescribeFlag, err, out)
+		return nil, logs, fmt.Errorf("the adapter's %s output is not a JSON description: %v (output: %.200q)%s", contract.DescribeFlag, err, out, expectedShape())
 	}
 	if d.Contract != contract.Version {
-		return nil, logs, fmt.Errorf("the adapter describes itself with contract version %d; this kit speaks version %d", d.Contract, contract.Version)
+		var fields map[string]json.RawMessage
+		json.Unmarshal(bytes.TrimSpace(out), &fields)
+		if _, ok := fields["contract"]; !ok {
+			what := "it has no \"contract\" field"
+			if _, ok := fields["name"]; ok {
+				what = "it looks like a bare setAdapter declaration (it has \"name\" but no \"contract\"): the declaration goes inside the envelope, as one of its setAdapterCalls"
+			}
+			return nil, logs, fmt.Errorf("the adapter's %s output is not the description envelope: %s (output: %.200q)%s", contract.DescribeFlag, what, out, expectedShape())
+		}
+		return nil, logs, fmt.Errorf("the adapter describes itself with contract version %d; this kit speaks version %d%s", d.Contract, contract.Version, expectedShape())
 	}
 	return &d, logs, nil
+}
+
+// expectedShape shows what a description looks like, for the error of one
+// that is not.
+func expectedShape() string {
+	return fmt.Sprintf("; expected one JSON object like\n  %s\n(%s in the kit's repository specifies it)", contract.ExampleDescription, contract.SchemaFile)
 }
 
 // declarationOf turns a description back into what the suite checks.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -21,6 +22,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+	"golang.org/x/sys/unix"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
@@ -435,7 +437,18 @@ func describeState(st *container.State) string {
 	case st.OOMKilled:
 		return fmt.Sprintf("was killed for lack of memory (exit status %d)", st.ExitCode)
 	}
-	return fmt.Sprintf("exited with status %d", st.ExitCode)
+	return "exited with status " + exitCodeString(st.ExitCode)
+}
+
+// exitCodeString reads a container's exit code as the shell convention has
+// it: 128+N is a process ended by signal N ("137 (128+SIGKILL)").
+func exitCodeString(code int) string {
+	if code > 128 && code < 128+65 {
+		if name := unix.SignalName(syscall.Signal(code - 128)); name != "" {
+			return fmt.Sprintf("%d (128+%d: killed by %s)", code, code-128, name)
+		}
+	}
+	return strconv.Itoa(code)
 }
 
 // exitStatus is Host.ExitStatus: "" while the container runs.
@@ -573,7 +586,7 @@ func (s *httpReady) String() string {
 func (s *httpReady) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	hc := &http.Client{Timeout: time.Second}
+	hc := probeClient()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -250,12 +250,23 @@ func startHost(ctx context.Context, start func(context.Context, *app.Manifest, n
 	return h, nil
 }
 
+// probeClient is the readiness probe's client. It never follows a
+// redirect: any HTTP answer means ready (START-2 says "with any status"), so
+// a server that answers / with a redirect, even one to itself, is ready at
+// once rather than failing every probe with "stopped after 10 redirects".
+func probeClient() *http.Client {
+	return &http.Client{
+		Timeout:       time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // waitReady polls the URL until any HTTP answer comes back, Start returns,
 // or ReadinessTimeout passes.
 func waitReady(ctx context.Context, url string, readiness time.Duration, exited <-chan struct{}, exitErr func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, readiness)
 	defer cancel()
-	client := &http.Client{Timeout: time.Second}
+	client := probeClient()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // process is an adapter running as a child process in a process group of
@@ -101,11 +103,20 @@ func (p *process) exitStatus() string {
 	var ee *exec.ExitError
 	if errors.As(p.waitErr, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by signal " + ws.Signal().String()
+			return "killed by signal " + signalName(ws.Signal())
 		}
 		return fmt.Sprintf("exited with status %d", ee.ExitCode())
 	}
 	return p.waitErr.Error()
+}
+
+// signalName is the signal's constant name, "SIGKILL", where
+// syscall.Signal's String says "killed"; its number when it has none.
+func signalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return fmt.Sprintf("%d (%s)", int(sig), sig)
 }
 
 // terminate sends SIGTERM and waits up to grace for the process to exit

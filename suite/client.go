@@ -3,6 +3,7 @@ package suite
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -110,6 +111,13 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 	ex.reqHeader = req.Header.Clone()
 	ex.host = req.Host
 	ex.resp, ex.err = c.c.Do(req)
+	// The client's error names req.URL, which, with the target in Opaque,
+	// prints as "http:/api/throws": put the host back, so the message says
+	// where the request went.
+	var ue *url.Error
+	if errors.As(ex.err, &ue) {
+		ue.URL = c.host.URL + target
+	}
 	// A request the spec itself gave up on (its context ended) says
 	// nothing about the adapter's health.
 	if ex.resp == nil && req.Context().Err() == nil {

@@ -117,7 +117,7 @@ func (fx *fixtureEnv) declaration() *runner.Declaration {
 	}
 	if fx.inst.DescribeError != nil {
 		why, _, _ := strings.Cut(fx.inst.DescribeError.Error(), "\n")
-		ginkgo.Skip("cannot be checked: the adapter did not describe itself (see PROC-1): " + why)
+		ginkgo.Skip("cannot be checked: follows from PROC-1, the adapter did not describe itself: " + why)
 	}
 	return &fx.inst.Declaration
 }
@@ -136,10 +136,13 @@ func (fx *fixtureEnv) explainDecl(id, expected string) func() string {
 	return func() string {
 		var b strings.Builder
 		b.WriteString(explain(id, expected)())
-		d := fx.inst.Declaration
 		if fx.startErr != nil {
 			b.WriteString("starting the target failed: " + fx.startErr.Error() + "\n")
 		}
+		if fx.inst == nil {
+			return b.String()
+		}
+		d := fx.inst.Declaration
 		if fx.inst.DescribeError != nil {
 			b.WriteString("the adapter did not describe itself: " + fx.inst.DescribeError.Error() + "\n")
 		}

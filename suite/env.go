@@ -59,6 +59,16 @@ type hostEnv struct {
 	startFailure string
 	// unansweredSeen is the client's unanswered count settleExit last saw.
 	unansweredSeen int64
+	// earlier are the specs that already ran on this host, in order, with
+	// how each failed ("" when it did not): a later failure that one of
+	// them explains says so (followsFrom).
+	earlier []earlierSpec
+}
+
+// earlierSpec is a spec that ran on a host before the current one.
+type earlierSpec struct {
+	id      string
+	failure string // the failure's "expected: ..." line, "" when it passed
 }
 
 func registerFixture(fx *fixtureEnv) {
@@ -232,14 +242,26 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		}
 		readiness := id == "START-1" || id == "START-2" || id == "START-6"
 		if h.host.StartError != nil && !readiness {
-			ginkgo.Skip("cannot be checked: the start host never became ready (see START-2)")
+			why, _, _ := strings.Cut(h.host.StartError.Error(), "\n")
+			ginkgo.Skip("cannot be checked: follows from START-2, the start host never became ready: " + why)
 		}
 		if h.host.StartError == nil && h.host.ExitStatus != nil && id != "PROC-6" {
 			h.settleExit()
 			if st := h.host.ExitStatus(); st != "" && !h.shutdownBegan {
-				ginkgo.Skip("cannot be checked: the adapter process " + st + " during an earlier spec (see PROC-6)")
+				during := "an earlier spec"
+				if n := len(h.earlier); n > 0 {
+					during += " (the last to run on this host was " + h.earlier[n-1].id + ")"
+				}
+				ginkgo.Skip("cannot be checked: follows from PROC-6, the adapter process " + st + " during " + during)
 			}
 		}
+		ginkgo.DeferCleanup(func() {
+			failure := ""
+			if r := ginkgo.CurrentSpecReport(); r.Failed() {
+				failure = expectedLine(r.Failure.Message)
+			}
+			h.earlier = append(h.earlier, earlierSpec{id: id, failure: failure})
+		})
 		if h.host.Logs != nil {
 			// PROC-6: what the adapter wrote goes into the report of a failed spec.
 			ginkgo.DeferCleanup(func() {
@@ -254,6 +276,29 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		}
 		body(ctx)
 	}, extra...)
+}
+
+// followsFrom says, for a failure message, which earlier failure on this
+// host may explain it: the first of ids that failed before the current
+// spec, with what it expected. "" when none did. A fault such as a
+// catch-all route fails its own requirement first (NOTFOUND-1) and then
+// every later check that relies on a 404; saying so points the author at
+// the cause rather than at the symptom.
+func (h *hostEnv) followsFrom(ids ...string) string {
+	for _, id := range ids {
+		for _, e := range h.earlier {
+			if e.id == id && e.failure != "" {
+				return "this may follow from " + id + ", which failed earlier on the " + string(h.shape) + " host: " + e.failure + "\n"
+			}
+		}
+	}
+	return ""
+}
+
+// withCause adds to a failure message the earlier failure it may follow
+// from, when there is one.
+func withCause(f func() string, cause func() string) func() string {
+	return func() string { return f() + cause() }
 }
 
 // specLogSize bounds the adapter output attached to one failed spec: the

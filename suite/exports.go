@@ -53,6 +53,7 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
 	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
+	Expect(inst).NotTo(BeNil(), explain(id, "the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)
 	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the second fixture"))
 	Expect(host.StartError).NotTo(HaveOccurred(), explain(id, "the adapter to become ready with the second fixture app"))
@@ -66,9 +67,11 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	attach(ex)
 	mustRespond(id, ex)
 	if host.Middleware {
-		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain(id, "/about, absent from the second fixture, to go to next", ex))
+		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), withCause(explain(id, "/about, absent from the second fixture, to go to next", ex),
+			func() string { return h.followsFrom("MATCH-1") }))
 	} else {
-		expectStatus(id, ex, http.StatusNotFound)
+		Expect(ex.status()).To(Equal(http.StatusNotFound), withCause(explain(id, "status 404 for /about, a route the second fixture does not have", ex),
+			func() string { return h.followsFrom("NOTFOUND-1", "NOTFOUND-3") }))
 	}
 }
 

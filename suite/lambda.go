@@ -47,6 +47,7 @@ func registerLambda(h *hostEnv) {
 			for k := range headers {
 				Expect(strings.EqualFold(k, "set-cookie")).To(BeFalse(), explainInv("LAMBDA-1", "no set-cookie in headers (the gateway keeps only one)", inv, ex))
 			}
+			mustRespond("LAMBDA-1", ex)
 			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-1", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
 		})
 		h.it("LAMBDA-2", "v1 responses carry repeated headers in multiValueHeaders and no cookies field", func(ctx ginkgo.SpecContext) {
@@ -297,6 +298,7 @@ func registerLambda(h *hostEnv) {
 			var cookies []string
 			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-15", "the prelude's cookies to be an array of strings", inv, ex))
 			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "the prelude's cookies to hold every Set-Cookie of the App", inv, ex))
+			mustRespond("LAMBDA-15", ex)
 			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
 		})
 		h.it("LAMBDA-16", "an HTTP API's decoded rawPath is made a valid path for the App", func(ctx ginkgo.SpecContext) {

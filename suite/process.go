@@ -14,6 +14,9 @@ func registerProcess(h *hostEnv) {
 	ginkgo.Describe("the process contract", func() {
 		h.fx.it("PROC-1", "--describe prints the declaration as JSON", func(ctx ginkgo.SpecContext) {
 			inst := h.fx.inst
+			if inst == nil {
+				ginkgo.Fail(explain("PROC-1", "a JSON description from --describe")() + "the target could not be started: " + errString(h.fx.startErr))
+			}
 			Expect(inst.DescribeError).NotTo(HaveOccurred(), explain("PROC-1", "a JSON description from --describe"))
 			Expect(inst.Description).NotTo(BeNil(), explain("PROC-1", "a JSON description from --describe"))
 		})

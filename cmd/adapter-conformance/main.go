@@ -2,13 +2,13 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict]
 //	adapter-conformance list [--area AREA] [--status checked|planned]
 //	adapter-conformance fixtures export DIR
 //	adapter-conformance version
 //
-// Exit status: 0 when every applicable requirement passed, 1 when one
-// failed, 2 when the kit could not run (bad flags, a target that is missing
+// Exit status: 0 when every applicable MUST passed (a failed SHOULD is a
+// warning, unless --strict), 1 when one failed, 2 when the kit could not run (bad flags, a target that is missing
 // or does not build) or checked nothing.
 package main
 
@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict]
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
   adapter-conformance fixtures export DIR
   adapter-conformance version
@@ -106,8 +106,8 @@ TARGET is one of
   http(s)://...        an already running deployment
 --mode auto|inprocess|binary|container|url overrides the guess.
 
-Exit status: 0 every applicable requirement passed, 1 a requirement failed,
-2 the kit could not run or finish (bad flags, a target that is missing or
+Exit status: 0 every applicable MUST passed (a failed SHOULD is a warning;
+--strict makes it a failure), 1 a requirement failed, 2 the kit could not run or finish (bad flags, a target that is missing or
 does not build, nothing checked, an interrupt, --timeout reached). Reports
 are written in every case after the flags parse.`
 
@@ -141,6 +141,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
+	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
 	}
@@ -212,6 +213,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
 	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
 		suite.Timeout(max(time.Until(deadline), time.Second))}
+	if *strict {
+		opts = append(opts, suite.Strict())
+	}
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
 		return cannotRun(t.Mode(), err)
@@ -231,9 +235,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// did not finish is first of all that: exit 2 asks for a rerun.
 		fmt.Fprintln(stderr, "adapter-conformance: the run did not finish:", res.CutShort)
 		code = exitCannotRun
-	case len(res.Failed()) > 0:
+	case r.Summary.Verdict == reports.VerdictFail:
 		code = exitFail
-	case len(res.Passed()) == 0:
+	case r.Summary.Verdict == reports.VerdictInconclusive:
 		// Nothing was checked: a filter that selects nothing, or a target
 		// that could not be reached. That is not a pass (the report's
 		// verdict is inconclusive).
@@ -294,6 +298,11 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report) {
 			state[o.Requirement] = o.State
 		}
 	}
+	warnings := res.Warnings()
+	for _, id := range warnings {
+		// A failed SHOULD that does not fail the run (no --strict).
+		state[id] = "warning"
+	}
 	ids := make([]string, 0, len(state))
 	for id := range state {
 		ids = append(ids, id)
@@ -308,9 +317,16 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report) {
 		counts[state[id]]++
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped, %d not applicable\n", counts["passed"], counts["failed"], counts["skipped"], counts["not-applicable"])
-	for _, id := range res.Failed() {
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings (failed SHOULD), %d skipped, %d not applicable\n",
+		counts["passed"], counts["failed"], counts["warning"], counts["skipped"], counts["not-applicable"])
+	for _, id := range res.Blocking() {
 		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(id))
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(warnings, ", "))
+		for _, id := range warnings {
+			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(id))
+		}
 	}
 }
 

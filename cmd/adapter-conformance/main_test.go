@@ -21,6 +21,9 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"good adapter passes", []string{"run", "--target", "builtin:good-fetch", "--fixture", "basic"}, exitPass, "0 failed"},
 		{"broken adapter fails", []string{"run", "--target", "builtin:broken-b12-notfound-200", "--fixture", "basic", "--focus", "NOTFOUND-1"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b12-notfound-200 --fixture basic --focus NOTFOUND-1"},
+		// b31 fails only LAMBDA-7, a SHOULD: a warning, unless --strict.
+		{"broken SHOULD warns", []string{"run", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitPass, "warning: 1 SHOULD requirement(s) failed (LAMBDA-7)"},
+		{"broken SHOULD fails strict", []string{"run", "--strict", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b31-lambda-text-as-base64 --fixture basic --focus LAMBDA-7"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
 		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
 		{"good binary passes", []string{"run", "--target", "../../fixtures/adapters/good/standalone", "--fixture", "basic"}, exitPass, "binary target"},

@@ -6,7 +6,9 @@
 //
 // The contract (SPEC.md, area PROC):
 //   - `adapter --describe` (or ADAPTER_CONFORMANCE_DESCRIBE=1) prints the
-//     setAdapter declaration as JSON (Description) on stdout and exits 0.
+//     setAdapter declaration on stdout, wrapped in the description
+//     envelope (Description, specified by describe.schema.json in this
+//     directory; ExampleDescription is one), and exits 0.
 //   - The fixture app is the directory named by ADAPTER_CONFORMANCE_APP
 //     (manifest.json and public/, as fixtures.Export writes it).
 //   - The server listens on HOST:PORT and answers HTTP within 10 s.
@@ -51,6 +53,7 @@ const (
 
 // Description is what `--describe` prints: the declaration, and what
 // CreateExports returned for the app given in ADAPTER_CONFORMANCE_APP.
+// describe.schema.json, next to this file, specifies it as a JSON Schema.
 type Description struct {
 	Contract     int               `json:"contract"`
 	HookRan      bool              `json:"hookRan"`
@@ -60,6 +63,15 @@ type Description struct {
 	ExportsError string            `json:"createExportsError,omitempty"`
 	Unsupported  map[string]string `json:"unsupportedExports,omitempty"`
 }
+
+// SchemaFile is the JSON Schema of the --describe output, in this package's
+// directory of the kit's repository.
+const SchemaFile = "runner/contract/describe.schema.json"
+
+// ExampleDescription is the --describe output of an adapter with a Start
+// entrypoint that called SetAdapter once: the smallest envelope the kit
+// accepts for a start-shape adapter, shown where a description is wrong.
+const ExampleDescription = `{"contract":1,"hookRan":true,"setAdapterCalls":[{"name":"my-adapter","shapes":["start"],"hasStart":true}]}`
 
 // Call is one SetAdapter call as JSON can carry it.
 type Call struct {
