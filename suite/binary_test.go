@@ -70,12 +70,18 @@ var wantFailedAsBinary = map[string][]string{
 	// it is posted (B35), and one whose prelude drops the cookies (B06).
 	"b35-lambda-furl-stream-buffered":      {"LAMBDA-15"},
 	"b06-lambda-furl-stream-drops-cookies": {"HTTP-21", "HTTP-8", "HTTP-9", "LAMBDA-1", "LAMBDA-15", "RENDER-2"},
-	"process-crashes-on-error":             {"PROC-6", "RENDER-2"},
-	"process-ignores-sigterm":              {"START-4", "START-5"},
-	"process-never-ready":                  {"START-1", "START-2", "START-6"},
-	"process-binds-localhost":              {"START-1", "START-2", "START-6"},
-	"process-writes-cwd":                   {"PROC-7"},
-	"process-leaves-child":                 {"PROC-8"},
+	// The gateway facts (aws-gateway-facts.md) through the Runtime API.
+	"lambda-v2-question-as-query":    {"LAMBDA-17"},
+	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-4"},
+	"b43-lambda-furl-double-encoded": {"HTTP-2", "LAMBDA-9"},
+	"b47-lambda-v1-stage-stripped":   {"LAMBDA-10"},
+	"b09-lambda-furl-cookies-twice":  {"LAMBDA-3"},
+	"process-crashes-on-error":       {"PROC-6", "RENDER-2"},
+	"process-ignores-sigterm":        {"START-4", "START-5"},
+	"process-never-ready":            {"START-1", "START-2", "START-6"},
+	"process-binds-localhost":        {"START-1", "START-2", "START-6"},
+	"process-writes-cwd":             {"PROC-7"},
+	"process-leaves-child":           {"PROC-8"},
 	// --describe fails, or prints 2 MiB: only PROC-1 fails; the
 	// declaration specs cannot be checked, and say so.
 	"process-describe-fails":      {"PROC-1"},
