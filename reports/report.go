@@ -239,6 +239,14 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 	return r, nil
 }
 
+// MarkIncomplete records that the run was cut short (an interrupt, a
+// timeout) before it could finish, why, and what that makes of the verdict
+// (never a pass).
+func (r *Report) MarkIncomplete(why string) {
+	r.Incomplete = reportText(why)
+	r.Summary = summarize(r.Requirements, true, r.Summary.Strict)
+}
+
 // aggregate is the rule the whole report rests on: one failed spec fails the
 // requirement, whatever passed elsewhere; a skip only counts when nothing
 // gave a verdict.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 )
@@ -45,7 +46,7 @@ func (t *urlTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 	in := &Instance{Target: t.Name(), Mode: ModeURL, Unsupported: map[string]string{}}
 	h := &Host{Shape: app.ShapeStart, Export: "deployment", URL: t.base, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
 	if err := waitReady(ctx, t.base, t.readiness, nil, nil); err != nil {
-		h.StartError = err
+		h.StartError = deploymentSilent(t.base, t.readiness)
 	}
 	in.Hosts = append(in.Hosts, h)
 	return in, nil
@@ -76,5 +77,14 @@ func RedactURLs(s string) string {
 
 // Probe checks that a URL answers HTTP at all, with any status.
 func Probe(ctx context.Context, base string) error {
-	return waitReady(ctx, strings.TrimSuffix(base, "/"), ReadinessTimeout, nil, nil)
+	if err := waitReady(ctx, strings.TrimSuffix(base, "/"), ReadinessTimeout, nil, nil); err != nil {
+		return deploymentSilent(base, ReadinessTimeout)
+	}
+	return nil
+}
+
+// deploymentSilent says, in a URL target's words, that nothing answered:
+// the kit started nothing there, so there is no Start to blame.
+func deploymentSilent(base string, within time.Duration) error {
+	return fmt.Errorf("the deployment at %s did not answer HTTP (any status) within %s", RedactURLs(strings.TrimSuffix(base, "/")), within)
 }

@@ -156,8 +156,8 @@ func TestInterruptDuringBuild(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no report after an interrupted build: %v", err)
 	}
-	if r.Summary.Verdict != reports.VerdictInconclusive || !strings.Contains(r.RunError, "stopped before it finished") {
-		t.Errorf("report verdict %q, runError %q", r.Summary.Verdict, r.RunError)
+	if r.Summary.Verdict != reports.VerdictInconclusive || !strings.Contains(r.RunError, "stopped before it finished") || !strings.Contains(r.Incomplete, "interrupted") {
+		t.Errorf("report verdict %q, runError %q, incomplete %q: an interrupted build is an incomplete run", r.Summary.Verdict, r.RunError, r.Incomplete)
 	}
 }
 

@@ -156,9 +156,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	// From here on a run that cannot happen still leaves its reports, so
 	// that a CI job uploading the report directory finds why there.
+	// cut, when set, says the run was interrupted or out of time before its
+	// specs ran: the reports then say it did not finish, as any cut run's.
+	var cut string
 	cannotRun := func(mode runner.Mode, err error) (int, error) {
 		if *reportDir != "" {
 			r, rerr := reports.NotRunReport(reports.Target{Name: *target, Mode: string(mode)}, reportFixtures(fixtureNames), err)
+			if rerr == nil && cut != "" {
+				r.MarkIncomplete(cut)
+			}
 			if rerr == nil {
 				rerr = r.WriteAll(*reportDir)
 			}
@@ -189,8 +195,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			return cannotRun(runner.Mode(*mode), usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)})
 		}
 	}
-	deadline := time.Now().Add(*timeout)
+	began := time.Now()
+	deadline := began.Add(*timeout)
 	t, err := prepareTarget(deadline, *target, runner.Mode(*mode))
+	switch {
+	case errors.Is(err, errInterrupted):
+		cut = "the run was interrupted while the target was being built or started"
+	case err != nil && !time.Now().Before(deadline):
+		cut = fmt.Sprintf("--timeout %s ran out while the target was being built or started; give it more time", *timeout)
+	case err == nil && !time.Now().Before(deadline):
+		cut = fmt.Sprintf("--timeout %s ran out before any spec could run: building and starting the target took %s; give it more time", *timeout, time.Since(began).Round(time.Millisecond))
+		err = errors.New(cut)
+	}
 	if t != nil {
 		// suite.Run closes it too; Close is safe twice. This one covers
 		// a run that ends before suite.Run (a build interrupted midway).
@@ -212,7 +228,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
 	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
-		suite.Timeout(max(time.Until(deadline), time.Second))}
+		suite.Timeout(time.Until(deadline))}
 	if *strict {
 		opts = append(opts, suite.Strict())
 	}
@@ -268,16 +284,20 @@ func prepareTarget(deadline time.Time, spec string, mode runner.Mode) (runner.Ta
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	t, err := resolveTarget(ctx, spec, mode)
-	if err != nil {
-		return t, err
-	}
-	if p, ok := t.(runner.Preparer); ok {
-		if err := p.Prepare(ctx); err != nil {
-			return t, err
+	if err == nil {
+		if p, ok := t.(runner.Preparer); ok {
+			err = p.Prepare(ctx)
 		}
 	}
-	return t, nil
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		// The signal, not the deadline, ended it.
+		err = fmt.Errorf("%w: %w", errInterrupted, err)
+	}
+	return t, err
 }
+
+// errInterrupted marks a target preparation that SIGINT or SIGTERM cut.
+var errInterrupted = errors.New("interrupted")
 
 // reportFixtures are the fixtures a run uses: those named, or by default
 // every built-in one (as suite.Fixtures has it).
@@ -378,7 +398,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 			return nil, err
 		}
 		if err := runner.Probe(ctx, spec); err != nil {
-			return nil, fmt.Errorf("target %s does not answer: %w", runner.RedactURLs(spec), err)
+			return nil, fmt.Errorf("target %s does not answer: %w", runner.RedactURLs(spec), err) // err names the deployment
 		}
 		return t, nil
 	}

@@ -29,7 +29,7 @@ func TestExitCodes(t *testing.T) {
 		{"good binary passes", []string{"run", "--target", "../../fixtures/adapters/good/standalone", "--fixture", "basic"}, exitPass, "binary target"},
 		{"bad mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "teleport"}, exitCannotRun, "--mode"},
 		{"builtin in binary mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "binary"}, exitCannotRun, "in-process"},
-		{"unreachable URL", []string{"run", "--target", "http://127.0.0.1:1"}, exitCannotRun, "does not answer"},
+		{"unreachable URL", []string{"run", "--target", "http://127.0.0.1:1"}, exitCannotRun, "the deployment at http://127.0.0.1:1 did not answer HTTP"},
 		{"unknown builtin", []string{"run", "--target", "builtin:nope"}, exitCannotRun, "unknown built-in target"},
 		{"unknown fixture", []string{"run", "--target", "builtin:good-fetch", "--fixture", "nope"}, exitCannotRun, "not a known fixture"},
 		{"unknown requirement", []string{"run", "--target", "builtin:good-fetch", "--focus", "NOPE-1"}, exitCannotRun, "no such requirement"},
@@ -189,5 +189,27 @@ func TestReportDirIsClaimedFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, reports.LockFile)); !os.IsNotExist(err) {
 		t.Errorf("the lock file is left after the run: %v", err)
+	}
+}
+
+// TestTimeoutDuringBuildIsIncomplete: a --timeout that runs out while the
+// target is built is a run cut short, said in --timeout's words, not a
+// broken target, and no spec gets a last-second floor beyond the limit.
+func TestTimeoutDuringBuildIsIncomplete(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a target")
+	}
+	dir := filepath.Join(t.TempDir(), "report")
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "--target", "../../fixtures/adapters/good/standalone", "--timeout", "50ms", "--report-dir", dir}, &out, &errOut)
+	if code != exitCannotRun {
+		t.Errorf("exit %d, want %d\nstderr:\n%s", code, exitCannotRun, errOut.String())
+	}
+	r, err := reports.Read(filepath.Join(dir, reports.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Incomplete, "--timeout 50ms ran out") || r.Summary.Verdict != reports.VerdictInconclusive || r.Summary.Passed != 0 {
+		t.Errorf("incomplete %q, summary %+v", r.Incomplete, r.Summary)
 	}
 }
