@@ -100,21 +100,11 @@ func AppHandler(m *app.Manifest) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files http.Handler
-	if m.Public != nil {
-		files = http.FileServerFS(m.Public)
-	}
-	base := strings.TrimSuffix(m.Base, "/")
+	files := StaticFiles(m)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// MATCH-4/5: a public file wins over every route (astro-behavior §8).
 		if files != nil && a.IsAsset(r.URL.EscapedPath()) {
-			p := strings.TrimPrefix(r.URL.Path, base)
-			if strings.HasSuffix(p, "/") || strings.Contains(p, "/.") {
-				http.NotFound(w, r)
-				return
-			}
-			r2 := r.Clone(r.Context())
-			r2.URL.Path, r2.URL.RawPath = p, ""
-			files.ServeHTTP(w, r2)
+			files.ServeHTTP(w, r)
 			return
 		}
 		peer := r.RemoteAddr
@@ -123,6 +113,26 @@ func AppHandler(m *app.Manifest) (http.Handler, error) {
 		}
 		WriteResponse(w, a.Render(r, app.ClientAddress(peer), app.AddCookieHeader()))
 	}), nil
+}
+
+// StaticFiles serves the manifest's public directory under its base, or is
+// nil when there is none. Directories and dotfiles give 404 (MATCH-6).
+func StaticFiles(m *app.Manifest) http.Handler {
+	if m.Public == nil {
+		return nil
+	}
+	files := http.FileServerFS(m.Public)
+	base := strings.TrimSuffix(m.Base, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, base)
+		if strings.HasSuffix(p, "/") || strings.Contains(p, "/.") {
+			http.NotFound(w, r)
+			return
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = p, ""
+		files.ServeHTTP(w, r2)
+	})
 }
 
 func loadApp() (*app.Manifest, error) {
