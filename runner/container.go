@@ -196,6 +196,8 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	}
 	labels := ownerLabels()
 	labels[LabelTarget] = t.name
+	owner := buildOwner()
+	labels[LabelBuildOwner] = owner
 	buildLog := newLogBuffer()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        buildCtx,
@@ -211,6 +213,13 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	}}
 	image, err := p.BuildImage(ctx, req)
 	if err != nil {
+		// What the build committed before it failed or was interrupted
+		// goes too, even when ctx is what ended it.
+		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		if rerr := removeBuild(cleanup, p.Client(), owner); rerr != nil {
+			buildLog.Write([]byte("\nadapter-conformance: " + rerr.Error() + "\n"))
+		}
+		cancel()
 		msg := fmt.Sprintf("building the image of %s: %v", dir, err)
 		if notGo != nil {
 			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)

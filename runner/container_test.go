@@ -1,6 +1,8 @@
 package runner_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -504,5 +506,55 @@ func TestContainerChild(t *testing.T) {
 		if h := in.Host(app.ShapeStart); h == nil || h.StartError != nil {
 			t.Fatalf("host %+v", h)
 		}
+	}
+}
+
+// TestSweepFindsAnInterruptedBuildsImages: Docker's classic builder commits
+// build labels one image at a time, in key order, so an interrupted build
+// leaves an image with only the first of them. The build-owner label sorts
+// first: an image carrying just it (and managed) is swept once its owner is
+// dead, and one owned by this live process is kept.
+func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
+	cli := dockerClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	host, _ := os.Hostname()
+	build := func(owner string) string {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": "partial build\n"} {
+			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
+			tw.Write([]byte(body))
+		}
+		tw.Close()
+		// Just the labels the first label step of an interrupted build
+		// commits: no owner-pid, no owner-host.
+		resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true,
+			Labels: map[string]string{runner.LabelBuildOwner: owner, runner.LabelManaged: "true"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", runner.LabelBuildOwner+"="+owner)})
+		if err != nil || len(list.Items) == 0 {
+			t.Fatalf("the stand-in image was not built: %v", err)
+		}
+		id := list.Items[0].ID
+		t.Cleanup(func() {
+			cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		})
+		return id
+	}
+	orphan := build(host + "/" + strconv.Itoa(deadPID(t)) + "/interrupted")
+	mine := build(host + "/" + strconv.Itoa(os.Getpid()) + "/live")
+	if _, err := runner.SweepContainers(ctx); err != nil {
+		t.Errorf("SweepContainers: %v", err)
+	}
+	if _, err := cli.ImageInspect(ctx, orphan); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the interrupted build's image is still there (inspect error: %v)", err)
+	}
+	if _, err := cli.ImageInspect(ctx, mine); err != nil {
+		t.Errorf("the image of this live process was swept too: %v", err)
 	}
 }

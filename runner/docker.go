@@ -40,6 +40,13 @@ const (
 	LabelInstance = "adapter-conformance.instance"
 	// LabelTarget names the target a container or image belongs to.
 	LabelTarget = "adapter-conformance.target"
+	// LabelBuildOwner is on every image a build of the kit makes, the
+	// intermediate ones included, as "<host>/<pid>/<build id>". Docker's
+	// classic builder commits build labels one image at a time in key
+	// order, so an interrupted build can leave an image carrying only the
+	// first few of them: this key sorts first, so every image with any kit
+	// label carries its owner.
+	LabelBuildOwner = "adapter-conformance.build-owner"
 )
 
 // tcLog receives what testcontainers logs: never the user's terminal. It
@@ -252,12 +259,14 @@ func SweepContainers(ctx context.Context) (removed int, err error) {
 			errs = append(errs, fmt.Errorf("removing leftover container %.12s: %w", c.ID, err))
 		}
 	}
-	images, err := cli.ImageList(ctx, client.ImageListOptions{Filters: filter})
+	// Images by their build owner, intermediate ones included (All), so
+	// that an interrupted build's partly labelled images are found.
+	images, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", LabelBuildOwner)})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("listing the kit's images: %w", err))
 	}
 	for _, img := range images.Items {
-		if !orphaned(img.Labels) {
+		if !buildOrphaned(img.Labels[LabelBuildOwner]) {
 			continue
 		}
 		_, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
@@ -286,6 +295,35 @@ func OwnContainers(ctx context.Context) ([]string, error) {
 		names = append(names, fmt.Sprintf("%.12s %v (%s)", c.ID, c.Names, c.State))
 	}
 	return names, nil
+}
+
+// buildOwner is the LabelBuildOwner value of one image build of this process.
+func buildOwner() string { return hostname() + "/" + strconv.Itoa(os.Getpid()) + "/" + randomHex(6) }
+
+// buildOrphaned: a LabelBuildOwner value naming this host and a process
+// that no longer runs.
+func buildOrphaned(owner string) bool {
+	host, rest, ok := strings.Cut(owner, "/")
+	pidText, _, _ := strings.Cut(rest, "/")
+	pid, err := strconv.Atoi(pidText)
+	return ok && err == nil && host == hostname() && pid != os.Getpid() && !pidAlive(pid)
+}
+
+// removeBuild removes every image one build made (its LabelBuildOwner
+// value), for a build that failed or was interrupted: the intermediate
+// images it committed would otherwise stay, dangling.
+func removeBuild(ctx context.Context, cli client.APIClient, owner string) error {
+	images, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", LabelBuildOwner+"="+owner)})
+	if err != nil {
+		return fmt.Errorf("listing the images of an unfinished build: %w", err)
+	}
+	var errs []error
+	for _, img := range images.Items {
+		if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+			errs = append(errs, fmt.Errorf("removing image %.19s of an unfinished build: %w", img.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // orphaned: made on this host by a process that no longer runs.
