@@ -320,7 +320,7 @@ func TestContainerIgnoresSIGTERM(t *testing.T) {
 	if d := time.Since(began); d > grace+10*time.Second {
 		t.Errorf("Shutdown took %s with a %s grace period", d, grace)
 	}
-	if st := h.ExitStatus(); st != "exited with status 137" {
+	if st := h.ExitStatus(); st != "exited with status 137 (128+9: killed by SIGKILL)" {
 		t.Errorf("ExitStatus = %q", st)
 	}
 }

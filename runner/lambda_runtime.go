@@ -96,7 +96,17 @@ type runtimeInvocation struct {
 	// answered: the runtime's /response or /error post has ended (for a
 	// streamed response, its body too).
 	answered atomic.Bool
+	// settled is closed once the kit has dealt with the invocation's
+	// deadline: its execution environment ended when it timed out. A
+	// stream post still running at the deadline is cut only after that,
+	// so that its runtime, freed by the cut, cannot take another
+	// invocation before it is killed.
+	settled     chan struct{}
+	settledOnce sync.Once
 }
+
+// settle closes settled, once.
+func (inv *runtimeInvocation) settle() { inv.settledOnce.Do(func() { close(inv.settled) }) }
 
 // runtimeResult is how an invocation ended: a buffered result (out), a
 // result in response streaming mode still arriving (stream), or an error.
@@ -224,7 +234,7 @@ func (api *RuntimeAPI) enqueue(ctx context.Context, requestID string, event []by
 	if !ok {
 		deadline = time.Now().Add(LambdaTimeout)
 	}
-	inv := &runtimeInvocation{id: requestID, event: event, deadline: deadline, done: make(chan runtimeResult, 1)}
+	inv := &runtimeInvocation{id: requestID, event: event, deadline: deadline, done: make(chan runtimeResult, 1), settled: make(chan struct{})}
 	select {
 	case api.queue <- inv:
 		return inv, nil
@@ -523,6 +533,7 @@ func (lr *lambdaRuntime) invoke(ctx context.Context, requestID string, event []b
 	// Timed from the invocation's deadline, not ctx: a stream whose client
 	// left is drained until then, after the gateway has returned.
 	timedOut := time.AfterFunc(time.Until(inv.deadline), func() {
+		defer inv.settle()
 		if inv.taken.Load() && !inv.answered.Load() {
 			ownerMu.Lock()
 			defer ownerMu.Unlock()

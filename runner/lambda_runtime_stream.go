@@ -210,6 +210,17 @@ func (api *RuntimeAPI) streamResponse(w http.ResponseWriter, r *http.Request, in
 	case <-api.closed:
 		cutBy = errStreamKitStopped
 	}
+	if cutBy == errStreamDeadline && !time.Now().Before(inv.deadline) {
+		// The invocation's own timer, at the same deadline, ends the
+		// execution environment; cut the post (which frees the runtime to
+		// poll for the next invocation) only once it has, or after a bound
+		// when no runtime process is behind this API.
+		select {
+		case <-inv.settled:
+		case <-time.After(time.Second):
+		case <-api.closed:
+		}
+	}
 	s.finish(0, cutBy, cutBy.Error()+"; the post is cut off unanswered")
 	switch status, _ := s.result(); status {
 	case http.StatusAccepted:
