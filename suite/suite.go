@@ -46,6 +46,7 @@ type options struct {
 	labelFilter  string
 	reportDir    string
 	quiet        bool
+	noColor      bool
 	timeout      time.Duration
 	results      *Results
 	strict       bool
@@ -74,6 +75,11 @@ func ReportDir(dir string) Option { return func(o *options) { o.reportDir = dir 
 
 // Quiet silences ginkgo's console reporter (the results are still collected).
 func Quiet() Option { return func(o *options) { o.quiet = true } }
+
+// NoColor turns off the ANSI colours of ginkgo's progress output, for output
+// that is not a terminal (a CI log, a file). NO_COLOR in the environment
+// (https://no-color.org) does the same without the option.
+func NoColor() Option { return func(o *options) { o.noColor = true } }
 
 // Timeout bounds the whole run (default: the test's deadline less a margin, or 10 minutes).
 func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
@@ -389,6 +395,9 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 			// A timeout of zero or less would mean none at all to ginkgo.
 			sc.Timeout = min(sc.Timeout, max(time.Until(dl)-30*time.Second, time.Until(dl)/2, time.Second))
 		}
+	}
+	if o.noColor || os.Getenv("NO_COLOR") != "" {
+		rc.NoColor = true
 	}
 	if o.quiet {
 		prev := formatter.ColorableStdOut

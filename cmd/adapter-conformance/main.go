@@ -21,7 +21,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -82,6 +84,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
+	if errors.Is(err, errHelp) {
+		return exitPass
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "adapter-conformance:", err)
 		var ue usageError
@@ -120,8 +125,44 @@ func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 // flag package stops at the first argument that is not a flag, so a stray
 // word ("run --target x basic --focus HTTP-1") would otherwise silently drop
 // every flag after it and run something other than what was asked.
+// compareIDs orders requirement IDs naturally: by area, then by number,
+// so that HTTP-2 comes before HTTP-10.
+func compareIDs(a, b string) int {
+	aa, an, _ := strings.Cut(a, "-")
+	ba, bn, _ := strings.Cut(b, "-")
+	if c := strings.Compare(aa, ba); c != 0 {
+		return c
+	}
+	ai, aerr := strconv.Atoi(an)
+	bi, berr := strconv.Atoi(bn)
+	if aerr != nil || berr != nil {
+		return strings.Compare(an, bn)
+	}
+	return ai - bi
+}
+
+// isTerminal reports whether f is a character device (a terminal), not a
+// pipe or a file.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// looksLikePath reports whether a target can only be a file system path:
+// an image reference never starts with ".", "/" or "~".
+func looksLikePath(spec string) bool {
+	return strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") || strings.HasPrefix(spec, "~")
+}
+
+// errHelp is --help or -h given to a command: its usage has been printed,
+// and asking for help is not an error (exit 0).
+var errHelp = flag.ErrHelp
+
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
 		return usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
@@ -141,6 +182,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
+	verbose := fs.Bool("v", false, "print every requirement's result, not only the counts, when the run passes")
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
@@ -229,6 +271,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
 	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
 		suite.Timeout(time.Until(deadline))}
+	if !isTerminal(os.Stdout) {
+		// A CI log or a file: no ANSI colour codes in ginkgo's progress.
+		opts = append(opts, suite.NoColor())
+	}
 	if *strict {
 		opts = append(opts, suite.Strict())
 	}
@@ -243,7 +289,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// rather than drop the outcome.
 		return exitCannotRun, fmt.Errorf("building the report: %w", err)
 	}
-	summarize(stdout, res, r)
+	summarize(stdout, res, r, *verbose)
 	code := exitPass
 	switch {
 	case res.CutShort != "":
@@ -310,7 +356,7 @@ func reportFixtures(names []string) []string {
 
 // summarize prints one line per requirement and a rerun command per
 // failure, the report's own (so the terminal and the files agree).
-func summarize(w io.Writer, res *suite.Results, r *reports.Report) {
+func summarize(w io.Writer, res *suite.Results, r *reports.Report, verbose bool) {
 	state := map[string]string{}
 	rank := map[string]int{"failed": 4, "passed": 3, "skipped": 2, "not-applicable": 1}
 	for _, o := range res.Outcomes {
@@ -327,16 +373,22 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report) {
 	for id := range state {
 		ids = append(ids, id)
 	}
-	sort.Strings(ids)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
+	slices.SortFunc(ids, compareIDs)
 	counts := map[string]int{}
 	for _, id := range ids {
-		r, _ := suite.RequirementByID(id)
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", id, r.Level, state[id])
 		counts[state[id]]++
 	}
-	tw.Flush()
+	if verbose || counts["failed"] > 0 {
+		// On a pass the counts say it all; the table is for -v, or to
+		// find a failure among the rows.
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
+		for _, id := range ids {
+			r, _ := suite.RequirementByID(id)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", id, r.Level, state[id])
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings (failed SHOULD), %d skipped, %d not applicable\n",
 		counts["passed"], counts["failed"], counts["warning"], counts["skipped"], counts["not-applicable"])
 	for _, id := range res.Blocking() {
@@ -415,6 +467,10 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 			} else {
 				return nil, fmt.Errorf("target %s is neither a Go main package nor a directory with a Dockerfile: %w", spec, err)
 			}
+		case looksLikePath(spec):
+			// ./x, ../x, /x, ~/x: never an image name; a typo, not a
+			// container target.
+			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
 		default:
 			mode = runner.ModeContainer // maybe the name of a local image
 		}

@@ -26,6 +26,8 @@ func TestExitCodes(t *testing.T) {
 		{"broken SHOULD fails strict", []string{"run", "--strict", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b31-lambda-text-as-base64 --fixture basic --focus LAMBDA-7"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
 		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
+		{"mistyped directory", []string{"run", "--target", "../../fixtures/adapters/good/standalon"}, exitCannotRun, "standalon does not exist"},
+		{"help for run", []string{"run", "--help"}, exitPass, "-report-dir"},
 		{"good binary passes", []string{"run", "--target", "../../fixtures/adapters/good/standalone", "--fixture", "basic"}, exitPass, "binary target"},
 		{"bad mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "teleport"}, exitCannotRun, "--mode"},
 		{"builtin in binary mode", []string{"run", "--target", "builtin:good-fetch", "--mode", "binary"}, exitCannotRun, "in-process"},
@@ -57,7 +59,10 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(out.String()+errOut.String(), c.output) {
 				t.Errorf("output lacks %q\nstdout:\n%s\nstderr:\n%s", c.output, out.String(), errOut.String())
 			}
-			if args[0] != "run" || c.name == "bad flag" || c.name == "stray argument" {
+			if strings.Contains(errOut.String(), "adapter-conformance: ") && code == exitPass {
+				t.Errorf("an error line on a successful exit:\n%s", errOut.String())
+			}
+			if args[0] != "run" || c.name == "bad flag" || c.name == "stray argument" || c.name == "help for run" {
 				// The flags were not read, --report-dir included.
 				return
 			}
