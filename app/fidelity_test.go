@@ -306,3 +306,51 @@ func TestRedirectAfterEncodingCheck(t *testing.T) {
 	}
 	checkEmptyNoType(t, resp, body)
 }
+
+// TestBaseTrailingSlashAlways: the base-app-trailing-slash-always build of
+// astro-behavior §14.2 (the manifest base becomes "/app/"), through
+// app.render, which gives Astro's own redirect where the table shows the
+// adapter's (the Location is the same; the status is 308 for other
+// methods).
+func TestBaseTrailingSlashAlways(t *testing.T) {
+	m := loadManifest(t, "basic")
+	m.Name, m.Base, m.TrailingSlash = "base-app-always", "/app/", app.TrailingSlashAlways
+	a, err := app.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, target string
+		status         int
+		location       string
+		route          string
+		ref            string
+	}{
+		{"GET", "/app", 301, "/app/", "", "§14.2: /app → /app/ (render gives 301; match finds the index)"},
+		{"GET", "/app?x=1", 301, "/app/?x=1", "", "§14.2: the query kept"},
+		{"POST", "/app", 308, "/app/", "", "§14: the astro redirect is 308 for POST"},
+		{"GET", "/app/", 200, "", "/", "§14.2: /app/ gives the index"},
+		{"GET", "//app", 200, "", "/", "§14.2: //app is internal, so it is not redirected"},
+		{"GET", "/app/about", 301, "/app/about/", "", "§14.2: /app/about → /app/about/"},
+		{"GET", "/app/about/", 200, "", "/about", "§14.2: then 200"},
+		{"GET", "/about", 301, "/about/", "", "§14.2: without the base, like 'always' with no base"},
+		{"GET", "/appx", 301, "/appx/", "", "§14.2: /appx → /appx/"},
+		{"GET", "/app/_image", 301, "/app/_image/", "", "§14.2: under the base the internal-path exemption does not apply"},
+		{"GET", "/app//about", 301, "/app//about/", "", "§14.2: /app//about → /app//about/"},
+		{"GET", "/app/about//", 301, "/app/about/", "", "§14.2: /app/about// → /app/about/"},
+		{"GET", "/app//", 301, "/app/", "", "§14.2: /app// → /app/ (the base is kept)"},
+	} {
+		t.Run(rowName(c.method, c.target), func(t *testing.T) {
+			resp, body := get(t, a, c.method, c.target)
+			if resp.StatusCode != c.status || resp.Header.Get("Location") != c.location {
+				t.Fatalf("%d Location %q, want %d %q (astro-behavior %s)", resp.StatusCode, resp.Header.Get("Location"), c.status, c.location, c.ref)
+			}
+			if c.route != "" {
+				checkPage(t, body, c.route, nil, "")
+			}
+		})
+	}
+	if r := a.Match(newRequest("GET", "/app", nil)); r == nil || r.Pattern != "/" {
+		t.Errorf("Match(/app) = %v, want the index route (astro-behavior §14.2: match('/app') returns the index while render redirects)", r)
+	}
+}
