@@ -22,7 +22,7 @@ type Echo struct {
 	Route    string `json:"route"`
 	Method   string `json:"method"`
 	URL      string `json:"url"`      // Astro.request.url: absolute, raw path and query
-	Pathname string `json:"pathname"` // Astro.url.pathname: decoded
+	Pathname string `json:"pathname"` // Astro.url.pathname: decoded, then encoded again as a WHATWG URL does
 	RawPath  string `json:"rawPath"`  // the encoded path as received
 	RawQuery string `json:"rawQuery"`
 	// Query holds every value of every parameter in the order received.
@@ -142,24 +142,32 @@ func statusResult(raw string) (*result, error) {
 
 // RequestURL is Astro.request.url as the App sees it: the Host the request
 // carries (never X-Forwarded-Host, astro-behavior.md 11), the raw path and
-// the raw query.
+// the raw query, without a fragment.
 func RequestURL(r *http.Request) string {
-	scheme := "http"
+	scheme, host := requestSchemeHost(r)
+	u := scheme + "://" + host + requestPath(r)
+	if q := requestQuery(r); q != "" {
+		u += "?" + q
+	}
+	return u
+}
+
+// requestSchemeHost is the scheme and host of the request URL the App
+// builds: https when the request came over TLS, else http, and the Host the
+// request carries ("localhost" when it carries none).
+func requestSchemeHost(r *http.Request) (scheme, host string) {
+	scheme = "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	host := r.Host
+	host = r.Host
 	if host == "" && r.URL != nil {
 		host = r.URL.Host
 	}
 	if host == "" {
 		host = "localhost"
 	}
-	u := scheme + "://" + host + requestPath(r)
-	if r.URL != nil && r.URL.RawQuery != "" {
-		u += "?" + r.URL.RawQuery
-	}
-	return u
+	return scheme, host
 }
 
 func (c *renderContext) echo() (*result, error) {
@@ -179,8 +187,8 @@ func (c *renderContext) echo() (*result, error) {
 		URL:        RequestURL(r),
 		Pathname:   c.pathname,
 		RawPath:    requestPath(r),
-		RawQuery:   r.URL.RawQuery,
-		Query:      orderedQuery(r.URL.RawQuery),
+		RawQuery:   requestQuery(r),
+		Query:      orderedQuery(requestQuery(r)),
 		Headers:    map[string][]string{},
 		Params:     c.params,
 		BodyLength: len(body),

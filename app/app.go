@@ -233,16 +233,37 @@ func (a *App) stripBase(p string) string {
 	return p
 }
 
-// requestPath is the request's path as it came off the wire, still encoded.
+// requestPath is the request's path as it came off the wire, still encoded,
+// without a fragment: a "#" written on the request line ends the path, as
+// the WHATWG URL parser reads it ("GET /about#frag" is /about;
+// astro-behavior.md 1). An encoded "%23" stays in the path.
 func requestPath(r *http.Request) string {
 	if r.URL == nil {
 		return "/"
 	}
-	p := r.URL.EscapedPath()
+	var p string
+	if i := strings.IndexByte(r.URL.RawPath, '#'); i >= 0 {
+		// Go keeps a literal '#' of the request line in RawPath (it is not
+		// a valid encoding, so EscapedPath would write it as %23).
+		p = r.URL.RawPath[:i]
+	} else {
+		p = r.URL.EscapedPath()
+	}
 	if p == "" || p[0] != '/' {
 		p = "/" + p
 	}
 	return p
+}
+
+// requestQuery is the request's raw query without a fragment. A fragment
+// that starts in the path takes the query with it: in "/about#f?x=1"
+// everything after "#" is the fragment.
+func requestQuery(r *http.Request) string {
+	if r.URL == nil || strings.IndexByte(r.URL.RawPath, '#') >= 0 {
+		return ""
+	}
+	q, _, _ := strings.Cut(r.URL.RawQuery, "#")
+	return q
 }
 
 // RenderOption configures one Render call (Astro's RenderOptions).

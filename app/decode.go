@@ -193,3 +193,32 @@ func collapseSlashes(p string) string {
 	}
 	return b.String()
 }
+
+// urlPathname is Astro.url.pathname for a decoded pathname. Astro 7's
+// normalizeUrl (astro/dist/core/util/normalized-url.js) assigns the decoded
+// pathname back to a WHATWG URL, whose pathname setter reads "\" as "/",
+// removes dot segments and percent-encodes what a path cannot hold (the
+// path percent-encode set: controls, space, '"', '#', '<', '>', '?', '`',
+// '{', '}' and every non-ASCII byte), and then collapses duplicate slashes.
+// So the pathname is not decoded: "/blog/hello%20world" stays as it is, and
+// "/blog/caf%c3%a9" becomes "/blog/caf%C3%A9"; a '%' that decoding produced
+// ("/blog/100%25" gives "/blog/100%") is not encoded again, and what decodeURI
+// leaves encoded ("%2F") stays encoded. The params are decoded.
+func urlPathname(decoded string) string {
+	p := strings.ReplaceAll(decoded, `\`, "/")
+	p = removeDotSegments(p)
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c <= 0x20 || c >= 0x7F || strings.IndexByte("\"#<>?`{}", c) >= 0 {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return collapseSlashes(b.String())
+}

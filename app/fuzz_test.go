@@ -48,8 +48,9 @@ func renderFuzz(t *testing.T, a *app.App, r *http.Request, limit int64) (*http.R
 }
 
 // The statuses Render gives for the basic fixture, apart from what
-// /api/status/[code] passes through (astro-behavior §1, §2, §5, §6, §7, §10).
-var basicStatuses = map[int]bool{200: true, 301: true, 302: true, 307: true, 308: true, 400: true, 404: true, 500: true}
+// /api/status/[code] passes through (astro-behavior §1, §2, §3, §5, §6, §7, §10;
+// 403 is the origin check's).
+var basicStatuses = map[int]bool{200: true, 301: true, 302: true, 307: true, 308: true, 400: true, 403: true, 404: true, 500: true}
 
 // Routes of the basic fixture that answer 404 although they matched.
 var matched404 = map[string]bool{"/404": true, "/api/null-404": true, "/page-null-404": true, "/api/status/[code]": true}

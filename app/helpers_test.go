@@ -64,7 +64,23 @@ func loadManifest(tb testing.TB, fixture string) *app.Manifest {
 // newRequest builds a request for a raw request target, as a Go server
 // would hand it to an adapter: the path keeps its percent-encoding
 // (URL.EscapedPath returns it as sent).
+//
+// An unsafe method carries the request's own origin as Origin, as a browser
+// sends it, so that Astro's origin check (astro-behavior §3) lets it through
+// and a test means what it meant before the App had the check; the origin
+// check's own tests build their requests with crossSite.
 func newRequest(method, target string, body io.Reader) *http.Request {
+	r := newRequestNoOrigin(method, target, body)
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		r.Header.Set("Origin", app.RequestOrigin(r))
+	}
+	return r
+}
+
+// newRequestNoOrigin is newRequest without the Origin header.
+func newRequestNoOrigin(method, target string, body io.Reader) *http.Request {
 	if method == "" {
 		method = http.MethodGet
 	}

@@ -62,7 +62,9 @@ func TestEcho(t *testing.T) {
 				if e.Params["path"] != "café/a%2Fb/100%" {
 					t.Errorf("params %v", e.Params)
 				}
-				if e.Pathname != "/api/echo-path/café/a%2Fb/100%" {
+				// Astro.url.pathname: decoded, then encoded again by the
+				// WHATWG pathname setter, which leaves '%' alone.
+				if e.Pathname != "/api/echo-path/caf%C3%A9/a%2Fb/100%" {
 					t.Errorf("pathname %q", e.Pathname)
 				}
 			},
@@ -295,7 +297,8 @@ func TestOddRequests(t *testing.T) {
 		{"nil request", a, nil, nil, 400, "the Go App answers a nil request with 400"},
 		{"no URL", a, &http.Request{Method: "GET"}, nil, 200, "no URL is the path /"},
 		{"zero request", a, &http.Request{}, nil, 200, "an empty method, no header, no body"},
-		{"no header, no body", a, &http.Request{Method: "POST", URL: &url.URL{Path: "/api/echo"}}, nil, 200, "echo of a bare request"},
+		{"no header, no body", a, &http.Request{Method: "POST", URL: &url.URL{Path: "/api/echo"}}, nil, 403, "astro-behavior §3: a bare POST has no content type and no Origin, so the origin check refuses it"},
+		{"no header, no body, same origin", a, &http.Request{Method: "POST", URL: &url.URL{Path: "/api/echo"}, Header: http.Header{"Origin": {"http://localhost"}}}, nil, 200, "echo of a bare request from its own origin (no Host: localhost)"},
 		{"relative path", a, &http.Request{Method: "GET", URL: &url.URL{Path: "about"}}, nil, 200, "a path without its leading slash"},
 		{"opaque URL", a, &http.Request{Method: "GET", URL: &url.URL{Scheme: "http", Opaque: "//x/about"}}, nil, 0, "an opaque URL"},
 		{"bad RawPath", a, &http.Request{Method: "GET", URL: &url.URL{Path: "/about", RawPath: "/%zz"}}, nil, 200, "a RawPath that does not fit Path is ignored"},

@@ -58,6 +58,9 @@ type Manifest struct {
 	// Assets are the URL paths of static files (Astro's manifest.assets). The
 	// App never matches or serves them: serving files is the adapter's job.
 	Assets []string `json:"assets,omitempty"`
+	// Security is Astro's `security` config. Absent, it takes Astro 7's
+	// defaults: checkOrigin on.
+	Security *Security `json:"security,omitempty"`
 
 	// Public holds the static files, rooted so that Assets[i] (without its
 	// leading slash) names a file in it. Set by the loaders; nil when the
@@ -70,6 +73,22 @@ type Manifest struct {
 	// it hands to an adapter, so it can compare what the App received with
 	// what the client sent, and what the App returned with what the client got.
 	Observer RenderObserver `json:"-"`
+}
+
+// Security is Astro's `security` config block.
+type Security struct {
+	// CheckOrigin is Astro's `security.checkOrigin`: nil or true turns the
+	// check on (Astro 7's default), false turns it off. With it on, Render
+	// answers a cross-site form submission, or an unsafe request without a
+	// content type whose Origin is not the request's own, with 403
+	// (astro-behavior.md 3).
+	CheckOrigin *bool `json:"checkOrigin,omitempty"`
+}
+
+// ChecksOrigin reports whether the App applies Astro's checkOrigin rule:
+// true unless the manifest sets `security.checkOrigin` to false.
+func (m *Manifest) ChecksOrigin() bool {
+	return m == nil || m.Security == nil || m.Security.CheckOrigin == nil || *m.Security.CheckOrigin
 }
 
 // RenderObserver is told of each Render call, before the response goes back

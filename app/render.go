@@ -51,7 +51,8 @@ type renderContext struct {
 	o        *renderOptions
 	route    *Route
 	params   map[string]string
-	pathname string   // Astro.url.pathname: decoded, slashes collapsed, base kept
+	pathname string   // Astro.url.pathname: decoded, encoded again as a WHATWG URL does, slashes collapsed, base kept
+	decoded  string   // the decoded pathname, slashes collapsed, base kept: what routing matches
 	cookies  []string // set through the cookie API
 }
 
@@ -84,23 +85,30 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 		}
 	}()
 	raw := removeDotSegments(requestPath(r))
-	if o.route == nil {
-		if loc, ok := a.trailingSlashRedirect(raw); ok {
-			return newResponse(r, redirectResult(r, raw, loc), o, nil)
-		}
-	}
+	// Astro 7's request handler: a path encoded too many times first, then
+	// the trailing-slash redirect, then the origin check, which runs before
+	// routing, so it answers for unmatched paths too (astro-behavior.md 1,
+	// 3, 14; astro/dist/core/routing/handler.js handleRequest).
 	decoded, err := decodePathname(raw)
 	if err != nil {
 		// MultiLevelEncodingError: 400 with no body and no content-type.
 		return newResponse(r, nullResult(http.StatusBadRequest), o, nil)
 	}
+	if o.route == nil {
+		if loc, ok := a.trailingSlashRedirect(raw); ok {
+			return newResponse(r, redirectResult(r, raw, loc), o, nil)
+		}
+	}
+	if res := a.checkOrigin(r); res != nil {
+		return newResponse(r, res, o, nil)
+	}
 	pathname := collapseSlashes(decoded)
-	c := &renderContext{app: a, r: r, o: o, pathname: pathname}
+	c := &renderContext{app: a, r: r, o: o, pathname: urlPathname(decoded), decoded: pathname}
 	if o.route != nil {
 		// The routeData is trusted (astro-behavior.md 12): its params come
 		// from its own pattern, whatever route the URL would match.
 		c.route = o.route
-		p := a.stripBase(pathname)
+		p := a.stripBase(c.decoded)
 		if o.route.Type == RoutePage && strings.HasSuffix(p, ".html") {
 			p = p[:len(p)-len(".html")]
 		}
@@ -210,7 +218,7 @@ func (a *App) renderEndpoint(c *renderContext) *http.Response {
 func (a *App) renderNotFound(c *renderContext, carried http.Header) *http.Response {
 	var res *result
 	if a.notFound.Internal {
-		res = bytesResult(http.StatusNotFound, "text/html", defaultNotFoundPage(c.pathname))
+		res = bytesResult(http.StatusNotFound, "text/html", defaultNotFoundPage(c.decoded))
 	} else {
 		var err error
 		res, err = c.renderPage(a.notFound, http.StatusNotFound)
@@ -227,7 +235,7 @@ func (a *App) renderNotFound(c *renderContext, carried http.Header) *http.Respon
 // when the app has none (astro-behavior.md 6).
 func (a *App) renderError(c *renderContext, cause error, carried http.Header) *http.Response {
 	if a.errorPage != nil {
-		ec := &renderContext{app: a, r: c.r, o: c.o, route: a.errorPage, params: map[string]string{}, pathname: c.pathname, cookies: c.cookies}
+		ec := &renderContext{app: a, r: c.r, o: c.o, route: a.errorPage, params: map[string]string{}, pathname: c.pathname, decoded: c.decoded, cookies: c.cookies}
 		res, err := ec.renderErrorPage(cause)
 		if err == nil {
 			mergeCarried(res.header, carried)
@@ -350,25 +358,52 @@ func isInternalPath(p string) bool {
 	return strings.HasPrefix(p, "/_") || strings.HasPrefix(p, "/@") || strings.HasPrefix(p, "/.") || strings.HasPrefix(p, "//")
 }
 
-// redirectResult is Astro's trailing-slash redirect: 301 for GET, 308 for
-// every other method (HEAD included), the query kept verbatim, and an HTML
-// "Redirecting to" body sent as text/plain.
+// redirectResult is Astro's trailing-slash redirect
+// (astro/dist/core/routing/trailing-slash-handler.js and 3xx.js;
+// astro-behavior.md 2, 14): 301 for GET, 308 for every other method (HEAD
+// included), Location the target path followed by the query verbatim, and
+// the "Redirecting to" page sent as text/plain;charset=UTF-8. As in Astro,
+// the page's links name the path the request came for (url.pathname, not
+// the target), its canonical link the target without the query, and its
+// "from" the whole request URL.
 func redirectResult(r *http.Request, from, to string) *result {
 	status := http.StatusPermanentRedirect
 	if r.Method == http.MethodGet {
 		status = http.StatusMovedPermanently
 	}
 	loc := to
-	if r.URL.RawQuery != "" {
-		loc += "?" + r.URL.RawQuery
+	if q := requestQuery(r); q != "" {
+		loc += "?" + q
 	}
-	e := html.EscapeString(loc)
-	body := fmt.Sprintf(`<!doctype html><title>Redirecting to: %s</title><meta http-equiv="refresh" content="0;url=%s"><meta name="robots" content="noindex"><link rel="canonical" href="%s"><body><a href="%s">Redirecting from <code>%s</code> to <code>%s</code></a></body>`,
-		e, e, e, e, html.EscapeString(from), e)
-	res := bytesResult(status, "text/plain;charset=UTF-8", []byte(body))
+	scheme, host := requestSchemeHost(r)
+	requestURL := scheme + "://" + host + from
+	if q := requestQuery(r); q != "" {
+		requestURL += "?" + q
+	}
+	res := bytesResult(status, "text/plain;charset=UTF-8", redirectPage(status, from, to, requestURL))
 	res.header.Set("Location", loc)
 	return res
 }
+
+// redirectPage is Astro's redirectTemplate (astro/dist/core/routing/3xx.js),
+// byte for byte; values are escaped as html-escaper's escape does.
+func redirectPage(status int, relative, absolute, from string) []byte {
+	delay := 0
+	if status == http.StatusFound {
+		delay = 2
+	}
+	rel := htmlEscaper.Replace(relative)
+	fromHTML := ""
+	if from != "" {
+		fromHTML = "from <code>" + htmlEscaper.Replace(from) + "</code> "
+	}
+	return []byte(fmt.Sprintf("<!doctype html>\n<title>Redirecting to: %s</title>\n<meta http-equiv=\"refresh\" content=\"%d;url=%s\">\n<meta name=\"robots\" content=\"noindex\">\n<link rel=\"canonical\" href=\"%s\">\n<body>\n\t<a href=\"%s\">Redirecting %sto <code>%s</code></a>\n</body>",
+		rel, delay, rel, htmlEscaper.Replace(absolute), rel, fromHTML, rel))
+}
+
+// htmlEscaper is html-escaper's escape, which Astro uses: & < > ' " (Go's
+// html.EscapeString writes " as &#34;, not &quot;).
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;", `"`, "&quot;")
 
 // pageMarkers are what every page prints, so checks compare meaning rather
 // than bytes: the route, its params, Astro.url.pathname, the raw request

@@ -75,7 +75,7 @@ func TestRenderRouting(t *testing.T) {
 		{target: "/blog/hello.json", status: 200, route: "/blog/[slug]", params: P{"slug": "hello.json"}, ref: "astro-behavior §14.1: /blog/hello.json gives 200 (dynamic route) under ignore"},
 		// Percent-decoding.
 		{target: "/blog/hello%20world", status: 200, route: "/blog/[slug]", params: P{"slug": "hello world"}, ref: `astro-behavior §1: slug="hello world"`},
-		{target: "/blog/caf%C3%A9", status: 200, route: "/blog/[slug]", params: P{"slug": "café"}, pathname: "/blog/café", ref: "astro-behavior §1: params decoded: café"},
+		{target: "/blog/caf%C3%A9", status: 200, route: "/blog/[slug]", params: P{"slug": "café"}, pathname: "/blog/caf%C3%A9", ref: "astro-behavior §1: params decoded: café; Astro.url.pathname keeps the encoding (Astro 7 normalizeUrl: decoded, then set back on a WHATWG URL, which encodes it again)"},
 		{target: "/unicode/%E6%97%A5%E6%9C%AC", status: 200, route: "/unicode/[name]", params: P{"name": "日本"}, ref: "astro-behavior §1: params decoded: 日本"},
 		{target: "/unicode/%F0%9F%98%80", status: 200, route: "/unicode/[name]", params: P{"name": "😀"}, ref: "astro-behavior §1: params decoded: 😀"},
 		{target: "/blog/a%2Fb", status: 200, route: "/blog/[slug]", params: P{"slug": "a%2Fb"}, ref: `astro-behavior §1: %2F is not decoded: slug="a%2Fb"`},

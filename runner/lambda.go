@@ -156,6 +156,12 @@ type EventOptions struct {
 	// SourceIP is the caller's address the gateway reports; by default the
 	// request's peer address.
 	SourceIP string
+	// Proto is the scheme the gateway reports in X-Forwarded-Proto, which
+	// every gateway sets itself, replacing the client's: "https" is what
+	// AWS sends (its endpoints are HTTPS only); by default the emulator
+	// reports its own, "http". X-Forwarded-Port is the Host's port, or the
+	// scheme's default.
+	Proto string
 	// Edit, when set, changes the event (as decoded JSON) before it is sent,
 	// for events no HTTP request produces (cookies[] next to a cookie header).
 	Edit func(event map[string]any)
@@ -592,6 +598,19 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 	host := r.Host
 	prefix, _, _ := strings.Cut(host, ".")
 	userAgent := r.Header.Get("User-Agent")
+	// The gateway terminates the client's connection and says how it came:
+	// X-Forwarded-Proto and X-Forwarded-Port replace the client's own.
+	proto := o.Proto
+	if proto == "" {
+		proto = "http"
+	}
+	port := "80"
+	if proto == "https" {
+		port = "443"
+	}
+	if _, p, err := net.SplitHostPort(host); err == nil && p != "" {
+		port = p
+	}
 	// The gateway is the client's peer: it appends it to X-Forwarded-For.
 	xff := sourceIP
 	if prev := r.Header.Values("X-Forwarded-For"); len(prev) > 0 {
@@ -604,7 +623,7 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 		headers := map[string]string{}
 		multi := map[string][]string{}
 		for k, vs := range r.Header {
-			if k == "X-Forwarded-For" {
+			if k == "X-Forwarded-For" || k == "X-Forwarded-Proto" || k == "X-Forwarded-Port" {
 				continue
 			}
 			headers[k] = vs[len(vs)-1]
@@ -612,6 +631,8 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 		}
 		headers["Host"], multi["Host"] = host, []string{host}
 		headers["X-Forwarded-For"], multi["X-Forwarded-For"] = xff, []string{xff}
+		headers["X-Forwarded-Proto"], multi["X-Forwarded-Proto"] = proto, []string{proto}
+		headers["X-Forwarded-Port"], multi["X-Forwarded-Port"] = port, []string{port}
 		var single map[string]string
 		mq := queryPairs(rawQuery)
 		var multiQ map[string][]string
@@ -674,7 +695,7 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 					headers["cookie"] = strings.Join(vs, "; ")
 				}
 				continue
-			case "X-Forwarded-For":
+			case "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port":
 				continue
 			}
 			// Lowercase names; duplicates joined with a comma (B11).
@@ -682,6 +703,8 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 		}
 		headers["host"] = host
 		headers["x-forwarded-for"] = xff
+		headers["x-forwarded-proto"] = proto
+		headers["x-forwarded-port"] = port
 		var params map[string]string
 		if q := queryPairs(rawQuery); len(q.keys) > 0 {
 			params = map[string]string{}

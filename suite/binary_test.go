@@ -97,6 +97,10 @@ var wantFailedAsBinary = map[string][]string{
 	"lambda-v2-lone-cookie-twice": {"HTTP-21", "RENDER-2"},
 	"b11-lambda-v2-header-split":  {"LAMBDA-4"},
 	"no-content-type-made-up":     {"RENDER-14"},
+	// Astro's origin check (issue 14), over HTTP and through the Runtime API.
+	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7"},
+	"origin-forged":                      {"HTTP-23"},
+	"b49-lambda-ignores-forwarded-proto": {"LAMBDA-19"},
 }
 
 // wantInLogs is the line of a broken adapter's output that a failure's

@@ -66,6 +66,35 @@ func header(name, value string) reqOpt {
 
 func hostHeader(h string) reqOpt { return func(r *http.Request) { r.Host = h } }
 
+// withOrigin replaces the Origin the client sends; withoutOrigin sends none.
+func withOrigin(o string) reqOpt { return func(r *http.Request) { r.Header.Set("Origin", o) } }
+
+func withoutOrigin() reqOpt { return func(r *http.Request) { r.Header.Del("Origin") } }
+
+// unsafeMethod: a browser sends Origin for any method but GET and HEAD
+// (the Fetch standard), and Astro's origin check skips GET, HEAD and
+// OPTIONS.
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != ""
+}
+
+// hostOrigin is the origin of a host URL, serialized as a browser does:
+// scheme, lowercase host, and the port unless it is the scheme's default.
+func hostOrigin(hostURL string) string {
+	u, err := url.Parse(hostURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if p := u.Port(); p != "" && !(u.Scheme == "http" && p == "80") && !(u.Scheme == "https" && p == "443") {
+		host += ":" + p
+	}
+	return u.Scheme + "://" + host
+}
+
 // send performs one request and reads the whole response.
 func (c *client) send(ctx context.Context, method, target string, body []byte, opts ...reqOpt) *exchange {
 	ex := c.start(ctx, method, target, body, opts...)
@@ -103,6 +132,14 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 		req.URL.Path, req.URL.RawPath, req.URL.RawQuery = pu.Path, pu.RawPath, pu.RawQuery
 	} else {
 		req.URL.Path, req.URL.Opaque = "", target
+	}
+	if unsafeMethod(method) {
+		// A browser sends Origin with every request of an unsafe method;
+		// so does the kit, with the origin of the host it talks to, so that
+		// Astro's origin check (astro-behavior §3) passes its requests as
+		// it passes a same-origin form. Specs of the check itself set or
+		// remove it (withOrigin, withoutOrigin).
+		req.Header.Set("Origin", hostOrigin(c.host.URL))
 	}
 	for _, o := range opts {
 		o(req)

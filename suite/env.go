@@ -140,6 +140,7 @@ func registerFixture(fx *fixtureEnv) {
 					registerLambda(h)
 				}
 				registerVariantSpecs(h)
+				registerFidelity(h)
 				if shape == app.ShapeStart && !fx.primary {
 					// Every fixture's start host must come up and stay up.
 					registerReadiness(h)

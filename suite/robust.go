@@ -75,7 +75,7 @@ func registerRobust(h *hostEnv) {
 		})
 		h.it("ROBUST-5", "an unread body does not stall the keep-alive connection", func(ctx ginkgo.SpecContext) {
 			body := strings.Repeat("x", 200_000)
-			req := "POST /api/only-get HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n" + body +
+			req := "POST /api/only-get HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nContent-Type: text/plain\r\nContent-Length: 200000\r\n\r\n" + body +
 				"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
 			short := "POST /api/only-get (200000 body bytes), then GET / pipelined on the same connection"
 			rrs, err := h.rawPipeline(ctx, []string{"POST", "GET"}, req)

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,7 +95,11 @@ func BridgeIntegration(name string, shape app.HostShape, bridge func(http.Handle
 // http.Handler, as the kit's good handler adapter does: a file of the
 // public directory is served as it is, every other request is rendered by
 // the App with the peer's address as clientAddress and the cookie API's
-// cookies added, and the response is written with WriteResponse.
+// cookies added, and the response is written with WriteResponse. It is the
+// glue between a Lambda bridge and the App, so, like the good Lambda
+// adapters, it takes the request's scheme from the X-Forwarded-Proto the
+// gateway sets (LAMBDA-19): a request with "https" there is rendered as
+// one that came over TLS.
 func AppHandler(m *app.Manifest) (http.Handler, error) {
 	a, err := app.New(m)
 	if err != nil {
@@ -110,6 +115,10 @@ func AppHandler(m *app.Manifest) (http.Handler, error) {
 		peer := r.RemoteAddr
 		if host, _, err := net.SplitHostPort(peer); err == nil {
 			peer = host
+		}
+		if r.TLS == nil && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
+			r = r.Clone(r.Context())
+			r.TLS = &tls.ConnectionState{}
 		}
 		WriteResponse(w, a.Render(r, app.ClientAddress(peer), app.AddCookieHeader()))
 	}), nil
