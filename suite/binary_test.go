@@ -72,7 +72,7 @@ var wantFailedAsBinary = map[string][]string{
 	"b06-lambda-furl-stream-drops-cookies": {"HTTP-21", "HTTP-8", "HTTP-9", "LAMBDA-1", "LAMBDA-15", "RENDER-2"},
 	// The gateway facts (aws-gateway-facts.md) through the Runtime API.
 	"lambda-v2-question-as-query":    {"LAMBDA-17"},
-	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-4"},
+	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},
 	"b43-lambda-furl-double-encoded": {"HTTP-2", "LAMBDA-9"},
 	"b47-lambda-v1-stage-stripped":   {"LAMBDA-10"},
 	"b09-lambda-furl-cookies-twice":  {"LAMBDA-3"},
