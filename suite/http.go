@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -30,9 +31,7 @@ func registerHTTP(h *hostEnv) {
 			}
 		})
 		h.it("HTTP-2", "the path reaches the App with its encoding intact", func(ctx ginkgo.SpecContext) {
-			p := "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
-			ex := h.get(ctx, p)
-			Expect(echoOf("HTTP-2", ex).RawPath).To(Equal(p), explain("HTTP-2", "the App to see the raw path "+p, ex))
+			h.expectRawPath(ctx, "")
 		})
 		h.it("HTTP-3", "the query reaches the App byte for byte", func(ctx ginkgo.SpecContext) {
 			q := "path=/book/%7Bid%7D&p=a%2Bb&q=a+b&x=%3Fa%3Db"
@@ -207,6 +206,14 @@ func registerHTTP(h *hostEnv) {
 			}
 		})
 	})
+}
+
+// expectRawPath is HTTP-2 under a path prefix (the base, or ""): the App
+// sees the raw path as sent, the prefix included.
+func (h *hostEnv) expectRawPath(ctx context.Context, prefix string) {
+	p := prefix + "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
+	ex := h.get(ctx, p)
+	Expect(echoOf("HTTP-2", ex).RawPath).To(Equal(p), explain("HTTP-2", "the App to see the raw path "+p, ex))
 }
 
 // streamDelay is the gap between /api/stream's chunks in the specs that

@@ -208,6 +208,19 @@ func registerVariantSpecs(h *hostEnv) {
 				expectRoute("RENDER-12", ex, c.route, nil)
 			}
 		})
+		// The path and asset checks of the basic fixture, under the base.
+		h.it("HTTP-2", "under the base, the path reaches the App with its encoding and its base intact", func(ctx ginkgo.SpecContext) {
+			h.expectRawPath(ctx, base)
+		})
+		h.it("MATCH-4", "public files are served under the base and without it", func(ctx ginkgo.SpecContext) {
+			h.expectPublicFiles(ctx)
+		})
+		h.it("MATCH-5", "under the base, a public file wins over a dynamic route", func(ctx ginkgo.SpecContext) {
+			h.expectFileBeatsRoute(ctx, base)
+		})
+		h.it("MATCH-7", "HEAD on a public file, under the base and without it", func(ctx ginkgo.SpecContext) {
+			h.expectPublicHead(ctx)
+		})
 	}
 	switch m.TrailingSlash {
 	case app.TrailingSlashNever:
