@@ -97,6 +97,13 @@ func registerRender(h *hostEnv) {
 			}
 			ex := h.do(ctx, http.MethodHead, "/api/only-get", nil)
 			expectStatus("RENDER-7", ex, 200)
+			// An endpoint with a HEAD handler of its own: an adapter that
+			// hands the App a GET for a HEAD runs the GET handler instead.
+			for _, m := range []string{http.MethodGet, http.MethodHead} {
+				ex := h.do(ctx, m, "/api/head-own", nil)
+				expectStatus("RENDER-7", ex, 200)
+				Expect(ex.resp.Header.Values("X-Handler")).To(Equal([]string{m}), explain("RENDER-7", "X-Handler: "+m+", from the endpoint's "+m+" handler", ex))
+			}
 		})
 		h.it("RENDER-8", "endpoint status codes pass through", func(ctx ginkgo.SpecContext) {
 			for _, code := range []string{"201", "418", "503"} {
