@@ -124,25 +124,30 @@ func registerHTTP(h *hostEnv) {
 			Expect(len(ex.body)).To(BeNumerically(">=", 5_000_000), explain("HTTP-15", "at least 5 MB", ex))
 			Expect(sha(ex.body)).To(Equal(want), explain("HTTP-15", "a body whose SHA-256 is "+app.BodySHA256Header+" "+want, ex))
 		})
-		h.it("HTTP-16", "a streamed response is not buffered", func(ctx ginkgo.SpecContext) {
-			ex := h.http.start(ctx, "GET", streamTarget(), nil)
+		h.it("HTTP-16", "a streamed response is neither buffered nor cut short", func(ctx ginkgo.SpecContext) {
+			ex := h.http.start(ctx, "GET", streamTargetWith(longStreamDelay), nil)
 			mustRespond("HTTP-16", ex)
 			defer ex.resp.Body.Close()
 			started := time.Now()
 			r := bufio.NewReader(ex.resp.Body)
 			first, err := r.ReadString('\n')
 			firstAt := time.Since(started)
-			rest, _ := io.ReadAll(r)
+			rest, restErr := io.ReadAll(r)
 			total := time.Since(started)
 			ex.body = append([]byte(first), rest...)
+			ex.err = restErr
 			attach(ex) // with the body as it came
 			Expect(err).NotTo(HaveOccurred(), explain("HTTP-16", "a first chunk", ex))
-			// Three chunks streamDelay apart: the last cannot be produced
-			// before 2*streamDelay (timers never fire early), so a first
-			// chunk that arrives more than streamDelay before the end was
-			// not buffered, whatever the machine's speed.
-			Expect(total-firstAt).To(BeNumerically(">", streamDelay), explain("HTTP-16",
-				"the first chunk at least "+streamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
+			// Three chunks longStreamDelay apart: the last cannot be
+			// produced before 2*longStreamDelay (timers never fire early),
+			// so a first chunk that arrives more than longStreamDelay
+			// before the end was not buffered, whatever the machine's speed.
+			Expect(total-firstAt).To(BeNumerically(">", longStreamDelay), explain("HTTP-16",
+				"the first chunk at least "+longStreamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
+			// And the stream, longer than a per-request timeout of a
+			// second, arrives whole, with a clean end.
+			Expect(restErr).NotTo(HaveOccurred(), explain("HTTP-16", "all three chunks and a clean end, "+total.String()+" after the first byte", ex))
+			Expect(string(ex.body)).To(Equal(wholeStream), explain("HTTP-16", "all three chunks "+strconv.Quote(wholeStream), ex))
 		})
 		h.it("HTTP-17", "HEAD gives GET's status and headers and no body", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/about", "/api/cookies"} {
@@ -220,8 +225,19 @@ func (h *hostEnv) expectRawPath(ctx context.Context, prefix string) {
 // need a response still in flight (HTTP-16, ROBUST-6, START-3).
 const streamDelay = 100 * time.Millisecond
 
-func streamTarget() string {
-	return "/api/stream?" + app.StreamDelayParam + "=" + itoa(int(streamDelay/time.Millisecond))
+func streamTarget() string { return streamTargetWith(streamDelay) }
+
+// longStreamDelay is HTTP-16's gap: its three chunks span 1.2 s, longer
+// than a plausible per-request timeout of 1 s, so an adapter that cuts
+// responses at such a deadline fails, while the rest of the suite keeps
+// its short streams.
+const longStreamDelay = 600 * time.Millisecond
+
+// wholeStream is the body of /api/stream, three chunks.
+const wholeStream = "chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n"
+
+func streamTargetWith(delay time.Duration) string {
+	return "/api/stream?" + app.StreamDelayParam + "=" + itoa(int(delay/time.Millisecond))
 }
 
 func sha(b []byte) string {
