@@ -91,6 +91,11 @@ var wantFailedAsBinary = map[string][]string{
 	"lambda-v2-lone-cookie-twice": {"HTTP-21", "RENDER-2"},
 	"b11-lambda-v2-header-split":  {"LAMBDA-4"},
 	"no-content-type-made-up":     {"RENDER-14"},
+	// Blind spots (issue 14) seen from outside the process: the client's
+	// disconnect never reaches the App (its stream-state stays
+	// "streaming"), and a 1 s deadline cuts HTTP-16's 1.2 s stream.
+	"b29-detached-context": {"ROBUST-9"},
+	"stream-cut-after-1s":  {"HTTP-16"},
 }
 
 // wantInLogs is the line of a broken adapter's output that a failure's
