@@ -252,7 +252,7 @@ func (c *renderContext) stream(a *Action) *result {
 	}
 	pr, pw := io.Pipe()
 	ctx := c.r.Context()
-	tag := c.r.URL.Query().Get(StreamTagParam)
+	tag := c.r.Header.Get(StreamTagHeader)
 	mark := func(state string) {
 		if tag != "" {
 			c.app.streams.set(tag, state)

@@ -14,7 +14,7 @@ type App struct {
 	errorPage *Route // custom /500 page, or nil
 	assets    map[string]bool
 	base      string    // manifest base without its trailing slash; "" for none
-	streams   streamLog // tagged streams (StreamTagParam), for "stream-state"
+	streams   streamLog // tagged streams (StreamTagHeader), for "stream-state"
 }
 
 // defaultNotFoundRoute stands for Astro's internal astro-default-404.astro:

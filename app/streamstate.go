@@ -6,12 +6,13 @@ import (
 	"sync"
 )
 
-// StreamTagParam names a stream (`/api/stream?tag=x`) so that a later
+// StreamTagHeader names a stream (`X-Stream-Tag: x` on `/api/stream`; a
+// header, so that it survives an adapter that mangles the query) so that a later
 // request can ask what became of it: the "stream-state" action
 // (`/api/stream-state/[tag]`) reports it. It lets a client that left
 // mid-stream see, over HTTP and in any mode, whether the adapter cancelled
 // the App's request context when it left (ROBUST-9, B29).
-const StreamTagParam = "tag"
+const StreamTagHeader = "X-Stream-Tag"
 
 // The states of a tagged stream, as "stream-state" reports them.
 const (

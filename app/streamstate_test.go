@@ -48,7 +48,8 @@ func TestStreamStateReportsWhatEndedTheStream(t *testing.T) {
 		t.Errorf("an unknown tag is %q, want %q", got, app.StreamUnknown)
 	}
 	stream := func(ctx context.Context, tag, delay string) (*bufio.Reader, io.Closer) {
-		r := newRequest("GET", "/api/stream?"+app.StreamDelayParam+"="+delay+"&"+app.StreamTagParam+"="+tag, nil).WithContext(ctx)
+		r := newRequest("GET", "/api/stream?"+app.StreamDelayParam+"="+delay, nil).WithContext(ctx)
+		r.Header.Set(app.StreamTagHeader, tag)
 		resp := a.Render(r)
 		br := bufio.NewReader(resp.Body)
 		if line, err := br.ReadString('\n'); err != nil || line != "chunk 1 of 3\n" {

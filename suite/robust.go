@@ -122,13 +122,6 @@ func registerRobust(h *hostEnv) {
 			// still ends the handler soon (at its next, failing write) and
 			// a graceful shutdown later in the run need not wait for it.
 			tag := "robust9-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-			sctx, cancel := context.WithCancel(ctx)
-			ex := h.http.start(sctx, "GET", streamTargetWith(1200*time.Millisecond)+"&"+app.StreamTagParam+"="+tag, nil)
-			attach(ex)
-			mustRespond("ROBUST-9", ex)
-			bufio.NewReader(ex.resp.Body).ReadString('\n')
-			cancel()
-			ex.resp.Body.Close()
 			var last *exchange
 			state := func() string {
 				last = h.http.send(ctx, "GET", "/api/stream-state/"+tag, nil)
@@ -138,6 +131,27 @@ func registerRobust(h *hostEnv) {
 				}
 				return s.State
 			}
+			// The client leaves once the App is streaming, whether or not
+			// the adapter has sent anything yet (one that buffers has not).
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			done := make(chan *exchange, 1)
+			go func() {
+				defer ginkgo.GinkgoRecover()
+				ex := h.http.start(sctx, "GET", streamTargetWith(1200*time.Millisecond), nil, header(app.StreamTagHeader, tag))
+				<-sctx.Done()
+				if ex.resp != nil {
+					ex.resp.Body.Close()
+				}
+				done <- ex
+			}()
+			Eventually(state).WithTimeout(5*time.Second).WithPolling(20*time.Millisecond).ShouldNot(Equal(app.StreamUnknown),
+				func() string {
+					return explain("ROBUST-9", "/api/stream-state/"+tag+" to know the tagged stream once the App has it", last)()
+				})
+			cancel()
+			ex := <-done
+			attach(ex)
 			Eventually(state).WithTimeout(time.Second).WithPolling(50*time.Millisecond).Should(Equal(app.StreamCancelled),
 				func() string {
 					return explain("ROBUST-9", "the App's request context cancelled within 1 s of the client leaving, so that /api/stream-state/"+tag+
