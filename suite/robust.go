@@ -136,15 +136,24 @@ func registerRobust(h *hostEnv) {
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			done := make(chan *exchange, 1)
+			headers := make(chan struct{})
 			go func() {
 				defer ginkgo.GinkgoRecover()
 				ex := h.http.start(sctx, "GET", streamTargetWith(1200*time.Millisecond), nil, header(app.StreamTagHeader, tag))
+				close(headers)
 				<-sctx.Done()
 				if ex.resp != nil {
 					ex.resp.Body.Close()
 				}
 				done <- ex
 			}()
+			// The state is asked for once the response has begun (or after
+			// 300 ms, for an adapter that buffers), not while the adapter
+			// may still be taking the stream request in.
+			select {
+			case <-headers:
+			case <-time.After(300 * time.Millisecond):
+			}
 			Eventually(state).WithTimeout(5*time.Second).WithPolling(20*time.Millisecond).ShouldNot(Equal(app.StreamUnknown),
 				func() string {
 					return explain("ROBUST-9", "/api/stream-state/"+tag+" to know the tagged stream once the App has it", last)()
