@@ -84,6 +84,8 @@ func (c *renderContext) runAction(a *Action) (*result, error) {
 		return bytesResult(http.StatusOK, "application/octet-stream", b), nil
 	case "stream":
 		return c.stream(a), nil
+	case "stream-state":
+		return c.streamState()
 	case "large":
 		body, sum := LargeBody(a.Size)
 		res := bytesResult(http.StatusOK, "application/octet-stream", body)
@@ -258,6 +260,13 @@ func (c *renderContext) stream(a *Action) *result {
 	}
 	pr, pw := io.Pipe()
 	ctx := c.r.Context()
+	tag := c.r.Header.Get(StreamTagHeader)
+	mark := func(state string) {
+		if tag != "" {
+			c.app.streams.set(tag, state)
+		}
+	}
+	mark(StreamRunning)
 	go func() {
 		for i := range chunks {
 			if i > 0 {
@@ -265,15 +274,18 @@ func (c *renderContext) stream(a *Action) *result {
 				select {
 				case <-ctx.Done():
 					t.Stop()
+					mark(StreamCancelled)
 					pw.CloseWithError(ctx.Err())
 					return
 				case <-t.C:
 				}
 			}
 			if _, err := fmt.Fprintf(pw, "chunk %d of %d\n", i+1, chunks); err != nil {
+				mark(StreamAbandoned)
 				return
 			}
 		}
+		mark(StreamComplete)
 		pw.Close()
 	}()
 	h := http.Header{}

@@ -13,7 +13,8 @@ type App struct {
 	notFound  *Route // custom /404 page, or the internal default 404 route
 	errorPage *Route // custom /500 page, or nil
 	assets    map[string]bool
-	base      string // manifest base without its trailing slash; "" for none
+	base      string    // manifest base without its trailing slash; "" for none
+	streams   streamLog // tagged streams (StreamTagHeader), for "stream-state"
 }
 
 // defaultNotFoundRoute stands for Astro's internal astro-default-404.astro:

@@ -189,7 +189,7 @@ type CookieSpec struct {
 var knownActions = map[string]bool{
 	"echo": true, "text": true, "status": true, "cookies": true, "binary": true,
 	"stream": true, "large": true, "headers": true, "redirect": true, "throws": true,
-	"null": true, "invalid-status": true,
+	"null": true, "invalid-status": true, "stream-state": true,
 }
 
 var knownPageActions = map[string]bool{

@@ -27,8 +27,8 @@ var wantFailed = map[string][]string{
 	"export-wrong-type":           {"EXPORT-1"},
 	"fetch-response-and-error":    {"ERROR-1", "ERROR-2", "ERROR-3", "ERROR-5", "EXPORT-2", "RENDER-2", "RENDER-8"},
 	"shared-request-state":        {"EXPORT-3"},
-	"ignores-manifest":            {"ERROR-3", "EXPORT-4", "HTTP-24", "NOTFOUND-3", "RENDER-11", "RENDER-12", "RENDER-2"},
-	"b21-body-lost":               {"HTTP-11", "HTTP-12"},
+	"ignores-manifest":            {"ERROR-3", "EXPORT-4", "HTTP-2", "HTTP-24", "MATCH-4", "MATCH-5", "NOTFOUND-3", "RENDER-11", "RENDER-12", "RENDER-2"}, // the bundled app has no base, so the base fixture's path and asset checks fail too
+	"b21-body-lost":               {"EXPORT-3", "HTTP-11", "HTTP-12"},                                                                                     // EXPORT-3 POSTs bodies too
 	"b22-body-as-utf8":            {"HTTP-11", "HTTP-12"},
 	"b37-query-dropped":           {"HTTP-3", "HTTP-4", "RENDER-11"},
 	"b38-query-decoded":           {"HTTP-3"},
@@ -52,7 +52,7 @@ var wantFailed = map[string][]string{
 	"b12-notfound-200":                     {"ERROR-6", "EXPORT-4", "MATCH-6", "NOTFOUND-1", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-6", "NOTFOUND-7", "RENDER-2"},
 	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-3", "ERROR-5", "RENDER-2"},
 	"b17-restarts-after-error":             {"ERROR-1", "ERROR-3", "ERROR-4", "ERROR-5", "RENDER-2"},
-	"b25-head-fails":                       {"HTTP-13", "HTTP-17", "NOTFOUND-6", "RENDER-7"},
+	"b25-head-fails":                       {"HTTP-13", "HTTP-17", "MATCH-7", "NOTFOUND-6", "RENDER-7"},
 	"b35-buffered-stream":                  {"HTTP-16"},
 	"b34-binary-as-text":                   {"HTTP-14", "HTTP-15", "HTTP-16", "RENDER-2"},
 	"large-body-truncated":                 {"HTTP-15"},
@@ -69,7 +69,7 @@ var wantFailed = map[string][]string{
 	"b44-open-redirect":                    {"ROBUST-4"},
 	"routes-in-declared-order":             {"RENDER-3"},
 	"path-depth-limit":                     {"HTTP-2", "RENDER-6"},
-	"b46-base-required":                    {"RENDER-12"},
+	"b46-base-required":                    {"MATCH-4", "RENDER-12"}, // /robots.txt without the base is refused too
 	"b48-routes-before-files":              {"MATCH-4", "MATCH-5"},
 	"static-wrong-type":                    {"MATCH-4"},
 	"static-lists-directories":             {"MATCH-6"},
@@ -124,6 +124,17 @@ var wantFailed = map[string][]string{
 	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7"},
 	"origin-forged":                      {"HTTP-23"},
 	"b49-lambda-ignores-forwarded-proto": {"LAMBDA-19"},
+	// Blind spots broken adapters slipped through (issue 14). The base
+	// fixture's public files are checked under the base and without it,
+	// so a file missing under /app fails MATCH-4 and MATCH-5 (the dynamic
+	// route renders /app/assets/logo.svg) together.
+	"b46-base-stripped":         {"HTTP-2"},
+	"b46-assets-404-under-base": {"MATCH-4", "MATCH-5"},
+	"static-head-404":           {"MATCH-7"},
+	"head-as-get":               {"RENDER-7"},
+	"stream-cut-after-1s":       {"HTTP-16"},
+	"b29-detached-context":      {"ROBUST-9"},
+	"shared-copy-buffer":        {"EXPORT-3"},
 }
 
 // notShownFailingInProcess are the in-process MUSTs no in-process broken

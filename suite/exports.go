@@ -28,13 +28,35 @@ func registerExportHost(h *hostEnv) {
 		h.it("EXPORT-3", "the export serves concurrent requests correctly", func(ctx ginkgo.SpecContext) {
 			paths := []struct{ path, route string }{{"/about", "/about"}, {"/blog/one", "/blog/[slug]"}, {"/docs/x/y", "/docs/[...path]"}, {"/en/intro", "/[lang]/intro"}, {"/", "/"}}
 			const n = 50
+			// Every other request POSTs a body of its own: state shared
+			// between requests (a copy buffer) mixes them up.
+			bodies := make([][]byte, n)
+			for i := 0; i < n; i += 2 {
+				bodies[i] = concurrentBody(i)
+			}
 			exs := make([]*exchange, n)
 			var wg sync.WaitGroup
 			for i := range n {
+				if bodies[i] != nil {
+					wg.Go(func() {
+						exs[i] = h.http.send(ctx, "POST", "/api/echo", bodies[i], header("Content-Type", "application/json"))
+					})
+					continue
+				}
 				wg.Go(func() { exs[i] = h.http.send(ctx, "GET", paths[i%len(paths)].path, nil) })
 			}
 			wg.Wait()
 			for i, ex := range exs {
+				if body := bodies[i]; body != nil {
+					// The exchange is attached without the 256 KiB body.
+					ex.reqBody = body[:64]
+					attach(ex)
+					e := echoOf("EXPORT-3", ex)
+					cause := func() string { return h.followsFrom("HTTP-11") }
+					Expect(e.BodyLength).To(Equal(len(body)), withCause(explain("EXPORT-3", "the echo of this request's own "+itoa(len(body))+"-byte body", ex), cause))
+					Expect(e.BodySHA256).To(Equal(sha(body)), withCause(explain("EXPORT-3", "the echo of this request's own body (request "+itoa(i)+", SHA-256 "+sha(body)+"), not another request's", ex), cause))
+					continue
+				}
 				attach(ex)
 				expectStatus("EXPORT-3", ex, 200)
 				expectRoute("EXPORT-3", ex, paths[i%len(paths)].route, nil)
@@ -44,6 +66,26 @@ func registerExportHost(h *hostEnv) {
 			h.expectOwnManifest(ctx, "EXPORT-4")
 		})
 	})
+}
+
+// concurrentBodySize is the size of EXPORT-3's request bodies: large
+// enough to take several reads and buffer copies.
+const concurrentBodySize = 256 << 10
+
+// concurrentBody is EXPORT-3's JSON body for request i, distinct from
+// every other request's in all of its bytes, not only at the start.
+func concurrentBody(i int) []byte {
+	head := []byte(`{"request":` + itoa(i) + `,"pad":"`)
+	b := make([]byte, 0, concurrentBodySize)
+	b = append(b, head...)
+	x := uint32(i)*2654435761 + 1
+	for len(b) < concurrentBodySize-2 {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b = append(b, 'a'+byte(x%26))
+	}
+	return append(b, '"', '}')
 }
 
 // expectOwnManifest starts the target again on a second fixture app and

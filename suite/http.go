@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -30,9 +31,7 @@ func registerHTTP(h *hostEnv) {
 			}
 		})
 		h.it("HTTP-2", "the path reaches the App with its encoding intact", func(ctx ginkgo.SpecContext) {
-			p := "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
-			ex := h.get(ctx, p)
-			Expect(echoOf("HTTP-2", ex).RawPath).To(Equal(p), explain("HTTP-2", "the App to see the raw path "+p, ex))
+			h.expectRawPath(ctx, "")
 		})
 		h.it("HTTP-3", "the query reaches the App byte for byte", func(ctx ginkgo.SpecContext) {
 			q := "path=/book/%7Bid%7D&p=a%2Bb&q=a+b&x=%3Fa%3Db"
@@ -125,25 +124,30 @@ func registerHTTP(h *hostEnv) {
 			Expect(len(ex.body)).To(BeNumerically(">=", 5_000_000), explain("HTTP-15", "at least 5 MB", ex))
 			Expect(sha(ex.body)).To(Equal(want), explain("HTTP-15", "a body whose SHA-256 is "+app.BodySHA256Header+" "+want, ex))
 		})
-		h.it("HTTP-16", "a streamed response is not buffered", func(ctx ginkgo.SpecContext) {
-			ex := h.http.start(ctx, "GET", streamTarget(), nil)
+		h.it("HTTP-16", "a streamed response is neither buffered nor cut short", func(ctx ginkgo.SpecContext) {
+			ex := h.http.start(ctx, "GET", streamTargetWith(longStreamDelay), nil)
 			mustRespond("HTTP-16", ex)
 			defer ex.resp.Body.Close()
 			started := time.Now()
 			r := bufio.NewReader(ex.resp.Body)
 			first, err := r.ReadString('\n')
 			firstAt := time.Since(started)
-			rest, _ := io.ReadAll(r)
+			rest, restErr := io.ReadAll(r)
 			total := time.Since(started)
 			ex.body = append([]byte(first), rest...)
+			ex.err = restErr
 			attach(ex) // with the body as it came
 			Expect(err).NotTo(HaveOccurred(), explain("HTTP-16", "a first chunk", ex))
-			// Three chunks streamDelay apart: the last cannot be produced
-			// before 2*streamDelay (timers never fire early), so a first
-			// chunk that arrives more than streamDelay before the end was
-			// not buffered, whatever the machine's speed.
-			Expect(total-firstAt).To(BeNumerically(">", streamDelay), explain("HTTP-16",
-				"the first chunk at least "+streamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
+			// Three chunks longStreamDelay apart: the last cannot be
+			// produced before 2*longStreamDelay (timers never fire early),
+			// so a first chunk that arrives more than longStreamDelay
+			// before the end was not buffered, whatever the machine's speed.
+			Expect(total-firstAt).To(BeNumerically(">", longStreamDelay), explain("HTTP-16",
+				"the first chunk at least "+longStreamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
+			// And the stream, longer than a per-request timeout of a
+			// second, arrives whole, with a clean end.
+			Expect(restErr).NotTo(HaveOccurred(), explain("HTTP-16", "all three chunks and a clean end, "+total.String()+" after the first byte", ex))
+			Expect(string(ex.body)).To(Equal(wholeStream), explain("HTTP-16", "all three chunks "+strconv.Quote(wholeStream), ex))
 		})
 		h.it("HTTP-17", "HEAD gives GET's status and headers and no body", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/about", "/api/cookies"} {
@@ -209,12 +213,31 @@ func registerHTTP(h *hostEnv) {
 	})
 }
 
+// expectRawPath is HTTP-2 under a path prefix (the base, or ""): the App
+// sees the raw path as sent, the prefix included.
+func (h *hostEnv) expectRawPath(ctx context.Context, prefix string) {
+	p := prefix + "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
+	ex := h.get(ctx, p)
+	Expect(echoOf("HTTP-2", ex).RawPath).To(Equal(p), explain("HTTP-2", "the App to see the raw path "+p, ex))
+}
+
 // streamDelay is the gap between /api/stream's chunks in the specs that
 // need a response still in flight (HTTP-16, ROBUST-6, START-3).
 const streamDelay = 100 * time.Millisecond
 
-func streamTarget() string {
-	return "/api/stream?" + app.StreamDelayParam + "=" + itoa(int(streamDelay/time.Millisecond))
+func streamTarget() string { return streamTargetWith(streamDelay) }
+
+// longStreamDelay is HTTP-16's gap: its three chunks span 1.2 s, longer
+// than a plausible per-request timeout of 1 s, so an adapter that cuts
+// responses at such a deadline fails, while the rest of the suite keeps
+// its short streams.
+const longStreamDelay = 600 * time.Millisecond
+
+// wholeStream is the body of /api/stream, three chunks.
+const wholeStream = "chunk 1 of 3\nchunk 2 of 3\nchunk 3 of 3\n"
+
+func streamTargetWith(delay time.Duration) string {
+	return "/api/stream?" + app.StreamDelayParam + "=" + itoa(int(delay/time.Millisecond))
 }
 
 func sha(b []byte) string {

@@ -1,8 +1,10 @@
 package suite
 
 import (
+	"context"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -142,28 +144,13 @@ func registerMatch(h *hostEnv) {
 			}
 		})
 		h.it("MATCH-4", "declared static assets are served with their bytes and type", func(ctx ginkgo.SpecContext) {
-			h.onlyStaticAssets()
-			m := h.fx.manifest
-			Expect(m.Public).NotTo(BeNil(), "the fixture has no public directory")
-			for _, asset := range m.Assets {
-				want := readPublic(m, asset)
-				ex := h.get(ctx, asset)
-				expectStatus("MATCH-4", ex, http.StatusOK)
-				Expect(ex.body).To(Equal(want), explain("MATCH-4", "the bytes of public"+asset, ex))
-				if ext := extOf(asset); ext == ".svg" || ext == ".txt" {
-					wantType, _, _ := mime.ParseMediaType(mime.TypeByExtension(ext))
-					expectMediaType("MATCH-4", ex, wantType)
-				}
-			}
+			h.expectPublicFiles(ctx)
 		})
 		h.it("MATCH-5", "a public file wins over a dynamic route", func(ctx ginkgo.SpecContext) {
-			h.onlyStaticAssets()
-			ex := h.get(ctx, "/assets/logo.svg")
-			expectStatus("MATCH-5", ex, http.StatusOK)
-			Expect(ex.body).To(Equal(readPublic(h.fx.manifest, "/assets/logo.svg")), explain("MATCH-5", "the file public/assets/logo.svg", ex))
-			ex = h.get(ctx, "/assets/other.svg")
-			expectStatus("MATCH-5", ex, http.StatusOK)
-			expectRoute("MATCH-5", ex, "/assets/[file]", map[string]string{"file": "other.svg"})
+			h.expectFileBeatsRoute(ctx, "")
+		})
+		h.it("MATCH-7", "HEAD on a public file gives GET's headers and no body", func(ctx ginkgo.SpecContext) {
+			h.expectPublicHead(ctx)
 		})
 		h.it("MATCH-6", "directories and dotfiles under public are not served", func(ctx ginkgo.SpecContext) {
 			h.onlyStaticAssets()
@@ -198,5 +185,74 @@ func (h *hostEnv) onlyStaticAssets() {
 	}
 	if h.host.Middleware {
 		ginkgo.Skip(notApplicablePrefix + "in middleware mode the host serves static files, not the adapter")
+	}
+}
+
+// publicPaths are the URL paths of the fixture's public files: every path
+// in the manifest's Assets, which carry the base, and, in a fixture with a
+// base, each of them without it too (astro-behavior §14.2: both give the
+// file).
+func (h *hostEnv) publicPaths() []string {
+	m := h.fx.manifest
+	base := strings.TrimSuffix(m.Base, "/")
+	var paths []string
+	for _, asset := range m.Assets {
+		paths = append(paths, asset)
+		if base != "" {
+			paths = append(paths, strings.TrimPrefix(asset, base))
+		}
+	}
+	return paths
+}
+
+// expectPublicFiles is MATCH-4: each public file with 200, its bytes and
+// the content type of its extension.
+func (h *hostEnv) expectPublicFiles(ctx context.Context) {
+	h.onlyStaticAssets()
+	m := h.fx.manifest
+	Expect(m.Public).NotTo(BeNil(), "the fixture has no public directory")
+	for _, p := range h.publicPaths() {
+		want := readPublic(m, p)
+		ex := h.get(ctx, p)
+		expectStatus("MATCH-4", ex, http.StatusOK)
+		Expect(ex.body).To(Equal(want), explain("MATCH-4", "the bytes of the public file for "+p, ex))
+		if ext := extOf(p); ext == ".svg" || ext == ".txt" {
+			wantType, _, _ := mime.ParseMediaType(mime.TypeByExtension(ext))
+			expectMediaType("MATCH-4", ex, wantType)
+		}
+	}
+}
+
+// expectFileBeatsRoute is MATCH-5, under a path prefix (the base, or "").
+func (h *hostEnv) expectFileBeatsRoute(ctx context.Context, prefix string) {
+	h.onlyStaticAssets()
+	ex := h.get(ctx, prefix+"/assets/logo.svg")
+	expectStatus("MATCH-5", ex, http.StatusOK)
+	Expect(ex.body).To(Equal(readPublic(h.fx.manifest, "/assets/logo.svg")), explain("MATCH-5", "the file public/assets/logo.svg", ex))
+	ex = h.get(ctx, prefix+"/assets/other.svg")
+	expectStatus("MATCH-5", ex, http.StatusOK)
+	expectRoute("MATCH-5", ex, "/assets/[file]", map[string]string{"file": "other.svg"})
+}
+
+// expectPublicHead is MATCH-7: HEAD on each public file gives the status
+// and headers of GET, and no body bytes (astro-behavior §4, B25).
+func (h *hostEnv) expectPublicHead(ctx context.Context) {
+	h.onlyStaticAssets()
+	for _, p := range h.publicPaths() {
+		get := h.get(ctx, p)
+		head := h.do(ctx, http.MethodHead, p, nil)
+		mustRespond("MATCH-7", get)
+		mustRespond("MATCH-7", head)
+		Expect(head.status()).To(Equal(get.status()), explain("MATCH-7", "the status of GET "+p, get, head))
+		for k, vs := range get.resp.Header {
+			got := head.resp.Header.Values(k)
+			// A HEAD may leave Content-Length out, but one it sends is the
+			// GET's (RFC 9110 §8.6).
+			if framingHeaders[k] && (k != "Content-Length" || len(got) == 0) {
+				continue
+			}
+			Expect(sameFieldValue(k, got, vs)).To(BeTrue(), explain("MATCH-7", "as for GET, "+fieldExpectation(k, got, vs), get, head))
+		}
+		Expect(head.body).To(BeEmpty(), explain("MATCH-7", "no body", head))
 	}
 }

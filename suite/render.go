@@ -97,6 +97,13 @@ func registerRender(h *hostEnv) {
 			}
 			ex := h.do(ctx, http.MethodHead, "/api/only-get", nil)
 			expectStatus("RENDER-7", ex, 200)
+			// An endpoint with a HEAD handler of its own: an adapter that
+			// hands the App a GET for a HEAD runs the GET handler instead.
+			for _, m := range []string{http.MethodGet, http.MethodHead} {
+				ex := h.do(ctx, m, "/api/head-own", nil)
+				expectStatus("RENDER-7", ex, 200)
+				Expect(ex.resp.Header.Values("X-Handler")).To(Equal([]string{m}), explain("RENDER-7", "X-Handler: "+m+", from the endpoint's "+m+" handler", ex))
+			}
 		})
 		h.it("RENDER-8", "endpoint status codes pass through", func(ctx ginkgo.SpecContext) {
 			for _, code := range []string{"201", "418", "503"} {
@@ -207,6 +214,19 @@ func registerVariantSpecs(h *hostEnv) {
 				expectStatus("RENDER-12", ex, 200)
 				expectRoute("RENDER-12", ex, c.route, nil)
 			}
+		})
+		// The path and asset checks of the basic fixture, under the base.
+		h.it("HTTP-2", "under the base, the path reaches the App with its encoding and its base intact", func(ctx ginkgo.SpecContext) {
+			h.expectRawPath(ctx, base)
+		})
+		h.it("MATCH-4", "public files are served under the base and without it", func(ctx ginkgo.SpecContext) {
+			h.expectPublicFiles(ctx)
+		})
+		h.it("MATCH-5", "under the base, a public file wins over a dynamic route", func(ctx ginkgo.SpecContext) {
+			h.expectFileBeatsRoute(ctx, base)
+		})
+		h.it("MATCH-7", "HEAD on a public file, under the base and without it", func(ctx ginkgo.SpecContext) {
+			h.expectPublicHead(ctx)
 		})
 	}
 	switch m.TrailingSlash {

@@ -3,14 +3,19 @@ package suite
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/adapterconformance/adapter-conformance/app"
 )
 
 // pipelineStory says how many responses of a pipeline came back, and
@@ -109,6 +114,58 @@ func registerRobust(h *hostEnv) {
 				return h.http.send(ctx, "GET", "/", nil).status()
 			}).WithTimeout(2*streamDelay).WithPolling(streamDelay/4).Should(Equal(http.StatusOK),
 				explain("ROBUST-6", "GET / to keep answering 200 after the client left mid-stream", ex))
+		})
+		h.it("ROBUST-9", "a client leaving mid-stream cancels the App's request context", func(ctx ginkgo.SpecContext) {
+			// A tagged stream whose next chunk comes after the 1 s wait, so
+			// only a cancelled context can end it within the wait; not
+			// much later, so that an adapter that detaches the context
+			// still ends the handler soon (at its next, failing write) and
+			// a graceful shutdown later in the run need not wait for it.
+			tag := "robust9-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+			var last *exchange
+			state := func() string {
+				last = h.http.send(ctx, "GET", "/api/stream-state/"+tag, nil)
+				var s app.StreamState
+				if last.status() != http.StatusOK || json.Unmarshal(last.body, &s) != nil {
+					return "no answer (status " + itoa(last.status()) + ")"
+				}
+				return s.State
+			}
+			// The client leaves once the App is streaming, whether or not
+			// the adapter has sent anything yet (one that buffers has not).
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			done := make(chan *exchange, 1)
+			headers := make(chan struct{})
+			go func() {
+				defer ginkgo.GinkgoRecover()
+				ex := h.http.start(sctx, "GET", streamTargetWith(1200*time.Millisecond), nil, header(app.StreamTagHeader, tag))
+				close(headers)
+				<-sctx.Done()
+				if ex.resp != nil {
+					ex.resp.Body.Close()
+				}
+				done <- ex
+			}()
+			// The state is asked for once the response has begun (or after
+			// 300 ms, for an adapter that buffers), not while the adapter
+			// may still be taking the stream request in.
+			select {
+			case <-headers:
+			case <-time.After(300 * time.Millisecond):
+			}
+			Eventually(state).WithTimeout(5*time.Second).WithPolling(20*time.Millisecond).ShouldNot(Equal(app.StreamUnknown),
+				func() string {
+					return explain("ROBUST-9", "/api/stream-state/"+tag+" to know the tagged stream once the App has it", last)()
+				})
+			cancel()
+			ex := <-done
+			attach(ex)
+			Eventually(state).WithTimeout(time.Second).WithPolling(50*time.Millisecond).Should(Equal(app.StreamCancelled),
+				func() string {
+					return explain("ROBUST-9", "the App's request context cancelled within 1 s of the client leaving, so that /api/stream-state/"+tag+
+						" reports \"cancelled\" (\"streaming\": the App still works for a client that left; \"abandoned\": the adapter closed the body, but the context was never cancelled)", ex, last)()
+				})
 		})
 		h.it("ROBUST-7", "a UTF-8 header value does not crash the adapter", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", header("X-Name", "café"))

@@ -108,7 +108,7 @@ func AppHandler(m *app.Manifest) (http.Handler, error) {
 	files := StaticFiles(m)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// MATCH-4/5: a public file wins over every route (astro-behavior §8).
-		if files != nil && a.IsAsset(r.URL.EscapedPath()) {
+		if files != nil && IsPublic(a, r.URL.EscapedPath()) {
 			files.ServeHTTP(w, r)
 			return
 		}
@@ -122,6 +122,19 @@ func AppHandler(m *app.Manifest) (http.Handler, error) {
 		}
 		WriteResponse(w, a.Render(r, app.ClientAddress(peer), app.AddCookieHeader()))
 	}), nil
+}
+
+// IsPublic reports whether an (encoded) URL path names one of the
+// manifest's public files, with the base or without it: Astro's
+// manifest.assets holds base-prefixed paths, and @astrojs/node serves a
+// public file both under the base and without it (astro-behavior §14.2:
+// `/app/robots.txt` and `/robots.txt` both give the file).
+func IsPublic(a *app.App, urlPath string) bool {
+	if a.IsAsset(urlPath) {
+		return true
+	}
+	base := strings.TrimSuffix(a.Manifest().Base, "/")
+	return base != "" && strings.HasPrefix(urlPath, "/") && a.IsAsset(base+urlPath)
 }
 
 // StaticFiles serves the manifest's public directory under its base, or is
