@@ -260,3 +260,25 @@ func TestEveryDeclaredLambdaShapeIsDriven(t *testing.T) {
 	}
 	expectNoLeftovers(t)
 }
+
+// TestHandwrittenAdapterPasses: an adapter written from README and SPEC.md
+// alone, with its own main and a --describe envelope printed by hand, passes
+// every requirement that applies to it as a binary.
+func TestHandwrittenAdapterPasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs an adapter process")
+	}
+	res, err := suite.Run(nil, runner.Binary(filepath.Join("testdata", "handwritten-adapter"), runner.WithName("handwritten")), suite.Quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range res.Failed() {
+		for _, msg := range res.Messages(id) {
+			t.Errorf("%s failed:\n%s", id, msg)
+		}
+	}
+	if len(res.Passed()) < 40 {
+		t.Errorf("only %d requirements passed: %q", len(res.Passed()), res.Passed())
+	}
+	expectNoLeftovers(t)
+}
