@@ -19,8 +19,9 @@ func WriteHTML(r *Report, w io.Writer) error {
 		Areas    []area
 		Failures []Requirement
 		Warnings []Requirement
+		Known    []Requirement
 		Others   []Requirement
-	}{R: r, Shapes: r.Shapes(), Areas: r.areas(), Failures: r.Failures(), Warnings: r.Warnings()}
+	}{R: r, Shapes: r.Shapes(), Areas: r.areas(), Failures: r.Failures(), Warnings: r.Warnings(), Known: r.KnownFailures()}
 	for _, q := range r.Requirements {
 		if q.Result != Failed {
 			data.Others = append(data.Others, q)
@@ -45,6 +46,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"ms":          func(v float64) string { return fmt.Sprintf("%.1f ms", v) },
 	"add":         func(a, b int) int { return a + b },
 	"isWarning":   func(r *Report, q Requirement) bool { return r.IsWarning(q) },
+	"stale":       StaleMessage,
 	"pair":        func(r *Report, q Requirement) failureSection { return failureSection{r, q} },
 }).Parse(htmlSource + failureTemplate))
 
@@ -117,6 +119,7 @@ details{margin:.25em 0}summary{cursor:pointer}
 <dt>Declaration</dt><dd>{{if .R.Target.Declaration}}<details><summary>{{clean .R.Target.Declaration.Name}}</summary><pre>{{declaration .R.Target.Declaration}}</pre></details>{{else}}<span class="muted">none</span>{{end}}{{with .R.Target.DeclarationError}}<pre class="failed">{{clean .}}</pre>{{end}}</dd>
 {{with .R.RunError}}<dt>Run error</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
 {{with .R.Incomplete}}<dt>Run incomplete</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
+{{with .R.Baseline}}<dt>Baseline</dt><dd>{{clean .File}}: {{$.R.Summary.KnownFailures}} known failure(s), which do not fail the verdict{{range .Stale}}<pre class="failed">{{clean (stale .)}}</pre>{{end}}</dd>{{end}}
 <dt>Requirements</dt><dd>{{.R.Summary.Total}}: <span class="passed">{{.R.Summary.Passed}} passed</span>, <span class="failed">{{.R.Summary.Failed}} failed</span> ({{.R.Summary.MustFailed}} MUST, {{.R.Summary.ShouldFailed}} SHOULD{{if .R.Summary.Strict}}; strict: SHOULDs fail the verdict{{end}}), <span class="warning">{{.R.Summary.Warnings}} warning(s): failed SHOULDs, which do not fail the verdict</span>, <span class="skipped">{{.R.Summary.Skipped}} skipped</span>, <span class="not-applicable">{{.R.Summary.NotApplicable}} not applicable</span>, <span class="not-run">{{.R.Summary.NotRun}} not run</span></dd>
 </dl>
 </header>
@@ -146,6 +149,12 @@ details{margin:.25em 0}summary{cursor:pointer}
 <h2>Warnings: failed SHOULD requirements</h2>
 <p class="muted">A failed SHOULD does not fail the verdict; run with --strict (or suite.Strict()) to make it.</p>
 {{- range .Warnings}}{{template "failure" (pair $.R .)}}{{end}}
+{{- end}}
+{{- if .Known}}
+
+<h2>Known failures (baseline)</h2>
+<p class="muted">They still fail, as the baseline says; they do not fail the verdict.</p>
+{{- range .Known}}<p><span class="known-failure">{{clean .ID}}</span>: {{clean .KnownFailure.Reason}}{{with .KnownFailure.Link}} ({{clean .}}){{end}}</p>{{template "failure" (pair $.R .)}}{{end}}
 {{- end}}
 
 <h2>Other requirements</h2>

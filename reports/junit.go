@@ -115,6 +115,9 @@ func WriteJUnit(r *Report, w io.Writer) error {
 			case r.IsWarning(q):
 				c.SystemOut = printable("WARNING: SHOULD " + q.ID + " failed; a failed SHOULD does not fail the verdict (--strict makes it a failure): " +
 					failureSummary(q) + "\n\n" + failureText(r, q))
+			case r.IsKnownFailure(q):
+				c.SystemOut = printable("KNOWN FAILURE: " + q.ID + " failed, as the baseline expects (" + q.KnownFailure.Reason + "); it does not fail the verdict: " +
+					failureSummary(q) + "\n\n" + failureText(r, q))
 			case q.Result == Failed:
 				s.Failures++
 				c.Failure = &junitFailure{

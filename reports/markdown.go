@@ -22,7 +22,7 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	switch {
 	case s.Verdict == VerdictFail:
 		fmt.Fprintf(&b, "**%s**: %d requirement(s) failed (%d MUST, %d SHOULD) for target %s in %s mode.\n\n",
-			verdict, s.Failed-s.Warnings, s.MustFailed, s.ShouldFailed-s.Warnings, mdText(r.Target.Name), mdText(r.Target.Mode))
+			verdict, s.Failed-s.Warnings-s.KnownFailures, s.MustFailed, s.ShouldFailed-s.Warnings, mdText(r.Target.Name), mdText(r.Target.Mode))
 	case r.RunError != "":
 		fmt.Fprintf(&b, "**%s**: the kit could not run target %s in %s mode, so no requirement was checked.\n\n%s\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), indentedBlock(truncate(r.RunError, 4000)))
@@ -32,6 +32,9 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	case s.Verdict == VerdictInconclusive:
 		fmt.Fprintf(&b, "**%s**: no requirement passed or failed for target %s in %s mode: the filters or the fixtures left nothing that applies.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
+	case s.KnownFailures > 0:
+		fmt.Fprintf(&b, "**%s**: nothing failed for target %s in %s mode but the %d known failure(s) of the baseline.\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), s.KnownFailures)
 	case s.Warnings > 0:
 		fmt.Fprintf(&b, "**%s**: every MUST that ran passed for target %s in %s mode.\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode))
@@ -41,6 +44,9 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	}
 	if s.Warnings > 0 {
 		fmt.Fprintf(&b, "**Warning**: %d SHOULD requirement(s) failed. A failed SHOULD does not fail the verdict (run with --strict, or suite.Strict(), to make it).\n\n", s.Warnings)
+	}
+	for _, e := range r.StaleBaseline() {
+		fmt.Fprintf(&b, "**Stale baseline entry**: %s\n\n", mdText(StaleMessage(e)))
 	}
 	fmt.Fprintf(&b, "Kit %s, fixtures: %s, generated %s.\n\n",
 		mdText(r.KitVersion), mdText(strings.Join(r.Fixtures, ", ")), r.GeneratedAt.UTC().Format("2006-01-02T15:04:05Z07:00"))
@@ -56,7 +62,8 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 		name string
 		n    int
 	}{
-		{Passed, s.Passed}, {Failed, s.Failed - s.Warnings}, {"warning (failed SHOULD)", s.Warnings}, {Skipped, s.Skipped},
+		{Passed, s.Passed}, {Failed, s.Failed - s.Warnings - s.KnownFailures}, {"warning (failed SHOULD)", s.Warnings},
+		{"known failure (baseline)", s.KnownFailures}, {Skipped, s.Skipped},
 		{NotApplicable, s.NotApplicable}, {NotRun, s.NotRun}, {"total", s.Total},
 	} {
 		fmt.Fprintf(&b, "| %s | %d |\n", row.name, row.n)
@@ -64,6 +71,12 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 
 	requirementTable(&b, r, "Failed requirements", "### Rerun one requirement\n\n", r.Failures())
 	requirementTable(&b, r, "Warnings: failed SHOULD requirements", "", r.Warnings())
+	if known := r.KnownFailures(); len(known) > 0 {
+		b.WriteString("\n## Known failures (baseline)\n\nThey still fail, as the baseline says; they do not fail the verdict.\n\n| ID | Level | Reason | Link |\n|---|---|---|---|\n")
+		for _, q := range known {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdText(q.ID), mdText(q.Level), mdText(q.KnownFailure.Reason), mdText(q.KnownFailure.Link))
+		}
+	}
 
 	if skipped := r.withResult(Skipped); len(skipped) > 0 {
 		b.WriteString("\n## Skipped requirements\n\n| ID | Level | Reason |\n|---|---|---|\n")

@@ -78,6 +78,9 @@ type Report struct {
 	// that failed, a fixture that cannot be loaded, no container engine);
 	// every requirement is then not-run and the verdict inconclusive.
 	RunError string `json:"runError,omitempty"`
+	// Baseline is set when the run had a baseline of known failures
+	// (baseline.go): its file and its stale entries.
+	Baseline *BaselineResult `json:"baseline,omitempty"`
 	// Incomplete says why the run ended before every spec had run (an
 	// interrupt, the run's timeout). What ran before is reported as it
 	// came out; the specs it stopped or never reached are skipped, and the
@@ -114,6 +117,11 @@ type Summary struct {
 	Warnings int `json:"warnings"`
 	// Strict: failed SHOULDs fail the verdict like failed MUSTs.
 	Strict bool `json:"strict"`
+	// KnownFailures counts the failed requirements a baseline accepts
+	// (which do not fail the verdict), StaleBaseline the baseline entries
+	// that now pass (each fails it).
+	KnownFailures int `json:"knownFailures"`
+	StaleBaseline int `json:"staleBaseline"`
 }
 
 // Requirement is one row of SPEC.md with what the run made of it.
@@ -132,7 +140,10 @@ type Requirement struct {
 	// verdict: the skip reasons of its specs, or why none ran. Without it a
 	// skipped requirement reads as silently unchecked.
 	Reason string `json:"reason,omitempty"`
-	Specs  []Spec `json:"specs"`
+	// KnownFailure is set on a failed requirement the baseline lists: the
+	// result stays failed, but it does not fail the verdict.
+	KnownFailure *KnownFailure `json:"knownFailure,omitempty"`
+	Specs        []Spec        `json:"specs"`
 }
 
 // Spec is one spec's outcome, kept with everything it captured so that a
@@ -216,7 +227,7 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 		r.Incomplete = reportText(res.CutShort)
 		strict = res.Strict
 	}
-	r.Summary = summarize(r.Requirements, r.Incomplete != "", strict)
+	r.Summary = summarize(r.Requirements, r.Incomplete != "", strict, 0)
 	return r, nil
 }
 
@@ -235,7 +246,7 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 			r.Requirements[i].Reason = "the kit could not run the target: " + firstLine(r.RunError)
 		}
 	}
-	r.Summary = summarize(r.Requirements, false, r.Summary.Strict)
+	r.Summary = summarize(r.Requirements, false, r.Summary.Strict, 0)
 	return r, nil
 }
 
@@ -244,7 +255,7 @@ func NotRunReport(target Target, fixtures []string, err error) (*Report, error) 
 // (never a pass).
 func (r *Report) MarkIncomplete(why string) {
 	r.Incomplete = reportText(why)
-	r.Summary = summarize(r.Requirements, true, r.Summary.Strict)
+	r.Summary = summarize(r.Requirements, true, r.Summary.Strict, len(r.StaleBaseline()))
 }
 
 // aggregate is the rule the whole report rests on: one failed spec fails the
@@ -292,15 +303,19 @@ func reason(rq Requirement) string {
 
 // summarize counts the requirements and gives the verdict. A run that did
 // not finish is never a pass: what it did not reach might have failed. A
-// failed SHOULD is a warning unless the run is strict.
-func summarize(reqs []Requirement, incomplete, strict bool) Summary {
-	s := Summary{Total: len(reqs), Strict: strict}
+// failed SHOULD is a warning unless the run is strict; a failure the
+// baseline lists is known and does not fail it, a stale baseline entry does.
+func summarize(reqs []Requirement, incomplete, strict bool, stale int) Summary {
+	s := Summary{Total: len(reqs), Strict: strict, StaleBaseline: stale}
 	for _, q := range reqs {
 		switch q.Result {
 		case Passed:
 			s.Passed++
 		case Failed:
 			s.Failed++
+			if q.KnownFailure != nil && (strict || q.Level != "SHOULD") {
+				s.KnownFailures++
+			}
 			switch q.Level {
 			case "MUST":
 				s.MustFailed++
@@ -319,7 +334,7 @@ func summarize(reqs []Requirement, incomplete, strict bool) Summary {
 		s.Warnings = s.ShouldFailed
 	}
 	switch {
-	case s.Failed > s.Warnings:
+	case s.Failed > s.Warnings+s.KnownFailures || s.StaleBaseline > 0:
 		s.Verdict = VerdictFail
 	case (s.Passed == 0 && s.Failed == 0) || incomplete:
 		s.Verdict = VerdictInconclusive
@@ -418,11 +433,11 @@ func (q Requirement) ShapeResult(shape string) string {
 
 // Failures returns the failed requirements that fail the verdict, in SPEC
 // order, the list every format leads with: every failed MUST, and the
-// failed SHOULDs of a strict run.
+// failed SHOULDs of a strict run, less the known failures of a baseline.
 func (r *Report) Failures() []Requirement {
 	var out []Requirement
 	for _, q := range r.withResult(Failed) {
-		if !r.IsWarning(q) {
+		if !r.IsWarning(q) && !r.IsKnownFailure(q) {
 			out = append(out, q)
 		}
 	}
@@ -447,10 +462,14 @@ func (r *Report) IsWarning(q Requirement) bool {
 }
 
 // DisplayResult is the result as the formats show it: "warning" for a
-// failed SHOULD that only warns, else the result.
+// failed SHOULD that only warns, "known-failure" for a failure the
+// baseline lists, else the result.
 func (r *Report) DisplayResult(q Requirement) string {
 	if r.IsWarning(q) {
 		return "warning"
+	}
+	if r.IsKnownFailure(q) {
+		return "known-failure"
 	}
 	return q.Result
 }

@@ -50,6 +50,8 @@ type options struct {
 	timeout      time.Duration
 	results      *Results
 	strict       bool
+	baseline     string
+	reportName   string
 }
 
 // Fixtures picks the fixture apps, by name or directory path. The general
@@ -70,8 +72,28 @@ func Focus(ids ...string) Option {
 // ID, its area ("area:http"), its level ("MUST") and its host shape ("shape:fetch").
 func LabelFilter(expr string) Option { return func(o *options) { o.labelFilter = expr } }
 
-// ReportDir makes the run write ginkgo's JSON and JUnit reports there.
+// ReportDir makes the run write the CLI's reports there (report.json,
+// junit.xml, report.html, summary.md: the same files, built the same way,
+// as "adapter-conformance run --report-dir"), and ginkgo's own JSON and
+// JUnit (ginkgo.json, ginkgo.junit.xml). Run claims (locks) the directory
+// before any spec runs, Register while it writes. It needs package reports
+// linked in (see Reporter).
 func ReportDir(dir string) Option { return func(o *options) { o.reportDir = dir } }
+
+// Baseline names a baseline file of known failures (the format of the
+// CLI's --baseline, see reports.Baseline). Under Run and Test, a failure it
+// lists is reported as known and does not fail the test, a failure it does
+// not list does, and an entry whose requirement now passes is stale and
+// fails the test. Under Register, ginkgo has already failed the specs: the
+// baseline only marks the report files. It needs package reports linked in
+// (see Reporter).
+func Baseline(path string) Option { return func(o *options) { o.baseline = path } }
+
+// ReportName is the target's name in the report files (default: the
+// target's Name). The CLI's reports name the --target given, so a Go test
+// that runs a target the CLI also runs can name it the same way and get the
+// same report.
+func ReportName(name string) Option { return func(o *options) { o.reportName = name } }
 
 // Quiet silences ginkgo's console reporter (the results are still collected).
 func Quiet() Option { return func(o *options) { o.quiet = true } }
@@ -131,6 +153,9 @@ type Results struct {
 	// strict), hardFailures every other failed spec: Run fails its test
 	// only on a hard one.
 	softFailures, hardFailures int
+	// unlabeledFailures counts failed specs or nodes that belong to no
+	// requirement: no baseline can accept them.
+	unlabeledFailures int
 }
 
 // noteCutShort records why the run ended early, and gives the specs it
@@ -249,6 +274,11 @@ func collect(o *options) {
 			res.mu.Unlock()
 		}
 		if id == "" {
+			if sr.Failed() {
+				res.mu.Lock()
+				res.unlabeledFailures++
+				res.mu.Unlock()
+			}
 			return
 		}
 		state := ""
@@ -316,7 +346,11 @@ func Register(target runner.Target, opts ...Option) bool {
 	for _, f := range opts {
 		f(o)
 	}
+	if o.reportDir != "" && o.results == nil {
+		o.results = &Results{}
+	}
 	register(target, o)
+	registerReports(target, o)
 	return true
 }
 
@@ -378,6 +412,20 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 		return nil, fmt.Errorf("this test binary already has %d ginkgo specs of its own: running suite.Test here would wipe them; "+
 			"call suite.Test from a _test package without other ginkgo specs, or use suite.Register inside your suite", n)
 	}
+	finishReports, err := startReports(target, o)
+	if err != nil {
+		return nil, err
+	}
+	reportsDone := false
+	var notRun error
+	defer func() {
+		if !reportsDone && finishReports != nil {
+			// The run ended before its specs (a failed build): the
+			// reports say why, as the CLI's do, and the directory is
+			// released.
+			finishReports(nil, notRun)
+		}
+	}()
 	globals.Reset()
 	defer globals.Reset()
 	gomega.RegisterFailHandler(ginkgo.Fail)
@@ -427,7 +475,8 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 		err := p.Prepare(ctx)
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("preparing target %s: %w", target.Name(), err)
+			notRun = fmt.Errorf("preparing target %s: %w", target.Name(), err)
+			return nil, notRun
 		}
 		sc.Timeout = max(sc.Timeout-time.Since(began), time.Second)
 	}
@@ -448,8 +497,33 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	// spec with no requirement, a suite node, a cut-short run) fails t.
 	res.mu.Lock()
 	hard := res.hardFailures > 0 || res.softFailures == 0 || res.CutShort != ""
+	unlabeled := res.unlabeledFailures > 0
 	res.mu.Unlock()
-	if rec.failed && hard && t != nil {
+	fail := rec.failed && hard
+	if finishReports != nil {
+		reportsDone = true
+		gate, err := finishReports(res, nil)
+		if err != nil {
+			return res, fmt.Errorf("writing the reports: %w", err)
+		}
+		if o.baseline != "" {
+			// The baseline decides: the report's verdict, plus what ginkgo
+			// saw fail outside any requirement, and a cut-short run.
+			fail = gate.Verdict == "fail" || (rec.failed && (unlabeled || res.CutShort != ""))
+			if l, ok := t.(interface{ Logf(string, ...any) }); ok {
+				if len(gate.Known) > 0 {
+					l.Logf("adapter-conformance: known failures (baseline %s, not a failure): %s", o.baseline, strings.Join(gate.Known, ", "))
+				}
+				if len(gate.Failures) > 0 {
+					l.Logf("adapter-conformance: failures not in baseline %s: %s", o.baseline, strings.Join(gate.Failures, ", "))
+				}
+				for _, s := range gate.Stale {
+					l.Logf("adapter-conformance: %s", s)
+				}
+			}
+		}
+	}
+	if fail && t != nil {
 		t.Fail()
 	}
 	return res, nil

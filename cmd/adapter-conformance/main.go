@@ -2,7 +2,7 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict] [--baseline FILE] [--write-baseline FILE]
 //	adapter-conformance list [--area AREA] [--status checked|planned]
 //	adapter-conformance fixtures export DIR
 //	adapter-conformance version
@@ -99,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict] [--baseline FILE] [--write-baseline FILE]
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
   adapter-conformance fixtures export DIR
   adapter-conformance version
@@ -184,8 +184,18 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
 	verbose := fs.Bool("v", false, "print every requirement's result, not only the counts, when the run passes")
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
+	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
+	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
+	}
+	var baseline *reports.Baseline
+	if *baselineFile != "" {
+		b, err := reports.ReadBaseline(*baselineFile)
+		if err != nil {
+			return exitCannotRun, err
+		}
+		baseline = b
 	}
 	if *reportDir != "" {
 		// Before anything runs: an unwritable directory, or one another
@@ -289,7 +299,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// rather than drop the outcome.
 		return exitCannotRun, fmt.Errorf("building the report: %w", err)
 	}
+	if baseline != nil {
+		r.ApplyBaseline(baseline, *baselineFile)
+	}
 	summarize(stdout, res, r, *verbose)
+	if *writeBaseline != "" {
+		if err := r.WriteBaseline(*writeBaseline); err != nil {
+			return exitCannotRun, err
+		}
+		fmt.Fprintf(stdout, "baseline: %s (%d known failure(s))\n", *writeBaseline, len(r.Failures())+len(r.KnownFailures()))
+	}
 	code := exitPass
 	switch {
 	case res.CutShort != "":
@@ -369,6 +388,12 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report, verbose bool)
 		// A failed SHOULD that does not fail the run (no --strict).
 		state[id] = "warning"
 	}
+	var known []string
+	for _, q := range r.KnownFailures() {
+		// A failure the baseline lists (--baseline).
+		state[q.ID] = "known-failure"
+		known = append(known, q.ID)
+	}
 	ids := make([]string, 0, len(state))
 	for id := range state {
 		ids = append(ids, id)
@@ -378,7 +403,7 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report, verbose bool)
 	for _, id := range ids {
 		counts[state[id]]++
 	}
-	if verbose || counts["failed"] > 0 {
+	if verbose || counts["failed"] > 0 || counts["known-failure"] > 0 {
 		// On a pass the counts say it all; the table is for -v, or to
 		// find a failure among the rows.
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -389,10 +414,20 @@ func summarize(w io.Writer, res *suite.Results, r *reports.Report, verbose bool)
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings (failed SHOULD), %d skipped, %d not applicable\n",
+	fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings (failed SHOULD), %d skipped, %d not applicable",
 		counts["passed"], counts["failed"], counts["warning"], counts["skipped"], counts["not-applicable"])
-	for _, id := range res.Blocking() {
-		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(id))
+	if r.Baseline != nil {
+		fmt.Fprintf(w, ", %d known failures (baseline)", counts["known-failure"])
+	}
+	fmt.Fprintln(w)
+	for _, q := range r.Failures() {
+		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(q.ID))
+	}
+	if len(known) > 0 {
+		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(known, ", "))
+	}
+	for _, e := range r.StaleBaseline() {
+		fmt.Fprintf(w, "stale: %s\n", reports.StaleMessage(e))
 	}
 	if len(warnings) > 0 {
 		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(warnings, ", "))
