@@ -60,6 +60,13 @@ func TestBaselineRules(t *testing.T) {
 			if got := ids(r.Failures()); got != c.failedIDs {
 				t.Errorf("failures %q, want %q", got, c.failedIDs)
 			}
+			var junit strings.Builder
+			if err := reports.WriteJUnit(r, &junit); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(junit.String(), `type="stale baseline"`); got != c.stale {
+				t.Errorf("junit.xml has %d stale-baseline failures, want %d", got, c.stale)
+			}
 			// A run cut short keeps its stale entries (and is never a pass).
 			r.MarkIncomplete("interrupted")
 			if r.Summary.StaleBaseline != c.stale || r.Summary.Verdict == reports.VerdictPass {

@@ -79,6 +79,7 @@ func WriteJUnit(r *Report, w io.Writer) error {
 		{"fixtures", strings.Join(r.Fixtures, ",")},
 		{"verdict", r.Summary.Verdict},
 		{"warnings", strconv.Itoa(r.Summary.Warnings)},
+		{"knownFailures", strconv.Itoa(r.Summary.KnownFailures)},
 		{"strict", strconv.FormatBool(r.Summary.Strict)},
 		{"schema", r.Schema},
 	}
@@ -156,6 +157,26 @@ func WriteJUnit(r *Report, w io.Writer) error {
 		}}, root.Suites...)
 		root.Tests++
 		root.Errors++
+	}
+	// A stale baseline entry fails the verdict, so it is a failed testcase
+	// of its own, in a suite of its own.
+	if stale := r.StaleBaseline(); len(stale) > 0 {
+		s := junitSuite{
+			Name: "adapter-conformance baseline", Time: "0.000",
+			Timestamp: r.GeneratedAt.UTC().Format("2006-01-02T15:04:05"), Properties: props,
+		}
+		for _, e := range stale {
+			msg := printable(StaleMessage(e))
+			s.Cases = append(s.Cases, junitCase{
+				Name: printable(strings.TrimSpace("baseline entry " + e.ID + " " + e.Shape)), Classname: "adapter-conformance.baseline", Time: "0.000",
+				Failure: &junitFailure{Message: msg, Type: "stale baseline", Text: msg},
+			})
+			s.Tests++
+			s.Failures++
+		}
+		root.Suites = append(root.Suites, s)
+		root.Tests += s.Tests
+		root.Failures += s.Failures
 	}
 	root.Time = fmt.Sprintf("%.3f", total)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
