@@ -12,20 +12,6 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
-// The report files (report.json, junit.xml, report.html, summary.md) are
-// built by package reports, which imports suite (reports.New reads
-// *Results and SPEC.md's requirements through it). So that dependencies
-// keep pointing one way, suite does not import reports: reports installs
-// itself here, from its init, as the Reporter. ReportDir and Baseline
-// therefore need reports linked into the test binary:
-//
-//	import _ "github.com/adapterconformance/adapter-conformance/reports"
-//
-// and a run asked for either without it fails at once, naming that import,
-// rather than silently writing no reports. The CLI and the library build
-// their reports with the same reports code, from the same *Results, so
-// they say the same thing about the same run.
-
 // ReportRequest says what reports a run wants.
 type ReportRequest struct {
 	Dir        string // write the report files here; "" for none
@@ -45,12 +31,26 @@ type Gate struct {
 	Failures, Known, Stale []string
 }
 
+// Reporter writes a run's report files (report.json, junit.xml,
+// report.html, summary.md) and gives its Gate. The files are built by
+// package reports, which imports suite (reports.New reads
+// *Results and SPEC.md's requirements through it). So that dependencies
+// keep pointing one way, suite does not import reports: reports installs
+// itself here, from its init, as the Reporter. ReportDir and Baseline
+// therefore need reports linked into the test binary:
+//
+//	import _ "github.com/adapterconformance/adapter-conformance/reports"
+//
+// and a run asked for either without it fails at once, naming that import,
+// rather than silently writing no reports. The CLI and the library build
+// their reports with the same reports code, from the same *Results, so
+// they say the same thing about the same run.
+//
 // Reporter is called before a run starts with what it should report (so
 // that an unwritable or busy report directory, or a bad baseline, stops it
 // before anything runs); the finish it returns is called once with the
 // run's results, writes the reports and releases the directory. It is set
-// by package reports.
-// A finish given a run error instead (nil results: the target could not be
+// by package reports. A finish given a run error instead (nil results: the target could not be
 // built) writes reports that say so, every requirement not run.
 type Reporter func(ReportRequest) (finish func(res *Results, runErr error) (Gate, error), err error)
 
