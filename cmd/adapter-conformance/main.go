@@ -9,7 +9,9 @@
 //
 // Exit status: 0 when every applicable MUST passed (a failed SHOULD is a
 // warning, unless --strict), 1 when one failed, 2 when the kit could not run (bad flags, a target that is missing
-// or does not build) or checked nothing.
+// or does not build) or checked nothing. With --baseline FILE, a failure the
+// baseline lists does not fail the run; one it does not list, or an entry
+// that now passes (stale), does.
 package main
 
 import (
