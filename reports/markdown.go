@@ -20,9 +20,20 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "# adapter-conformance: %s\n\n", heading)
 	switch {
+	case s.Verdict == VerdictFail && s.Failed-s.Warnings-s.KnownFailures == 0:
+		fmt.Fprintf(&b, "**%s**: nothing failed for target %s in %s mode beyond the baseline's known failures, but %d baseline entry(ies) are stale (they now pass).\n\n",
+			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), s.StaleBaseline)
 	case s.Verdict == VerdictFail:
+		must, should := 0, 0
+		for _, q := range r.Failures() {
+			if q.Level == "SHOULD" {
+				should++
+			} else {
+				must++
+			}
+		}
 		fmt.Fprintf(&b, "**%s**: %d requirement(s) failed (%d MUST, %d SHOULD) for target %s in %s mode.\n\n",
-			verdict, s.Failed-s.Warnings-s.KnownFailures, s.MustFailed, s.ShouldFailed-s.Warnings, mdText(r.Target.Name), mdText(r.Target.Mode))
+			verdict, must+should, must, should, mdText(r.Target.Name), mdText(r.Target.Mode))
 	case r.RunError != "":
 		fmt.Fprintf(&b, "**%s**: the kit could not run target %s in %s mode, so no requirement was checked.\n\n%s\n\n",
 			verdict, mdText(r.Target.Name), mdText(r.Target.Mode), indentedBlock(truncate(r.RunError, 4000)))
