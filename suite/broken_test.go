@@ -42,7 +42,7 @@ var wantFailed = map[string][]string{
 	"b38-query-decoded":           {"HTTP-3", "DIFF-3"},                                                                                                             // DIFF-3: the query dimension
 	"b41-query-first-value":       {"HTTP-3", "HTTP-4", "DIFF-3"},                                                                                                   // DIFF-3: repeated keys
 	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3"},                                                                                    // DIFF-3: the encoded slash
-	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3"},                                                                                    // DIFF-3: percent-encoded paths
+	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: percent-encoded paths; DIFF-1: OPTIONS with an encoded letter: a 404 page whose pathname shows the double encoding
 	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3"},                                                           // DIFF-3: percent-encoded paths
 	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-3"},                                                        // DIFF: the echo's URL, and unsafe methods' origin check
 	"b50-trusts-forwarded-host":   {"HTTP-6"},
@@ -54,30 +54,30 @@ var wantFailed = map[string][]string{
 	"rejects-utf8-headers":        {"ROBUST-7"},
 	"b01-cookies-folded":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"}, // DIFF-4: the cookie routes' plain requests
 	// Caught only because every export of a shape is driven.
-	"second-export-folds-cookies":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"},                                                                                     // DIFF-4: the cookie routes' plain requests
-	"b03-no-cookie-api":                    {"HTTP-9", "DIFF-4"},                                                                                                           // DIFF-4: the cookie routes' plain requests
-	"b10-last-header-wins":                 {"HTTP-10", "RENDER-2", "DIFF-4"},                                                                                              // DIFF-4: /api/headers' plain request
-	"b12-notfound-200":                     {"ERROR-6", "EXPORT-4", "MATCH-6", "NOTFOUND-1", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-6", "NOTFOUND-7", "RENDER-2", "DIFF-3"}, // DIFF-3: a path variant that is a 404
-	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-3", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                   // DIFF: the throwing routes, plain and via a path variant
-	"b17-restarts-after-error":             {"ERROR-1", "ERROR-3", "ERROR-4", "ERROR-5", "RENDER-2", "DIFF-1", "DIFF-2", "DIFF-3"},                                         // DIFF: requests after a throw
-	"b25-head-fails":                       {"HTTP-13", "HTTP-17", "MATCH-7", "NOTFOUND-6", "RENDER-7", "DIFF-1"},                                                          // DIFF-1: HEAD
+	"second-export-folds-cookies":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"},                                                                                                         // DIFF-4: the cookie routes' plain requests
+	"b03-no-cookie-api":                    {"HTTP-9", "DIFF-4"},                                                                                                                               // DIFF-4: the cookie routes' plain requests
+	"b10-last-header-wins":                 {"HTTP-10", "RENDER-2", "DIFF-4"},                                                                                                                  // DIFF-4: /api/headers' plain request
+	"b12-notfound-200":                     {"ERROR-6", "EXPORT-4", "MATCH-6", "NOTFOUND-1", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-6", "NOTFOUND-7", "RENDER-2", "DIFF-3", "DIFF-1", "DIFF-4"}, // DIFF-3: a path variant that is a 404; DIFF-1: PUT to /api/echo; DIFF-4: /page-null-404
+	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-3", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                       // DIFF: the throwing routes, plain and via a path variant
+	"b17-restarts-after-error":             {"ERROR-1", "ERROR-3", "ERROR-4", "ERROR-5", "RENDER-2", "DIFF-1", "DIFF-2", "DIFF-3"},                                                             // DIFF: requests after a throw
+	"b25-head-fails":                       {"HTTP-13", "HTTP-17", "MATCH-7", "NOTFOUND-6", "RENDER-7", "DIFF-1"},                                                                              // DIFF-1: HEAD
 	"b35-buffered-stream":                  {"HTTP-16"},
 	"b34-binary-as-text":                   {"HTTP-14", "HTTP-15", "HTTP-16", "RENDER-2", "DIFF-4"}, // DIFF-4: /api/binary's plain request
 	"large-body-truncated":                 {"HTTP-15"},
-	"content-type-forced":                  {"HTTP-23", "NOTFOUND-2", "RENDER-1", "RENDER-2", "DIFF-3", "DIFF-4"}, // DIFF: every page, plain and via a path variant
-	"status-normalized":                    {"RENDER-2", "RENDER-8", "DIFF-4"},                                    // DIFF-4: /api/status/201's plain request
+	"content-type-forced":                  {"HTTP-23", "NOTFOUND-2", "RENDER-1", "RENDER-2", "DIFF-3", "DIFF-4", "DIFF-1"}, // DIFF: every page, plain and via a path variant; DIFF-1: OPTIONS to /api/redirect
+	"status-normalized":                    {"RENDER-2", "RENDER-8", "DIFF-4"},                                              // DIFF-4: /api/status/201's plain request
 	"no-content-as-200":                    {"RENDER-10"},
-	"location-made-absolute":               {"RENDER-11", "RENDER-13", "RENDER-2", "RENDER-9", "DIFF-3", "DIFF-4"},                    // DIFF: the redirects, plain and the App's slash redirects
-	"error-details-in-body":                {"ERROR-2", "RENDER-2", "DIFF-3", "DIFF-4"},                                               // DIFF: the throwing routes, plain and via a path variant
-	"platform-404-page":                    {"ERROR-6", "NOTFOUND-2", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-7", "RENDER-2", "DIFF-3"}, // DIFF-3: a path variant that is a 404
-	"platform-500-page":                    {"ERROR-2", "ERROR-3", "RENDER-2", "DIFF-3", "DIFF-4"},                                    // DIFF: the throwing routes, plain and via a path variant
+	"location-made-absolute":               {"RENDER-11", "RENDER-13", "RENDER-2", "RENDER-9", "DIFF-3", "DIFF-4"},                                        // DIFF: the redirects, plain and the App's slash redirects
+	"error-details-in-body":                {"ERROR-2", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                   // DIFF: the throwing routes, plain and via a path variant
+	"platform-404-page":                    {"ERROR-6", "NOTFOUND-2", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-7", "RENDER-2", "DIFF-3", "DIFF-1", "DIFF-4"}, // DIFF-3: a path variant that is a 404; DIFF-1: PUT to /api/echo; DIFF-4: /page-null-404
+	"platform-500-page":                    {"ERROR-2", "ERROR-3", "RENDER-2", "DIFF-3", "DIFF-4"},                                                        // DIFF: the throwing routes, plain and via a path variant
 	"gzip-added":                           {"HTTP-19"},
 	"client-errors-as-500":                 {"ROBUST-2"},
 	"dies-on-client-abort":                 {"ROBUST-6"},
-	"b44-open-redirect":                    {"ROBUST-4", "DIFF-3"},                     // DIFF-3: the doubled-slash path
-	"routes-in-declared-order":             {"RENDER-3", "DIFF-4"},                     // DIFF-4: /blog/first-post's plain request
-	"path-depth-limit":                     {"HTTP-2", "RENDER-6", "DIFF-3", "DIFF-4"}, // DIFF: the rest param's paths
-	"b46-base-required":                    {"MATCH-4", "RENDER-12", "DIFF-3"},         // /robots.txt without the base is refused too; DIFF-3: a path variant under the base
+	"b44-open-redirect":                    {"ROBUST-4", "DIFF-3"},                       // DIFF-3: the doubled-slash path
+	"routes-in-declared-order":             {"RENDER-3", "DIFF-4"},                       // DIFF-4: /blog/first-post's plain request
+	"path-depth-limit":                     {"HTTP-2", "RENDER-6", "DIFF-3", "DIFF-4"},   // DIFF: the rest param's paths
+	"b46-base-required":                    {"MATCH-4", "RENDER-12", "DIFF-3", "DIFF-4"}, // /robots.txt without the base is refused too; DIFF-3: a path variant under the base; DIFF-4: the unmatched path
 	"b48-routes-before-files":              {"MATCH-4", "MATCH-5"},
 	"static-wrong-type":                    {"MATCH-4"},
 	"static-lists-directories":             {"MATCH-6"},
@@ -110,7 +110,7 @@ var wantFailed = map[string][]string{
 	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3"},            // DIFF-3: percent-encoded paths
 	"b47-lambda-stage-kept":                {"LAMBDA-10"},
 	"b47-lambda-v1-stage-stripped":         {"LAMBDA-10"},
-	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3"}, // DIFF-3: percent-encoded paths
+	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3", "DIFF-1"}, // DIFF-3: percent-encoded paths; DIFF-1: likewise
 	"lambda-v2-question-as-query":          {"LAMBDA-17"},
 	// The 400 also hits RENDER-4's encoded params (and RENDER-16's) and LAMBDA-17's literal %.
 	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},
@@ -136,7 +136,7 @@ var wantFailed = map[string][]string{
 	// fixture's public files are checked under the base and without it,
 	// so a file missing under /app fails MATCH-4 and MATCH-5 (the dynamic
 	// route renders /app/assets/logo.svg) together.
-	"b46-base-stripped":         {"HTTP-2", "DIFF-3", "DIFF-4"}, // DIFF: the echo's path under the base
+	"b46-base-stripped":         {"HTTP-2", "DIFF-3", "DIFF-4", "DIFF-1"}, // DIFF: the echo's path under the base; DIFF-1: PATCH to /app/api/only-get
 	"b46-assets-404-under-base": {"MATCH-4", "MATCH-5"},
 	"static-head-404":           {"MATCH-7"},
 	"head-as-get":               {"RENDER-7", "DIFF-1"}, // DIFF-1: HEAD

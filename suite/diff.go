@@ -131,8 +131,8 @@ func (d diffReq) describe() string {
 	return "route " + d.route.kind + " with " + strings.Join(parts, ", ")
 }
 
-// diffExclusions says, per host shape, which dimension values a host is
-// allowed to change, with why (SPEC.md, DIFF area).
+// diffExcluded says, per host shape, which dimension values a host changes
+// by design, with why (SPEC.md, DIFF area): they are left out of its corpus.
 func diffExcluded(shape app.HostShape, dim, v int) bool {
 	switch shape {
 	case app.ShapeLambdaV2:
@@ -242,11 +242,7 @@ func diffRoutes(m *app.Manifest) []diffRoute {
 }
 
 func skipDiffRoute(r *app.Route) bool {
-	acts := []*app.Action{}
 	for _, a := range r.Handlers {
-		acts = append(acts, a)
-	}
-	for _, a := range acts {
 		switch a.Kind {
 		case "stream", "stream-state", "large", "invalid-status":
 			return true
@@ -597,7 +593,7 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 			if r.diff == "" {
 				continue
 			}
-			if len(run.byID) > 0 && countAll(run.byID) >= 12 {
+			if countAll(run.byID) >= diffMaxShrunk {
 				break // enough evidence; shrinking every one costs time
 			}
 			// Sent again on its own: a difference that only concurrent
@@ -685,6 +681,10 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	}
 	return b.String()
 }
+
+// diffMaxShrunk bounds the differences shrunk per host: past it, the
+// report has its evidence and shrinking more only costs time.
+const diffMaxShrunk = 40
 
 // diffConcurrency is how many corpus requests are in flight at once. One:
 // in corpus order, a stateful adapter's differences (a restart after a
