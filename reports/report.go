@@ -74,6 +74,8 @@ type Report struct {
 	GeneratedAt time.Time `json:"generatedAt"`
 	Target      Target    `json:"target"`
 	Fixtures    []string  `json:"fixtures"`
+	// Seed is the differential corpus's seed (DIFF-1..4), 0 when unknown.
+	Seed uint64 `json:"seed,omitempty"`
 	// RunError says why the kit could not run the target at all (a build
 	// that failed, a fixture that cannot be loaded, no container engine);
 	// every requirement is then not-run and the verdict inconclusive.
@@ -209,6 +211,9 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 			Declaration: target.Declaration, DeclarationError: reportText(target.DeclarationError),
 		},
 		Fixtures: nonNil(slices.Clone(fixtures)),
+	}
+	if res != nil {
+		r.Seed = res.Seed
 	}
 	for _, q := range reqs {
 		specs := nonNil(byID[q.ID])

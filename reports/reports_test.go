@@ -595,6 +595,29 @@ func TestRerunCommandRunsTheSameWay(t *testing.T) {
 	}
 }
 
+// TestRerunCommandKeepsTheSeed: a run with another differential seed than
+// the default is rerun with it, so the same corpus comes back.
+func TestRerunCommandKeepsTheSeed(t *testing.T) {
+	for _, c := range []struct {
+		seed uint64
+		want string
+	}{
+		{7, "adapter-conformance run --target './my adapter' --seed 7 --focus DIFF-2"},
+		{suite.DefaultSeed, "adapter-conformance run --target './my adapter' --focus DIFF-2"},
+	} {
+		r, err := reports.New(reports.Target{Name: "./my adapter", Mode: "binary"}, fixtures.DefaultOrder(), &suite.Results{Seed: c.seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Seed != c.seed {
+			t.Errorf("report seed %d, want %d", r.Seed, c.seed)
+		}
+		if got := r.RerunCommand("DIFF-2"); got != c.want {
+			t.Errorf("seed %d:\n got %s\nwant %s", c.seed, got, c.want)
+		}
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	r := newReport(t)
 	var buf bytes.Buffer

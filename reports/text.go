@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
 // printable makes captured text safe for XML 1.0 and HTML: characters XML
@@ -112,6 +114,9 @@ func (r *Report) RerunCommand(id string) string {
 		for _, f := range r.Fixtures {
 			cmd += " --fixture " + shellQuote(f)
 		}
+	}
+	if r.Seed != 0 && r.Seed != suite.DefaultSeed {
+		cmd += " --seed " + strconv.FormatUint(r.Seed, 10)
 	}
 	return cmd + " --focus " + shellQuote(id)
 }

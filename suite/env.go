@@ -40,6 +40,10 @@ type fixtureEnv struct {
 	reference     *app.App
 	referenceErr  error
 	referenceLog  *runner.RenderLog
+
+	// seed and corpus shape the differential corpus (DIFF-1..4).
+	seed   uint64
+	corpus int
 }
 
 // hostEnv is one host shape of a started fixture.
@@ -63,6 +67,8 @@ type hostEnv struct {
 	// how each failed ("" when it did not): a later failure that one of
 	// them explains says so (followsFrom).
 	earlier []earlierSpec
+	// diffOnce is the differential corpus run, shared by the DIFF specs.
+	diffOnce diffRun
 }
 
 // earlierSpec is a spec that ran on a host before the current one.
@@ -138,6 +144,7 @@ func registerFixture(fx *fixtureEnv) {
 					registerMatch(h)
 					registerExportHost(h)
 					registerLambda(h)
+					registerDiff(h)
 				}
 				registerVariantSpecs(h)
 				registerFidelity(h)

@@ -1,6 +1,7 @@
 package suite_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -122,5 +123,37 @@ func TestGeneralSpecsRunOnBasicOnly(t *testing.T) {
 				t.Errorf("no declaration recorded: %s", res.DeclarationError)
 			}
 		})
+	}
+}
+
+// TestGoodAdaptersPassTheDiffCorpusAtSeveralSeeds: the differential corpus
+// changes with its seed, and a good adapter gets the App's answer to each
+// request whatever the seed.
+func TestGoodAdaptersPassTheDiffCorpusAtSeveralSeeds(t *testing.T) {
+	for _, g := range []struct {
+		name        string
+		integration app.Integration
+	}{
+		{handler.Name, handler.Integration()},
+		{goodlambda.NameV2, goodlambda.IntegrationV2()},
+	} {
+		for _, seed := range []uint64{2, 3, 20261204} {
+			t.Run(fmt.Sprintf("%s/seed-%d", g.name, seed), func(t *testing.T) {
+				res, err := suite.Run(nil, runner.InProcess(g.name, g.integration), suite.Quiet(), suite.Fixtures("basic", "base-app"),
+					suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"), suite.Seed(seed))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, id := range res.Failed() {
+					t.Errorf("%s failed at seed %d:\n%s", id, seed, strings.Join(res.Messages(id), "\n"))
+				}
+				if got := res.Passed(); !slices.Equal(got, []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"}) {
+					t.Errorf("passed %q, want the four DIFF requirements", got)
+				}
+				if res.Seed != seed {
+					t.Errorf("results name seed %d, want %d", res.Seed, seed)
+				}
+			})
+		}
 	}
 }

@@ -228,6 +228,8 @@ func registerVariantSpecs(h *hostEnv) {
 		h.it("MATCH-7", "HEAD on a public file, under the base and without it", func(ctx ginkgo.SpecContext) {
 			h.expectPublicHead(ctx)
 		})
+		// The differential corpus, each route also under the base.
+		registerDiff(h)
 	}
 	switch m.TrailingSlash {
 	case app.TrailingSlashNever:
@@ -273,13 +275,8 @@ func (h *hostEnv) skipTrailingSlashInMiddleware() {
 // the same request, with the cookie API's cookies added (RENDER-12): what a
 // conformant adapter passes on.
 func (fx *fixtureEnv) referenceRender(ex *exchange) []*runner.Render {
-	fx.referenceOnce.Do(func() {
-		fx.referenceLog = &runner.RenderLog{}
-		m := *fx.manifest
-		m.Observer = fx.referenceLog.Observer()
-		fx.reference, fx.referenceErr = app.New(&m)
-	})
-	Expect(fx.referenceErr).NotTo(HaveOccurred(), "the kit's own App for the fixture")
+	_, err := fx.referenceApp()
+	Expect(err).NotTo(HaveOccurred(), "the kit's own App for the fixture")
 	r := httptest.NewRequest(ex.method, ex.target, bytes.NewReader(ex.reqBody))
 	r.Header = ex.reqHeader.Clone()
 	if ex.host != "" {

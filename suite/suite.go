@@ -52,6 +52,9 @@ type options struct {
 	strict       bool
 	baseline     string
 	reportName   string
+	seed         uint64
+	seedSet      bool
+	corpus       int
 }
 
 // Fixtures picks the fixture apps, by name or directory path. The general
@@ -114,6 +117,14 @@ func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d }
 // LabelFilter("!SHOULD") if you want them to warn only.
 func Strict() Option { return func(o *options) { o.strict = true } }
 
+// Seed sets the seed of the differential corpus (DIFF-1..4). Default:
+// DefaultSeed, so that a CI run is reproducible; a failure names its seed.
+func Seed(n uint64) Option { return func(o *options) { o.seed, o.seedSet = n, true } }
+
+// Corpus sets the size of the differential corpus, in requests per fixture
+// and host (default DefaultCorpus); a nightly run can ask for more.
+func Corpus(n int) Option { return func(o *options) { o.corpus = n } }
+
 // CollectInto makes Register record each spec's outcome in r.
 func CollectInto(r *Results) Option { return func(o *options) { o.results = r } }
 
@@ -149,6 +160,8 @@ type Results struct {
 	CutShort string
 	// Strict: failed SHOULDs fail the run (the Strict option).
 	Strict bool
+	// Seed is the differential corpus's seed (the Seed option).
+	Seed uint64
 	// softFailures counts failed specs that only warn (a SHOULD, not
 	// strict), hardFailures every other failed spec: Run fails its test
 	// only on a hard one.
@@ -359,6 +372,15 @@ func register(target runner.Target, o *options) {
 	if len(names) == 0 {
 		names = fixtures.DefaultOrder()
 	}
+	if !o.seedSet {
+		o.seed = DefaultSeed
+	}
+	if o.corpus <= 0 {
+		o.corpus = DefaultCorpus
+	}
+	if o.results != nil {
+		o.results.Seed = o.seed
+	}
 	live := &instances{}
 	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
@@ -370,7 +392,7 @@ func register(target runner.Target, o *options) {
 		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live}
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, seed: o.seed, corpus: o.corpus}
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}

@@ -2,7 +2,7 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict] [--baseline FILE] [--write-baseline FILE]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE]
 //	adapter-conformance list [--area AREA] [--status checked|planned]
 //	adapter-conformance fixtures export DIR
 //	adapter-conformance version
@@ -101,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--strict] [--baseline FILE] [--write-baseline FILE]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE]
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
   adapter-conformance fixtures export DIR
   adapter-conformance version
@@ -185,6 +185,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
 	verbose := fs.Bool("v", false, "print every requirement's result, not only the counts, when the run passes")
+	seed := fs.Uint64("seed", suite.DefaultSeed, "seed of the differential corpus (DIFF-1..4); a failure names the seed to rerun with")
+	corpus := fs.Int("corpus", suite.DefaultCorpus, "size of the differential corpus, in requests per fixture and host (more for a nightly run)")
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
 	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
@@ -290,6 +292,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if *strict {
 		opts = append(opts, suite.Strict())
 	}
+	if *corpus <= 0 {
+		return cannotRun(t.Mode(), usageError{"--corpus must be positive"})
+	}
+	opts = append(opts, suite.Seed(*seed), suite.Corpus(*corpus))
+	fmt.Fprintf(stderr, "adapter-conformance: differential corpus seed %d, %d requests per host (rerun with --seed %d)\n", *seed, *corpus, *seed)
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
 		return cannotRun(t.Mode(), err)

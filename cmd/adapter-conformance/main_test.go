@@ -24,6 +24,9 @@ func TestExitCodes(t *testing.T) {
 		// b31 fails only LAMBDA-7, a SHOULD: a warning, unless --strict.
 		{"broken SHOULD warns", []string{"run", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitPass, "warning: 1 SHOULD requirement(s) failed (LAMBDA-7)"},
 		{"broken SHOULD fails strict", []string{"run", "--strict", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b31-lambda-text-as-base64 --fixture basic --focus LAMBDA-7"},
+		// A differential failure names its seed, and its rerun command keeps it.
+		{"diff failure names its seed", []string{"run", "--target", "builtin:broken-b11-last-header-value", "--fixture", "basic", "--focus", "DIFF-2", "--seed", "7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b11-last-header-value --fixture basic --seed 7 --focus DIFF-2"},
+		{"bad corpus", []string{"run", "--target", "builtin:good-fetch", "--corpus", "0"}, exitCannotRun, "--corpus must be positive"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
 		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
 		{"mistyped directory", []string{"run", "--target", "../../fixtures/adapters/good/standalon"}, exitCannotRun, "standalon does not exist"},

@@ -1,0 +1,68 @@
+package suite
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/fixtures"
+)
+
+// TestDiffCorpusCoversEveryValue: the corpus is a covering of its
+// dimensions: for every route kind, every value of every dimension that the
+// shape does not exclude appears at least once; it is the same for the same
+// seed, another for another seed, and of the size asked for.
+func TestDiffCorpusCoversEveryValue(t *testing.T) {
+	for _, fixture := range []string{"basic", "base-app"} {
+		m, err := fixtures.Resolve(fixture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, shape := range shapesDriven {
+			c := buildCorpus(m, shape, DefaultSeed, DefaultCorpus)
+			if len(c) < 100 || len(c) > 2*DefaultCorpus {
+				t.Errorf("%s %s: %d requests, want a few hundred", fixture, shape, len(c))
+			}
+			byRoute := map[string][numDims]map[int]bool{}
+			for _, q := range c {
+				seen, ok := byRoute[q.route.kind]
+				if !ok {
+					for d := range seen {
+						seen[d] = map[int]bool{}
+					}
+					byRoute[q.route.kind] = seen
+				}
+				for d, v := range q.dims {
+					if diffExcluded(shape, d, v) {
+						t.Errorf("%s %s: %s uses %s %q, which the shape excludes", fixture, shape, q.describe(), dimNames[d], dimValueName(d, v))
+					}
+					seen[d][v] = true
+				}
+			}
+			if fixture == "base-app" && !slices.ContainsFunc(c, func(q diffReq) bool { return strings.HasPrefix(q.route.path, "/app/") }) {
+				t.Errorf("%s: no request under the base", fixture)
+			}
+			for kind, seen := range byRoute {
+				for d := range numDims {
+					for v := range dimSizes[d] {
+						if !seen[d][v] && !diffExcluded(shape, d, v) {
+							t.Errorf("%s %s: route %s never has %s %q", fixture, shape, kind, dimNames[d], dimValueName(d, v))
+						}
+					}
+				}
+			}
+			again := buildCorpus(m, shape, DefaultSeed, DefaultCorpus)
+			if !slices.Equal(c, again) {
+				t.Errorf("%s %s: the same seed gave another corpus", fixture, shape)
+			}
+			if other := buildCorpus(m, shape, DefaultSeed+1, DefaultCorpus); slices.Equal(c, other) {
+				t.Errorf("%s %s: another seed gave the same corpus", fixture, shape)
+			}
+		}
+	}
+	m, _ := fixtures.Resolve("basic")
+	if big := buildCorpus(m, app.ShapeHandler, DefaultSeed, 2000); len(big) < 1500 {
+		t.Errorf("--corpus 2000 gave %d requests", len(big))
+	}
+}
