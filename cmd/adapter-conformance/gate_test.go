@@ -140,20 +140,20 @@ func TestBaselineGate(t *testing.T) {
 		for _, e := range b.KnownFailures {
 			ids = append(ids, e.ID)
 		}
-		if strings.Join(ids, ",") != "RENDER-2,HTTP-10" {
-			t.Errorf("baseline lists %v, want RENDER-2 and HTTP-10", ids)
+		if strings.Join(ids, ",") != "RENDER-2,HTTP-10,DIFF-4" {
+			t.Errorf("baseline lists %v, want RENDER-2, HTTP-10 and DIFF-4", ids)
 		}
 		dir := filepath.Join(tmp, "r1")
 		code, out = runCLI(t, "--target", broken, "--fixture", "basic", "--report-dir", dir, "--baseline", written)
 		if code != exitPass {
 			t.Fatalf("with its own baseline: exit %d, want 0\n%s", code, out)
 		}
-		if !strings.Contains(out, "2 known failures (baseline)") || !strings.Contains(out, "RENDER-2, HTTP-10") {
+		if !strings.Contains(out, "3 known failures (baseline)") || !strings.Contains(out, "RENDER-2, HTTP-10, DIFF-4") {
 			t.Errorf("the summary does not show the known failures:\n%s", out)
 		}
 		r := readReport(t, dir)
-		if r.Summary.Verdict != reports.VerdictPass || r.Summary.KnownFailures != 2 || r.Summary.Failed != 2 {
-			t.Errorf("summary %+v, want pass with 2 failed, both known", r.Summary)
+		if r.Summary.Verdict != reports.VerdictPass || r.Summary.KnownFailures != 3 || r.Summary.Failed != 3 {
+			t.Errorf("summary %+v, want pass with 3 failed, all known", r.Summary)
 		}
 		for _, q := range r.Requirements {
 			if (q.ID == "HTTP-10" || q.ID == "RENDER-2") && (q.Result != reports.Failed || q.KnownFailure == nil || q.KnownFailure.Reason == "") {

@@ -296,7 +296,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		return cannotRun(t.Mode(), usageError{"--corpus must be positive"})
 	}
 	opts = append(opts, suite.Seed(*seed), suite.Corpus(*corpus))
-	fmt.Fprintf(stderr, "adapter-conformance: differential corpus seed %d, %d requests per host (rerun with --seed %d)\n", *seed, *corpus, *seed)
+	fmt.Fprintf(stderr, "differential corpus: seed %d, %d requests per host (rerun with --seed %d)\n", *seed, *corpus, *seed)
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
 		return cannotRun(t.Mode(), err)
