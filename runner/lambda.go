@@ -974,6 +974,9 @@ func orMissing(raw json.RawMessage) string {
 // streams it; any other caller gets it read in full, prelude, separator and
 // body, as the runtime would post it.
 func InProcessInvoker(handler any) LambdaInvoker {
+	if h, ok := handler.(lambda.Handler); ok {
+		return singleEnvironmentInvoker(h)
+	}
 	type environment struct {
 		lambda.Handler
 		stream *io.Reader // the streamed result of the current invocation
@@ -1019,6 +1022,29 @@ func InProcessInvoker(handler any) LambdaInvoker {
 		}
 		// The handler's output buffer goes back to its pool for the next
 		// invocation of this environment: copy it before releasing it.
+		return bytes.Clone(res), err
+	}
+}
+
+// singleEnvironmentInvoker invokes a lambda.Handler value: one instance, so
+// one execution environment, which Lambda gives one invocation at a time. A
+// handler aws-lambda-go's lambda.NewHandler made reuses its output buffer
+// between invocations, so concurrent ones would race on it: invocations
+// wait their turn, and the result is copied before the next may start. A
+// panic on the handler's goroutine is the function's error (a CrashError);
+// the instance cannot be replaced, so the next invocation reuses it.
+func singleEnvironmentInvoker(h lambda.Handler) LambdaInvoker {
+	var turn sync.Mutex
+	return func(ctx context.Context, requestID string, event []byte) (out []byte, err error) {
+		turn.Lock()
+		defer turn.Unlock()
+		defer func() {
+			if p := recover(); p != nil {
+				out, err = nil, panicError(p)
+			}
+		}()
+		ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: requestID, InvokedFunctionArn: lambdaFunctionARN})
+		res, err := h.Invoke(ctx, event)
 		return bytes.Clone(res), err
 	}
 }
