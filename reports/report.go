@@ -439,27 +439,11 @@ func (q Requirement) ShapeResult(shape string) string {
 // Failures returns the failed requirements that fail the verdict, in SPEC
 // order, the list every format leads with: every failed MUST, and the
 // failed SHOULDs of a strict run, less the known failures of a baseline.
-func (r *Report) Failures() []Requirement {
-	var out []Requirement
-	for _, q := range r.withResult(Failed) {
-		if !r.IsWarning(q) && !r.IsKnownFailure(q) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
+func (r *Report) Failures() []Requirement { return r.shownAs(Failed) }
 
 // Warnings returns the failed SHOULD requirements that only warn (none in a
 // strict run), in SPEC order.
-func (r *Report) Warnings() []Requirement {
-	var out []Requirement
-	for _, q := range r.withResult(Failed) {
-		if r.IsWarning(q) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
+func (r *Report) Warnings() []Requirement { return r.shownAs("warning") }
 
 // IsWarning: the requirement failed, and its failure is a warning.
 func (r *Report) IsWarning(q Requirement) bool {
@@ -477,6 +461,18 @@ func (r *Report) DisplayResult(q Requirement) string {
 		return "known-failure"
 	}
 	return q.Result
+}
+
+// shownAs returns the requirements whose DisplayResult is display, in SPEC
+// order.
+func (r *Report) shownAs(display string) []Requirement {
+	var out []Requirement
+	for _, q := range r.Requirements {
+		if r.DisplayResult(q) == display {
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 func (r *Report) withResult(result string) []Requirement {
