@@ -157,10 +157,12 @@ type EventOptions struct {
 	// request's peer address.
 	SourceIP string
 	// Proto is the scheme the gateway reports in X-Forwarded-Proto, which
-	// every gateway sets itself, replacing the client's: "https" is what
-	// AWS sends (its endpoints are HTTPS only); by default the emulator
-	// reports its own, "http". X-Forwarded-Port is the Host's port, or the
-	// scheme's default.
+	// every gateway sets itself, replacing the client's. By default the
+	// emulator reports "https", as AWS does (its endpoints are HTTPS only;
+	// voker capture), although it listens on plain HTTP: an adapter that
+	// takes the scheme for granted as https is right on AWS and must not
+	// fail here. X-Forwarded-Port is the Host's port, or the scheme's
+	// default.
 	Proto string
 	// Edit, when set, changes the event (as decoded JSON) before it is sent,
 	// for events no HTTP request produces (cookies[] next to a cookie header).
@@ -602,7 +604,7 @@ func BuildLambdaEvent(shape app.HostShape, r *http.Request, body []byte, request
 	// X-Forwarded-Proto and X-Forwarded-Port replace the client's own.
 	proto := o.Proto
 	if proto == "" {
-		proto = "http"
+		proto = "https"
 	}
 	port := "80"
 	if proto == "https" {

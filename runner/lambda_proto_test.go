@@ -13,17 +13,20 @@ import (
 
 // TestLambdaEventForwardedProto: every gateway sets X-Forwarded-Proto and
 // X-Forwarded-Port itself (voker capture: https and 443 on AWS). The
-// emulator reports its own plain HTTP and its port, or https when asked,
-// and the client's own values never reach the function.
+// emulator reports https, as AWS does, with the Host's port (or 443), or
+// the scheme a spec asks for, and the client's own values never reach the
+// function.
 func TestLambdaEventForwardedProto(t *testing.T) {
 	for _, c := range []struct {
 		host, proto       string
 		wantProto, wantPt string
 	}{
-		{"127.0.0.1:4321", "", "http", "4321"},
+		{"127.0.0.1:4321", "", "https", "4321"},
+		{"127.0.0.1:4321", "http", "http", "4321"},
 		{"127.0.0.1:4321", "https", "https", "4321"},
 		{"abc.execute-api.us-west-2.amazonaws.com", "https", "https", "443"},
-		{"example.com", "", "http", "80"},
+		{"example.com", "", "https", "443"},
+		{"example.com", "http", "http", "80"},
 	} {
 		r := httptest.NewRequest("POST", "/api/echo", nil)
 		r.Host = c.host

@@ -100,7 +100,7 @@ var wantFailedAsBinary = map[string][]string{
 	// Astro's origin check (issue 14), over HTTP and through the Runtime API.
 	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7"},
 	"origin-forged":                      {"HTTP-23"},
-	"b49-lambda-ignores-forwarded-proto": {"LAMBDA-19"},
+	"b49-lambda-ignores-forwarded-proto": {"HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7"},
 	// Blind spots (issue 14) seen from outside the process: the client's
 	// disconnect never reaches the App (its stream-state stays
 	// "streaming"), and a 1 s deadline cuts HTTP-16's 1.2 s stream.

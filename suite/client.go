@@ -95,6 +95,20 @@ func hostOrigin(hostURL string) string {
 	return u.Scheme + "://" + host
 }
 
+// origin is the Origin a browser on the host's pages sends. Behind a
+// Lambda gateway that is https whatever the emulator listens on: AWS's
+// gateways are HTTPS only and say so in X-Forwarded-Proto (voker capture),
+// which the App's URL follows (LAMBDA-19).
+func (c *client) origin() string {
+	o := hostOrigin(c.host.URL)
+	if runner.IsLambdaShape(c.host.Shape) {
+		if rest, ok := strings.CutPrefix(o, "http://"); ok {
+			o = "https://" + rest
+		}
+	}
+	return o
+}
+
 // send performs one request and reads the whole response.
 func (c *client) send(ctx context.Context, method, target string, body []byte, opts ...reqOpt) *exchange {
 	ex := c.start(ctx, method, target, body, opts...)
@@ -139,7 +153,7 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 		// Astro's origin check (astro-behavior §3) passes its requests as
 		// it passes a same-origin form. Specs of the check itself set or
 		// remove it (withOrigin, withoutOrigin).
-		req.Header.Set("Origin", hostOrigin(c.host.URL))
+		req.Header.Set("Origin", c.origin())
 	}
 	for _, o := range opts {
 		o(req)

@@ -366,12 +366,7 @@ func (fx *fixtureEnv) referenceApp() (*app.App, error) {
 
 // appAnswer renders the request of an exchange with the kit's own App.
 func appAnswer(a *app.App, ex *exchange) diffAnswer {
-	r := httptest.NewRequest(ex.method, ex.target, bytes.NewReader(ex.reqBody))
-	r.Header = ex.reqHeader.Clone()
-	if ex.host != "" {
-		r.Host = ex.host
-	}
-	resp := a.Render(r, app.AddCookieHeader(), app.ClientAddress("127.0.0.1"))
+	resp := a.Render(referenceRequest(ex), app.AddCookieHeader(), app.ClientAddress("127.0.0.1"))
 	ans := diffAnswer{status: resp.StatusCode, header: resp.Header}
 	if resp.Body != nil {
 		ans.body, _ = io.ReadAll(resp.Body)

@@ -73,18 +73,18 @@ func registerFidelity(h *hostEnv) {
 			u, err := url.Parse(h.host.URL)
 			Expect(err).NotTo(HaveOccurred())
 			// AWS's gateways are HTTPS only and say so (voker capture:
-			// x-forwarded-proto https, x-forwarded-port 443); the browser's
-			// Origin is then https and the Host.
+			// x-forwarded-proto https, x-forwarded-port 443), and so does
+			// the emulator; the browser's Origin is then https and the Host.
 			origin := "https://" + u.Host
-			inv := h.invoke(ctx, "POST", "/api/echo", []byte("a=1"), runner.EventOptions{Proto: "https"},
+			inv := h.invoke(ctx, "POST", "/api/echo", []byte("a=1"), runner.EventOptions{},
 				header("Content-Type", formType), withOrigin(origin))
 			e := echoOfInvocation("LAMBDA-19", inv)
 			Expect(e.URL).To(HavePrefix(origin+"/"), explainInv("LAMBDA-19", "the App's URL on "+origin+", the scheme the gateway reported", inv))
 			Expect(e.Method).To(Equal("POST"), explainInv("LAMBDA-19", "the echo of the same-origin form POST", inv))
-			// The emulator's own scheme, reported by default, is http.
-			inv = h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{}, header("X-Forwarded-Proto", "https"))
-			Expect(echoOfInvocation("LAMBDA-19", inv).URL).To(HavePrefix("http://"+u.Host+"/"),
-				explainInv("LAMBDA-19", "the App's URL on http://"+u.Host+": the gateway reports http and replaces the client's X-Forwarded-Proto", inv))
+			// The gateway's value replaces the client's own.
+			inv = h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{}, header("X-Forwarded-Proto", "http"))
+			Expect(echoOfInvocation("LAMBDA-19", inv).URL).To(HavePrefix(origin+"/"),
+				explainInv("LAMBDA-19", "the App's URL on "+origin+": the gateway reports https and replaces the client's X-Forwarded-Proto: http", inv))
 		})
 		h.it("RENDER-15", "a fragment on the request line is dropped before routing", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ target, route string }{{"/about#frag", "/about"}, {"/blog/hello#x/y", "/blog/[slug]"}} {

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -277,15 +278,26 @@ func (h *hostEnv) skipTrailingSlashInMiddleware() {
 func (fx *fixtureEnv) referenceRender(ex *exchange) []*runner.Render {
 	_, err := fx.referenceApp()
 	Expect(err).NotTo(HaveOccurred(), "the kit's own App for the fixture")
-	r := httptest.NewRequest(ex.method, ex.target, bytes.NewReader(ex.reqBody))
-	r.Header = ex.reqHeader.Clone()
-	if ex.host != "" {
-		r.Host = ex.host
-	}
-	resp := fx.reference.Render(r, app.AddCookieHeader(), app.ClientAddress("127.0.0.1"))
+	resp := fx.reference.Render(referenceRequest(ex), app.AddCookieHeader(), app.ClientAddress("127.0.0.1"))
 	if resp.Body != nil {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
 	return fx.referenceLog.For(ex.id)
+}
+
+// referenceRequest is the request of an exchange as the kit's own App is
+// to see it: as the client sent it, over https behind a Lambda gateway,
+// which reports https as AWS does (LAMBDA-19), so that the App's URL and
+// origin check are those the adapter's App sees.
+func referenceRequest(ex *exchange) *http.Request {
+	r := httptest.NewRequest(ex.method, ex.target, bytes.NewReader(ex.reqBody))
+	r.Header = ex.reqHeader.Clone()
+	if ex.host != "" {
+		r.Host = ex.host
+	}
+	if ex.hostInfo != nil && runner.IsLambdaShape(ex.hostInfo.Shape) {
+		r.TLS = &tls.ConnectionState{}
+	}
+	return r
 }
