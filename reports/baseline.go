@@ -47,6 +47,9 @@ type KnownFailure struct {
 type BaselineResult struct {
 	File  string          `json:"file"`
 	Stale []BaselineEntry `json:"stale"`
+	// Entries are the baseline's entries, so that "report merge" can apply
+	// the baseline to the merged report as the unsharded run would have.
+	Entries []BaselineEntry `json:"entries,omitempty"`
 }
 
 // ReadBaseline loads and checks a baseline file: an entry naming a
@@ -90,9 +93,13 @@ func ReadBaseline(path string) (*Baseline, error) {
 // a shape some entry for it covers; a failure on a shape the baseline does
 // not name is new. An entry is stale when its requirement (on its shape)
 // passed; one whose requirement did not run this time (--focus, a filter)
-// is neither known nor stale.
+// is neither known nor stale, and so is one whose requirement has specs
+// that another shard ran (--shard): only the merged report can tell.
 func (r *Report) ApplyBaseline(b *Baseline, file string) {
 	res := &BaselineResult{File: reportText(file), Stale: []BaselineEntry{}}
+	for _, e := range b.KnownFailures {
+		res.Entries = append(res.Entries, BaselineEntry{ID: e.ID, Shape: e.Shape, Reason: reportText(e.Reason), Link: reportText(e.Link)})
+	}
 	covers := func(e BaselineEntry, id, shape string) bool {
 		return e.ID == id && (e.Shape == "" || e.Shape == shape)
 	}
@@ -131,6 +138,11 @@ func (r *Report) ApplyBaseline(b *Baseline, file string) {
 		passed := q.Result == Passed
 		if e.Shape != "" {
 			passed = q.ShapeResult(e.Shape) == Passed
+		}
+		for _, s := range q.Specs {
+			if s.Result == OtherShard && (e.Shape == "" || s.Shape == e.Shape) {
+				passed = false
+			}
 		}
 		if passed {
 			res.Stale = append(res.Stale, BaselineEntry{ID: e.ID, Shape: e.Shape, Reason: reportText(e.Reason), Link: reportText(e.Link)})

@@ -48,6 +48,15 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"isWarning":   func(r *Report, q Requirement) bool { return r.IsWarning(q) },
 	"stale":       StaleMessage,
 	"pair":        func(r *Report, q Requirement) failureSection { return failureSection{r, q} },
+	"shownCounts": func(r *Report) []Count {
+		var out []Count
+		for _, c := range r.Counts() {
+			if c.Shown() {
+				out = append(out, c)
+			}
+		}
+		return out
+	},
 }).Parse(htmlSource + failureTemplate))
 
 // failureSection is what the "failure" template renders: one failed
@@ -120,7 +129,7 @@ details{margin:.25em 0}summary{cursor:pointer}
 {{with .R.RunError}}<dt>Run error</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
 {{with .R.Incomplete}}<dt>Run incomplete</dt><dd><pre class="failed">{{clean .}}</pre></dd>{{end}}
 {{with .R.Baseline}}<dt>Baseline</dt><dd>{{clean .File}}: {{$.R.Summary.KnownFailures}} known failure(s), which do not fail the verdict{{range .Stale}}<pre class="failed">{{clean (stale .)}}</pre>{{end}}</dd>{{end}}
-<dt>Requirements</dt><dd>{{.R.Summary.Total}}: <span class="passed">{{.R.Summary.Passed}} passed</span>, <span class="failed">{{.R.Summary.Failed}} failed</span> ({{.R.Summary.MustFailed}} MUST, {{.R.Summary.ShouldFailed}} SHOULD{{if .R.Summary.Strict}}; strict: SHOULDs fail the verdict{{end}}), <span class="warning">{{.R.Summary.Warnings}} warning(s): failed SHOULDs, which do not fail the verdict</span>, <span class="skipped">{{.R.Summary.Skipped}} skipped</span>, <span class="not-applicable">{{.R.Summary.NotApplicable}} not applicable</span>, <span class="not-run">{{.R.Summary.NotRun}} not run</span></dd>
+<dt>Requirements</dt><dd>{{len .R.Requirements}}: {{range $i, $c := shownCounts .R}}{{if $i}}, {{end}}<span class="{{$c.Result}}">{{$c.N}} {{$c.Label}}</span>{{end}}{{if .R.Summary.Strict}} (strict: failed SHOULDs fail the verdict){{end}}</dd>
 </dl>
 </header>
 

@@ -126,7 +126,7 @@ func WriteJUnit(r *Report, w io.Writer) error {
 					Type:    printable(q.Level),
 					Text:    printable(failureText(r, q)),
 				}
-			case q.Result == Skipped || q.Result == NotApplicable || q.Result == NotRun:
+			case q.Result == Skipped || q.Result == NotApplicable || q.Result == NotRun || q.Result == OtherShard || q.Result == Retired:
 				s.Skipped++
 				c.Skipped = &junitSkipped{Message: printable(q.Result + ": " + q.Reason)}
 			}

@@ -37,14 +37,20 @@ import (
 const Schema = "adapter-conformance/report/v1"
 
 // Results of a requirement or of one spec. The first four are the suite's
-// spec states; NotRun exists only for requirements, so that the report can
-// list every requirement of SPEC.md, including those nothing checked.
+// spec states, and OtherShard too: a spec a sharded run (--shard,
+// suite.Shard) left to another shard, and a requirement all of whose specs
+// it left to others. NotRun and Retired exist only for requirements, so
+// that the report can list every requirement of SPEC.md: NotRun for one
+// that nothing checked (left out by --focus or a label filter, or planned),
+// Retired for one SPEC.md keeps only for its ID.
 const (
 	Passed        = "passed"
 	Failed        = "failed"
 	Skipped       = "skipped"
 	NotApplicable = "not-applicable"
+	OtherShard    = suite.OtherShard
 	NotRun        = "not-run"
+	Retired       = "retired"
 )
 
 // Verdicts. As SPEC.md says, an adapter that breaks a MUST fails and one
@@ -65,7 +71,7 @@ const (
 )
 
 // resultRank orders results for aggregation: the lowest rank present wins.
-var resultRank = map[string]int{Failed: 0, Passed: 1, Skipped: 2, NotApplicable: 3, NotRun: 4}
+var resultRank = map[string]int{Failed: 0, Passed: 1, Skipped: 2, NotApplicable: 3, OtherShard: 4, NotRun: 5}
 
 // Report is the JSON document. Field order is the order readers see.
 type Report struct {
@@ -76,6 +82,14 @@ type Report struct {
 	Fixtures    []string  `json:"fixtures"`
 	// Seed is the differential corpus's seed (DIFF-1..4), 0 when unknown.
 	Seed uint64 `json:"seed,omitempty"`
+	// Shard is set on the report of one shard of a run (--shard i/n): its
+	// other shards' specs are "other-shard", and "report merge" puts the
+	// shards' reports together into the run's.
+	Shard *suite.ShardSpec `json:"shard,omitempty"`
+	// Command is how the kit was started ("adapter-conformance", "go run
+	// ./cmd/adapter-conformance"), the start of every rerun command;
+	// "" for adapter-conformance.
+	Command string `json:"command,omitempty"`
 	// RunError says why the kit could not run the target at all (a build
 	// that failed, a fixture that cannot be loaded, no container engine);
 	// every requirement is then not-run and the verdict inconclusive.
@@ -112,8 +126,12 @@ type Summary struct {
 	Skipped       int    `json:"skipped"`
 	NotApplicable int    `json:"not-applicable"`
 	NotRun        int    `json:"not-run"`
-	MustFailed    int    `json:"mustFailed"`
-	ShouldFailed  int    `json:"shouldFailed"`
+	// OtherShard counts the requirements a shard left wholly to other
+	// shards, Retired those SPEC.md keeps only for their ID.
+	OtherShard   int `json:"other-shard"`
+	Retired      int `json:"retired"`
+	MustFailed   int `json:"mustFailed"`
+	ShouldFailed int `json:"shouldFailed"`
 	// Warnings counts the failed SHOULD requirements that did not fail the
 	// verdict: ShouldFailed, or 0 in a strict run.
 	Warnings int `json:"warnings"`
@@ -183,7 +201,7 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 				continue
 			}
 			switch o.State {
-			case Passed, Failed, Skipped, NotApplicable:
+			case Passed, Failed, Skipped, NotApplicable, OtherShard:
 			default:
 				return nil, fmt.Errorf("reports: spec %q of %s has unknown state %q", o.Spec, o.Requirement, o.State)
 			}
@@ -214,6 +232,10 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 	}
 	if res != nil {
 		r.Seed = res.Seed
+		if res.Shard.Count > 0 {
+			sh := res.Shard
+			r.Shard = &sh
+		}
 	}
 	for _, q := range reqs {
 		specs := nonNil(byID[q.ID])
@@ -224,6 +246,9 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 			Text: q.Text, Source: q.Source, Specs: specs,
 		}
 		rq.Result = aggregate(specs)
+		if rq.Result == NotRun && q.Retired() {
+			rq.Result = Retired
+		}
 		rq.Reason = reason(rq)
 		r.Requirements = append(r.Requirements, rq)
 	}
@@ -278,7 +303,7 @@ func aggregate(specs []Spec) string {
 
 func reason(rq Requirement) string {
 	switch rq.Result {
-	case Skipped, NotApplicable:
+	case Skipped, NotApplicable, OtherShard:
 		var reasons []string
 		for _, s := range rq.Specs {
 			if s.Result != rq.Result {
@@ -293,12 +318,12 @@ func reason(rq Requirement) string {
 			}
 		}
 		return strings.Join(reasons, "; ")
+	case Retired:
+		return "retired: no spec checks it"
 	case NotRun:
 		switch {
 		case strings.HasPrefix(rq.Status, "planned"):
 			return "not checked by this kit version yet (" + rq.Status + ")"
-		case rq.Status == "retired":
-			return "retired: no spec checks it"
 		default:
 			return "no spec ran: excluded by --focus or --label-filter, or by the fixtures selected (the general specs run on the basic fixture only)"
 		}
@@ -333,6 +358,10 @@ func summarize(reqs []Requirement, incomplete, strict bool, stale int) Summary {
 			s.NotApplicable++
 		case NotRun:
 			s.NotRun++
+		case OtherShard:
+			s.OtherShard++
+		case Retired:
+			s.Retired++
 		}
 	}
 	if !strict {

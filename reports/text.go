@@ -101,12 +101,17 @@ func shellQuote(s string) string {
 }
 
 // RerunCommand is the command line that reruns one requirement against the
-// same target, run the same way: the shortest path from a red report to a
+// same target, run the same way, started as the kit was (Command): the
+// shortest path from a red report to a
 // debugger. It names the fixtures unless they were the default set, and the
 // mode when it is container, the one mode auto does not pick for a Go
 // package directory that also has a Dockerfile.
 func (r *Report) RerunCommand(id string) string {
-	cmd := "adapter-conformance run --target " + shellQuote(r.Target.Name)
+	kit := r.Command
+	if kit == "" {
+		kit = "adapter-conformance"
+	}
+	cmd := kit + " run --target " + shellQuote(r.Target.Name)
 	if r.Target.Mode == string(runner.ModeContainer) {
 		cmd += " --mode container"
 	}

@@ -44,6 +44,8 @@ type fixtureEnv struct {
 	// seed and corpus shape the differential corpus (DIFF-1..4).
 	seed   uint64
 	corpus int
+	// shard is the part of the work this run does (the Shard option).
+	shard ShardSpec
 }
 
 // hostEnv is one host shape of a started fixture.
@@ -214,7 +216,12 @@ func (fx *fixtureEnv) declaredShapes() string {
 // spec registers one It for one requirement. The ID goes into the text and
 // the labels; a requirement that does not apply to the target's mode or the
 // host's shape is reported as not applicable rather than passed.
-func spec(id string, shape app.HostShape, mode runner.Mode, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+//
+// A spec of another shard (the Shard option) carries a label the run's
+// filter leaves out: decided here, at registration, from its requirement,
+// fixture and shape alone.
+func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+	mode := fx.target.Mode()
 	req, ok := RequirementByID(id)
 	if !ok {
 		// A kit bug: the project's own tests catch it before release.
@@ -223,6 +230,9 @@ func spec(id string, shape app.HostShape, mode runner.Mode, text string, body fu
 	labels := ginkgo.Label(id, "area:"+strings.ToLower(req.Area), req.Level)
 	if shape != "" {
 		labels = append(labels, "shape:"+string(shape))
+	}
+	if fx.shard.elsewhere(id, fx.name, string(shape)) {
+		labels = append(labels, otherShardLabel)
 	}
 	args := []any{labels}
 	args = append(args, extra...)
@@ -241,7 +251,7 @@ func spec(id string, shape app.HostShape, mode runner.Mode, text string, body fu
 // it registers a spec on a host. When a start host never became ready,
 // only START-1 and START-2 can say anything; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
-	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
 		if h.startFailure != "" {
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
@@ -350,7 +360,7 @@ func (h *hostEnv) settleExit() {
 
 // it registers a spec about the target as a whole (no host shape).
 func (fx *fixtureEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
-	spec(id, "", fx.target.Mode(), text, body, extra...)
+	spec(fx, id, "", text, body, extra...)
 }
 
 // recordDeclaration keeps what the target declared, for the report.

@@ -347,7 +347,7 @@ func registerLambda(h *hostEnv) {
 // API. Unlike it, it runs when the runtime never became ready: that is what
 // it reports.
 func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI)) {
-	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}

@@ -19,7 +19,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,6 +57,12 @@ type options struct {
 	seed         uint64
 	seedSet      bool
 	corpus       int
+	shard        ShardSpec
+	// activeFilter is the label filter the run's specs are selected by
+	// when filterSet (Run sets both); under Register, ginkgo's own
+	// -label-filter applies.
+	activeFilter string
+	filterSet    bool
 }
 
 // Fixtures picks the fixture apps, by name or directory path. The general
@@ -125,6 +133,16 @@ func Seed(n uint64) Option { return func(o *options) { o.seed, o.seedSet = n, tr
 // and host (default DefaultCorpus); a nightly run can ask for more.
 func Corpus(n int) Option { return func(o *options) { o.corpus = n } }
 
+// Shard runs part i (1-based) of n of the work, so that n CI jobs can
+// share a run and "adapter-conformance report merge" can put their
+// reports back together. The work is split by requirement, fixture and
+// host shape: the specs of one requirement on one fixture and shape always
+// go to the same shard, whatever the target, so the shards of one run
+// together run every spec exactly once. Specs of other shards are not run;
+// they are reported with the result "other-shard". Run refuses a shard
+// that is not 1 <= i <= n.
+func Shard(i, n int) Option { return func(o *options) { o.shard = ShardSpec{Index: i, Count: n} } }
+
 // CollectInto makes Register record each spec's outcome in r.
 func CollectInto(r *Results) Option { return func(o *options) { o.results = r } }
 
@@ -162,6 +180,9 @@ type Results struct {
 	Strict bool
 	// Seed is the differential corpus's seed (the Seed option).
 	Seed uint64
+	// Shard is the part of the work this run did (the Shard option); the
+	// zero ShardSpec when it did all of it.
+	Shard ShardSpec
 	// softFailures counts failed specs that only warn (a SHOULD, not
 	// strict), hardFailures every other failed spec: Run fails its test
 	// only on a hard one.
@@ -275,8 +296,14 @@ func collect(o *options) {
 	}
 	res := o.results
 	res.Strict = o.strict
+	res.Shard = o.shard
 	ginkgo.ReportAfterEach(func(sr types.SpecReport) {
 		id := requirementLabel(sr.Labels())
+		if id != "" && sr.State.Is(types.SpecStateSkipped) && !slices.Contains(sr.Labels(), otherShardLabel) && !o.selects(sr.Labels()) {
+			// Left out by --focus or a label filter: no outcome, so the
+			// requirement is "not-run" (its reason says why), not skipped.
+			return
+		}
 		if sr.Failed() {
 			res.mu.Lock()
 			if sr.State.Is(types.SpecStateFailed) && id != "" && !cutShort(sr) && res.warnsOnly(id) {
@@ -297,6 +324,9 @@ func collect(o *options) {
 		state := ""
 		msg := sr.Failure.Message
 		switch {
+		case sr.State.Is(types.SpecStateSkipped) && slices.Contains(sr.Labels(), otherShardLabel):
+			state = OtherShard
+			msg = "run by shard " + strconv.Itoa(o.shard.of(id, fixtureOf(sr), shapeOf(sr))) + "/" + strconv.Itoa(o.shard.Count) + ", not this one"
 		case sr.State.Is(types.SpecStatePassed):
 			state = "passed"
 		case sr.State.Is(types.SpecStateSkipped):
@@ -313,17 +343,8 @@ func collect(o *options) {
 		default:
 			state = "failed"
 		}
-		o := Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg, Duration: sr.RunTime}
-		for _, l := range sr.Labels() {
-			if v, ok := strings.CutPrefix(l, "shape:"); ok {
-				o.Shape = v
-			}
-		}
-		for _, t := range sr.ContainerHierarchyTexts {
-			if v, ok := strings.CutPrefix(t, "fixture "); ok {
-				o.Fixture = v
-			}
-		}
+		o := Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg, Duration: sr.RunTime,
+			Fixture: fixtureOf(sr), Shape: shapeOf(sr)}
 		for _, e := range sr.ReportEntries {
 			switch e.Name {
 			case "exchange":
@@ -334,6 +355,42 @@ func collect(o *options) {
 		}
 		res.add(o)
 	})
+}
+
+// shapeOf is the host shape a spec ran on ("" for the whole target).
+func shapeOf(sr types.SpecReport) string {
+	for _, l := range sr.Labels() {
+		if v, ok := strings.CutPrefix(l, "shape:"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// fixtureOf is the fixture app a spec ran on.
+func fixtureOf(sr types.SpecReport) string {
+	f := ""
+	for _, t := range sr.ContainerHierarchyTexts {
+		if v, ok := strings.CutPrefix(t, "fixture "); ok {
+			f = v
+		}
+	}
+	return f
+}
+
+// selects reports whether the run's label filter (--focus, --label-filter)
+// selects a spec with these labels.
+func (o *options) selects(labels []string) bool {
+	filter := o.activeFilter
+	if !o.filterSet {
+		sc, _ := ginkgo.GinkgoConfiguration()
+		filter = sc.LabelFilter
+	}
+	if filter == "" {
+		return true
+	}
+	match, err := types.ParseLabelFilter(filter)
+	return err != nil || match(labels)
 }
 
 func requirementLabel(labels []string) string {
@@ -361,6 +418,9 @@ func Register(target runner.Target, opts ...Option) bool {
 	}
 	if o.reportDir != "" && o.results == nil {
 		o.results = &Results{}
+	}
+	if err := o.shard.check(); err != nil {
+		panic("suite.Register: " + err.Error())
 	}
 	register(target, o)
 	registerReports(target, o)
@@ -392,7 +452,7 @@ func register(target runner.Target, o *options) {
 		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, seed: o.seed, corpus: o.corpus}
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, seed: o.seed, corpus: o.corpus, shard: o.shard}
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}
@@ -430,6 +490,9 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	if o.results == nil {
 		o.results = &Results{}
 	}
+	if err := o.shard.check(); err != nil {
+		return nil, err
+	}
 	if n := len(ginkgo.PreviewSpecs("adapter-conformance probe").SpecReports); n > 0 {
 		return nil, fmt.Errorf("this test binary already has %d ginkgo specs of its own: running suite.Test here would wipe them; "+
 			"call suite.Test from a _test package without other ginkgo specs, or use suite.Register inside your suite", n)
@@ -455,6 +518,7 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 
 	sc, rc := ginkgo.GinkgoConfiguration()
 	sc.LabelFilter = buildLabelFilter(o)
+	o.activeFilter, o.filterSet = sc.LabelFilter, true
 	sc.Timeout = o.timeout
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute
@@ -581,6 +645,9 @@ func buildLabelFilter(o *options) string {
 	}
 	if len(o.requirements) > 0 {
 		parts = append(parts, "("+strings.Join(o.requirements, " || ")+")")
+	}
+	if o.shard.Count > 0 {
+		parts = append(parts, "!"+otherShardLabel)
 	}
 	return strings.Join(parts, " && ")
 }
