@@ -41,6 +41,10 @@ func startSuiteReports(req suite.ReportRequest) (func(*suite.Results, error) (su
 				runErr = errNothingRan
 			}
 			r, err = NotRunReport(target, req.Fixtures, runErr)
+			if err == nil && req.Shard.Count > 0 {
+				sh := req.Shard
+				r.Shard = &sh
+			}
 		} else {
 			target.Declaration, target.DeclarationError = res.Declaration, res.DeclarationError
 			r, err = New(target, req.Fixtures, res)

@@ -19,6 +19,8 @@ type ReportRequest struct {
 	TargetName string
 	Mode       string
 	Fixtures   []string
+	// Shard is the part of the work the run does (the Shard option).
+	Shard ShardSpec
 }
 
 // Gate is what the reports made of a run: its verdict (pass, fail or
@@ -90,7 +92,7 @@ func startReports(target runner.Target, o *options) (finish func(*Results, error
 	if name == "" {
 		name = target.Name()
 	}
-	return r(ReportRequest{Dir: o.reportDir, Baseline: o.baseline, TargetName: name, Mode: string(target.Mode()), Fixtures: names})
+	return r(ReportRequest{Dir: o.reportDir, Baseline: o.baseline, TargetName: name, Mode: string(target.Mode()), Fixtures: names, Shard: o.shard})
 }
 
 // registerReports writes Register's reports after its suite, claiming the

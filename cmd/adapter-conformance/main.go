@@ -2,7 +2,9 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n]
+//	adapter-conformance report merge DIR... --out DIR
+//	adapter-conformance report diff OLD NEW
 //	adapter-conformance list [--area AREA] [--status checked|planned]
 //	adapter-conformance fixtures export DIR
 //	adapter-conformance version
@@ -23,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -53,7 +56,45 @@ const (
 )
 
 func main() {
+	wd, _ := os.Getwd()
+	startedAs = invocation(os.Args[0], wd)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// startedAs is how the kit was started, the start of every rerun command:
+// main sets it from os.Args[0] (see invocation).
+var startedAs = "adapter-conformance"
+
+// goRunExe matches the directory "go run" builds a command into:
+// $GOTMPDIR/go-build123456/b001/exe/.
+var goRunExe = regexp.MustCompile(`(^|/)go-build[0-9]+/b[0-9]+/exe$`)
+
+// invocation says how to start the kit again, given os.Args[0] and the
+// working directory: under "go run" the binary lives in a temporary
+// directory that is gone once the run ends, so the rerun command is "go run"
+// again, of the package in this module ("./cmd/adapter-conformance") when
+// the working directory is the kit's own checkout, else by import path (a
+// module that requires the kit, such as an adapter's). Otherwise it is the
+// binary as it was named ("adapter-conformance", "./bin/adapter-conformance").
+func invocation(arg0, wd string) string {
+	if goRunExe.MatchString(filepath.ToSlash(filepath.Dir(arg0))) {
+		if fi, err := os.Stat(filepath.Join(wd, "cmd", "adapter-conformance", "main.go")); err == nil && !fi.IsDir() {
+			return "go run ./cmd/adapter-conformance"
+		}
+		return "go run github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance"
+	}
+	if arg0 == "" {
+		return "adapter-conformance"
+	}
+	return shellWord(arg0)
+}
+
+// shellWord quotes s for a POSIX shell when it needs quoting.
+func shellWord(s string) string {
+	if regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`).MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // usageError is a problem with how the kit was invoked (exit 2).
@@ -73,6 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdRun(args[1:], stdout, stderr)
 	case "list":
 		err = cmdList(args[1:], stdout)
+	case "report":
+		code, err = cmdReport(args[1:], stdout, stderr)
 	case "fixtures":
 		err = cmdFixtures(args[1:], stdout)
 	case "version":
@@ -101,7 +144,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n]
+  adapter-conformance report merge DIR... --out DIR    merge the shards' reports into the run's
+  adapter-conformance report diff OLD NEW              newly failing and passing requirements, as Markdown
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
   adapter-conformance fixtures export DIR
   adapter-conformance version
@@ -190,8 +235,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
 	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
+	shardFlag := fs.String("shard", "", "run part i of n of the work (i/n, such as 2/3), for a CI matrix; merge the shards' reports with 'report merge'")
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
+	}
+	var shard suite.ShardSpec
+	if *shardFlag != "" {
+		s, err := suite.ParseShard(*shardFlag)
+		if err != nil {
+			return exitCannotRun, usageError{"--shard: " + err.Error()}
+		}
+		shard = s
 	}
 	var baseline *reports.Baseline
 	if *baselineFile != "" {
@@ -220,6 +274,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 			r, rerr := reports.NotRunReport(reports.Target{Name: *target, Mode: string(mode)}, reportFixtures(fixtureNames), err)
 			if rerr == nil && cut != "" {
 				r.MarkIncomplete(cut)
+			}
+			if rerr == nil {
+				r.Command = startedAs
+				if shard.Count > 0 {
+					r.Shard = &shard
+				}
 			}
 			if rerr == nil {
 				rerr = r.WriteAll(*reportDir)
@@ -296,6 +356,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		return cannotRun(t.Mode(), usageError{"--corpus must be positive"})
 	}
 	opts = append(opts, suite.Seed(*seed), suite.Corpus(*corpus))
+	if shard.Count > 0 {
+		opts = append(opts, suite.Shard(shard.Index, shard.Count))
+		fmt.Fprintf(stderr, "shard %s: the specs of other shards are reported as other-shard; merge the shards' reports with 'report merge'\n", shard)
+	}
 	fmt.Fprintf(stderr, "differential corpus: seed %d, %d requests per host (rerun with --seed %d)\n", *seed, *corpus, *seed)
 	res, err := suite.Run(nil, t, opts...)
 	if err != nil {
@@ -308,10 +372,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// rather than drop the outcome.
 		return exitCannotRun, fmt.Errorf("building the report: %w", err)
 	}
+	r.Command = startedAs
 	if baseline != nil {
 		r.ApplyBaseline(baseline, *baselineFile)
 	}
-	summarize(stdout, res, r, *verbose)
+	summarize(stdout, r, *verbose)
 	if *writeBaseline != "" {
 		if err := r.WriteBaseline(*writeBaseline); err != nil {
 			return exitCannotRun, err
@@ -382,55 +447,40 @@ func reportFixtures(names []string) []string {
 	return fixtures.DefaultOrder()
 }
 
-// summarize prints one line per requirement and a rerun command per
-// failure, the report's own (so the terminal and the files agree).
-func summarize(w io.Writer, res *suite.Results, r *reports.Report, verbose bool) {
-	state := map[string]string{}
-	rank := map[string]int{"failed": 4, "passed": 3, "skipped": 2, "not-applicable": 1}
-	for _, o := range res.Outcomes {
-		if rank[o.State] > rank[state[o.Requirement]] {
-			state[o.Requirement] = o.State
-		}
-	}
-	warnings := res.Warnings()
-	for _, id := range warnings {
-		// A failed SHOULD that does not fail the run (no --strict).
-		state[id] = "warning"
-	}
-	var known []string
-	for _, q := range r.KnownFailures() {
-		// A failure the baseline lists (--baseline).
-		state[q.ID] = "known-failure"
-		known = append(known, q.ID)
-	}
-	ids := make([]string, 0, len(state))
-	for id := range state {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, compareIDs)
+// summarize prints the report's counts (reports.Counts, as summary.md and
+// report.html show them) and a rerun command per failure, the report's own
+// (so the terminal and the files agree). The table of requirements comes
+// with -v, or when something failed, to find it among the rows; it lists
+// the requirements a spec ran for, in natural ID order.
+func summarize(w io.Writer, r *reports.Report, verbose bool) {
 	counts := map[string]int{}
-	for _, id := range ids {
-		counts[state[id]]++
+	for _, c := range r.Counts() {
+		counts[c.Result] = c.N
 	}
-	if verbose || counts["failed"] > 0 || counts["known-failure"] > 0 {
-		// On a pass the counts say it all; the table is for -v, or to
-		// find a failure among the rows.
+	if verbose || counts[reports.Failed] > 0 || counts["known-failure"] > 0 {
+		rows := slices.Clone(r.Requirements)
+		slices.SortStableFunc(rows, func(a, b reports.Requirement) int { return compareIDs(a.ID, b.ID) })
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
-		for _, id := range ids {
-			r, _ := suite.RequirementByID(id)
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", id, r.Level, state[id])
+		for _, q := range rows {
+			switch q.Result {
+			case reports.NotRun, reports.Retired, reports.OtherShard:
+				continue // counted, not listed: nothing ran for them here
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID, q.Level, r.DisplayResult(q))
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(w, "\n%d passed, %d failed, %d warnings (failed SHOULD), %d skipped, %d not applicable",
-		counts["passed"], counts["failed"], counts["warning"], counts["skipped"], counts["not-applicable"])
-	if r.Baseline != nil {
-		fmt.Fprintf(w, ", %d known failures (baseline)", counts["known-failure"])
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "\n%s\n", r.CountsLine())
 	for _, q := range r.Failures() {
 		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(q.ID))
+	}
+	var known, warnings []string
+	for _, q := range r.KnownFailures() {
+		known = append(known, q.ID)
+	}
+	for _, q := range r.Warnings() {
+		warnings = append(warnings, q.ID)
 	}
 	if len(known) > 0 {
 		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(known, ", "))
