@@ -70,7 +70,9 @@ func WriteMarkdown(r *Report, w io.Writer) error {
 
 	b.WriteString("| Result | Requirements |\n|---|---:|\n")
 	for _, c := range r.Counts() {
-		fmt.Fprintf(&b, "| %s | %d |\n", c.Label, c.N)
+		if c.Shown() {
+			fmt.Fprintf(&b, "| %s | %d |\n", c.Label, c.N)
+		}
 	}
 	fmt.Fprintf(&b, "| total | %d |\n", len(r.Requirements))
 
