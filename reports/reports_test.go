@@ -81,7 +81,7 @@ func TestAggregation(t *testing.T) {
 		"DECL-5":     reports.Skipped,
 		"START-6":    reports.NotApplicable,
 		"RENDER-3":   reports.Passed,
-		"DECL-1":     reports.NotRun, // checked, but nothing ran
+		"DECL-1":     reports.NotRun,  // checked, but nothing ran
 		"PROC-3":     reports.Retired, // retired: counted as such, not as not run
 	}
 	for id, res := range want {
