@@ -65,14 +65,15 @@ func main() {
 // main sets it from os.Args[0] (see invocation).
 var startedAs = "adapter-conformance"
 
-// goRunExe matches the directory "go run" builds a command into:
-// $GOTMPDIR/go-build123456/b001/exe/.
-var goRunExe = regexp.MustCompile(`(^|/)go-build[0-9]+/b[0-9]+/exe$`)
+// goRunExe matches the directories "go run" puts the command it built in:
+// $GOTMPDIR/go-build123456/b001/exe/, or, since Go 1.24 caches what it
+// runs, $GOCACHE/8c/<64 hex digits>-d/.
+var goRunExe = regexp.MustCompile(`((^|/)go-build[0-9]+/b[0-9]+/exe|(^|/)[0-9a-f]{2}/[0-9a-f]{64}-d)$`)
 
 // invocation says how to start the kit again, given os.Args[0] and the
-// working directory: under "go run" the binary lives in a temporary
-// directory that is gone once the run ends, so the rerun command is "go run"
-// again, of the package in this module ("./cmd/adapter-conformance") when
+// working directory: under "go run" the binary lives in a temporary or
+// cache directory nobody types, so the rerun command is "go run" again, of
+// the package in this module ("./cmd/adapter-conformance") when
 // the working directory is the kit's own checkout, else by import path (a
 // module that requires the kit, such as an adapter's). Otherwise it is the
 // binary as it was named ("adapter-conformance", "./bin/adapter-conformance").
