@@ -65,6 +65,16 @@ func main() {
 // main sets it from os.Args[0] (see invocation).
 var startedAs = "adapter-conformance"
 
+// reportCommand is the report's Command: "" for the default
+// (adapter-conformance), so that a report says the same as suite.ReportDir's
+// of the same run.
+func reportCommand() string {
+	if startedAs == "adapter-conformance" {
+		return ""
+	}
+	return startedAs
+}
+
 // goRunExe matches the directories "go run" puts the command it built in:
 // $GOTMPDIR/go-build123456/b001/exe/, or, since Go 1.24 caches what it
 // runs, $GOCACHE/8c/<64 hex digits>-d/.
@@ -277,7 +287,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 				r.MarkIncomplete(cut)
 			}
 			if rerr == nil {
-				r.Command = startedAs
+				r.Command = reportCommand()
 				if shard.Count > 0 {
 					r.Shard = &shard
 				}
@@ -373,7 +383,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		// rather than drop the outcome.
 		return exitCannotRun, fmt.Errorf("building the report: %w", err)
 	}
-	r.Command = startedAs
+	r.Command = reportCommand()
 	if baseline != nil {
 		r.ApplyBaseline(baseline, *baselineFile)
 	}
