@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -57,7 +58,7 @@ const (
 
 func main() {
 	wd, _ := os.Getwd()
-	startedAs = invocation(os.Args[0], wd)
+	startedAs = invocation(os.Args[0], wd, installedVersion())
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -87,17 +88,37 @@ var goRunExe = regexp.MustCompile(`((^|/)go-build[0-9]+/b[0-9]+/exe|(^|/)[0-9a-f
 // the working directory is the kit's own checkout, else by import path (a
 // module that requires the kit, such as an adapter's). Otherwise it is the
 // binary as it was named ("adapter-conformance", "./bin/adapter-conformance").
-func invocation(arg0, wd string) string {
+// version is the kit's module version when the command was built as
+// "go run ...@version" ("" otherwise): the rerun command asks for it again.
+func invocation(arg0, wd, version string) string {
 	if goRunExe.MatchString(filepath.ToSlash(filepath.Dir(arg0))) {
 		if fi, err := os.Stat(filepath.Join(wd, "cmd", "adapter-conformance", "main.go")); err == nil && !fi.IsDir() {
 			return "go run ./cmd/adapter-conformance"
 		}
-		return "go run github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance"
+		if version != "" {
+			return "go run " + kitCommand + "@" + version
+		}
+		return "go run " + kitCommand
 	}
 	if arg0 == "" {
 		return "adapter-conformance"
 	}
 	return shellWord(arg0)
+}
+
+// kitCommand is this command's import path.
+const kitCommand = "github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance"
+
+// installedVersion is the kit's version when this binary was built as the
+// main module at a version ("go run|install ...@v1.2.3"), else "": built
+// in the kit's checkout it is "(devel)", and built in a module that
+// requires the kit, the main module is that one.
+func installedVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Path != "github.com/adapterconformance/adapter-conformance" || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return ""
+	}
+	return bi.Main.Version
 }
 
 // shellWord quotes s for a POSIX shell when it needs quoting.

@@ -247,19 +247,22 @@ func TestRerunHintRepeatsInvocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	elsewhere := t.TempDir()
-	for _, c := range []struct{ arg0, wd, want string }{
-		{"/tmp/go-build1234567/b001/exe/adapter-conformance", root, "go run ./cmd/adapter-conformance"},
-		{"/tmp/go-build1234567/b001/exe/adapter-conformance", elsewhere, "go run github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance"},
+	for _, c := range []struct{ arg0, wd, version, want string }{
+		{"/tmp/go-build1234567/b001/exe/adapter-conformance", root, "", "go run ./cmd/adapter-conformance"},
+		// In a module that requires the kit (an adapter's).
+		{"/tmp/go-build1234567/b001/exe/adapter-conformance", elsewhere, "", "go run github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance"},
+		// go run ...@v1.2.3, anywhere.
+		{"/tmp/go-build1234567/b001/exe/adapter-conformance", elsewhere, "v1.2.3", "go run github.com/adapterconformance/adapter-conformance/cmd/adapter-conformance@v1.2.3"},
 		// Go 1.24 and later run the command from the build cache.
-		{"/root/.cache/go-build/8c/8c8fe66861d342fec32f34ff71a9437c5ee13fcd35b2caa63d98f16cce48faf6-d/adapter-conformance", root, "go run ./cmd/adapter-conformance"},
-		{"adapter-conformance", root, "adapter-conformance"},
-		{"./bin/adapter-conformance", root, "./bin/adapter-conformance"},
-		{"/opt/my tools/adapter-conformance", root, "'/opt/my tools/adapter-conformance'"},
+		{"/root/.cache/go-build/8c/8c8fe66861d342fec32f34ff71a9437c5ee13fcd35b2caa63d98f16cce48faf6-d/adapter-conformance", root, "", "go run ./cmd/adapter-conformance"},
+		{"adapter-conformance", root, "v1.2.3", "adapter-conformance"},
+		{"./bin/adapter-conformance", root, "", "./bin/adapter-conformance"},
+		{"/opt/my tools/adapter-conformance", root, "", "'/opt/my tools/adapter-conformance'"},
 		// A test binary is built in go-build too, but not by go run.
-		{"/tmp/go-build1234567/b001/adapter-conformance.test", root, "/tmp/go-build1234567/b001/adapter-conformance.test"},
+		{"/tmp/go-build1234567/b001/adapter-conformance.test", root, "", "/tmp/go-build1234567/b001/adapter-conformance.test"},
 	} {
-		if got := invocation(c.arg0, c.wd); got != c.want {
-			t.Errorf("invocation(%q, %q) = %q, want %q", c.arg0, c.wd, got, c.want)
+		if got := invocation(c.arg0, c.wd, c.version); got != c.want {
+			t.Errorf("invocation(%q, %q, %q) = %q, want %q", c.arg0, c.wd, c.version, got, c.want)
 		}
 	}
 	if testing.Short() {
