@@ -13,7 +13,8 @@
 // warning, unless --strict), 1 when one failed, 2 when the kit could not run (bad flags, a target that is missing
 // or does not build) or checked nothing. With --baseline FILE, a failure the
 // baseline lists does not fail the run; one it does not list, or an entry
-// that now passes (stale), does.
+// that now passes (stale), does. "report merge" exits as the merged run
+// would have; "report diff" exits 0 unless it cannot read its reports.
 package main
 
 import (
