@@ -44,6 +44,7 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 		return printable(string(b))
 	},
 	"shapeResult": func(q Requirement, shape string) string { return q.ShapeResult(shape) },
+	"shortResult": shortResult,
 	"display":     func(r *Report, q Requirement) string { return r.DisplayResult(q) },
 	"rerun":       func(r *Report, id string) string { return printable(r.RerunCommand(id)) },
 	"ms":          func(v float64) string { return fmt.Sprintf("%.1f ms", v) },
@@ -52,6 +53,23 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"stale":       StaleMessage,
 	"pair":        func(r *Report, q Requirement) failureSection { return failureSection{r, q} },
 }).Parse(htmlSource + failureTemplate))
+
+// shortResult is a result as a matrix cell of one host shape shows it:
+// six shape columns leave each about 80 px, too narrow for
+// "not-applicable" in full (its <abbr> title has it whole).
+func shortResult(result string) string {
+	switch result {
+	case Passed:
+		return "pass"
+	case Failed:
+		return "fail"
+	case Skipped:
+		return "skip"
+	case NotApplicable:
+		return "n/a"
+	}
+	return result
+}
 
 // failureSection is what the "failure" template renders: one failed
 // requirement of a report.
@@ -95,14 +113,15 @@ const failureTemplate = `{{define "failure"}}{{$r := .R}}{{with .Q}}
 //
 // Layout (issue 18, item 5): it fits a 1280 px window with no horizontal
 // scrolling. Long tokens (URLs, paths, header values, base64 bodies) wrap
-// anywhere rather than widen the page, and code blocks wrap rather than
-// scroll sideways.
+// rather than widen the page, code blocks wrap rather than scroll
+// sideways, and the tables have a fixed layout (column widths set here,
+// the text column takes the rest), which a long token cannot widen.
 //
 // The matrix filter is radio inputs that come before the table: the
 // checked one hides, with sibling selectors, every row of another result,
 // and with :has() every area whose rows are all hidden.
 const htmlCSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1b1b1b;background:#fff;overflow-wrap:anywhere}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1b1b1b;background:#fff;overflow-wrap:break-word}
 h1{font-size:1.5em;margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd}h3{margin-bottom:.3em}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}tr.area th{background:#e8eef7;font-weight:600}
@@ -117,7 +136,9 @@ nav.jump{margin:.8em 0}nav.jump a{margin-right:1em}
 .rerun{margin:.3em 0}.rerun code{display:inline-block;padding:.15em .4em;border:1px solid #e2e2e2}
 .spec{margin:1em 0}.muted{color:#666}code{background:#f4f4f4;padding:0 .2em}
 details{margin:.25em 0}summary{cursor:pointer}
-table.matrix td.shape{font-size:.9em}
+table.fixed{table-layout:fixed}table.matrix td.shape{font-size:.9em}
+col.id{width:8.5em}col.level{width:5em}col.result{width:8em}col.shape{width:5.8em}
+col.s-result{width:8.5em}col.s-fixture{width:8em}col.s-shape{width:7em}col.s-time{width:5.5em}col.s-message{width:35%}
 .filter{position:absolute;opacity:0;width:1px;height:1px;margin:0}
 .filters{margin:.5em 0 .8em}.filters span{font-weight:600;margin-right:.4em}
 .filters label{display:inline-block;margin:0 .3em .3em 0;padding:.1em .6em;border:1px solid #ccc;border-radius:1em;cursor:pointer;background:#fafafa}
@@ -201,14 +222,15 @@ var htmlSource = `<!DOCTYPE html>
 <input type="radio" name="show" class="filter" id="show-{{.}}">
 {{- end}}
 <div class="filters"><span>Show</span><label for="show-all">all</label>{{range .Filters}}<label for="show-{{.}}">{{.}}</label>{{end}}</div>
-<table class="matrix">
+<table class="matrix fixed">
+<colgroup><col class="id"><col class="level"><col class="result">{{range .Shapes}}<col class="shape">{{end}}<col></colgroup>
 <thead><tr><th>ID</th><th>Level</th><th>Result</th>{{range .Shapes}}<th>{{clean .}}</th>{{end}}<th>Requirement</th></tr></thead>
 {{- range .Areas}}
 <tbody>
 <tr class="area"><th colspan="{{add 4 (len $.Shapes)}}">{{clean .Area}}: {{clean .Title}}</th></tr>
 {{- range $q := .Requirements}}{{$d := display $.R .}}
 <tr id="m-{{.ID}}" data-result="{{$d}}"><td><a href="#{{.ID}}">{{clean .ID}}</a></td><td>{{clean .Level}}</td><td class="r {{$d}}">{{$d}}</td>
-{{- range $.Shapes}}{{$sr := shapeResult $q .}}<td class="r shape {{if $sr}}{{$sr}}{{else}}none{{end}}">{{if $sr}}{{$sr}}{{else}}–{{end}}</td>{{end -}}
+{{- range $.Shapes}}{{$sr := shapeResult $q .}}<td class="r shape {{if $sr}}{{$sr}}{{else}}none{{end}}">{{if $sr}}<abbr title="{{$sr}}">{{shortResult $sr}}</abbr>{{else}}–{{end}}</td>{{end -}}
 <td>{{clean .Text}}</td></tr>
 {{- end}}
 </tbody>
@@ -221,7 +243,8 @@ var htmlSource = `<!DOCTYPE html>
 <details id="{{.ID}}"><summary><span class="r {{.Result}}">{{.Result}}</span> <strong>{{clean .ID}}</strong> ({{clean .Level}}): {{clean .Text}}</summary>
 <p class="muted">Source: {{clean .Source}}. Status: {{clean .Status}}.{{with .Reason}} Reason: {{clean .}}{{end}}</p>
 {{- if .Specs}}
-<table>
+<table class="fixed">
+<colgroup><col class="s-result"><col><col class="s-fixture"><col class="s-shape"><col class="s-time"><col class="s-message"></colgroup>
 <thead><tr><th>Result</th><th>Spec</th><th>Fixture</th><th>Shape</th><th>Time</th><th>Message</th></tr></thead>
 <tbody>
 {{- range .Specs}}
