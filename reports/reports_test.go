@@ -550,6 +550,11 @@ func TestHTMLEscapesCapturedData(t *testing.T) {
 	if !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Error("the exchange is missing from the page")
 	}
+	// The second wall, after escaping: a CSP that forbids scripts (the
+	// browser test shows Chromium enforcing it).
+	if !strings.Contains(page, `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'none';`) {
+		t.Error("page has no Content-Security-Policy forbidding scripts")
+	}
 	for _, bad := range []string{"\x00", "\x01", "<link", "@import", "src=\"http", "href=\"http"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("page contains %q", bad)
