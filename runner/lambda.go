@@ -61,11 +61,6 @@ const (
 	DefaultRESTStage = "live"
 )
 
-// IsLambdaShape reports whether a host shape is one of the Lambda gateways.
-func IsLambdaShape(s app.HostShape) bool {
-	return s == app.ShapeLambdaV1 || s == app.ShapeLambdaV2 || s == app.ShapeFunctionURL
-}
-
 // LambdaInvoker invokes the function once with an event and returns the raw
 // payload it answered with, or the error it reported (a returned error, a
 // panic, an /error post out of process).

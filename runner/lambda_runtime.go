@@ -773,7 +773,7 @@ func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
 	}
 	var shapes []app.HostShape
 	for _, s := range d.Calls[0].Shapes {
-		if IsLambdaShape(s) && !slices.Contains(shapes, s) {
+		if s.IsLambda() && !slices.Contains(shapes, s) {
 			shapes = append(shapes, s)
 		}
 	}
