@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -355,7 +354,7 @@ func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
 	}
 	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
 	appDir := filepath.Join(dir, sub)
-	return appDir, fixtures.ExportManifest(m, appDir)
+	return appDir, app.WriteManifest(m, appDir)
 }
 
 // freePort asks the kernel for a free port on host. Another process may

@@ -389,7 +389,7 @@ func TestSweepContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	appDir := filepath.Join(t.TempDir(), "app")
-	if err := fixtures.ExportManifest(loadBasic(t), appDir); err != nil {
+	if err := app.WriteManifest(loadBasic(t), appDir); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
