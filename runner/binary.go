@@ -65,9 +65,14 @@ func (t *binaryTarget) Close() error {
 
 // BuildError is a target the kit could not build or find: the run cannot
 // happen at all (the CLI's exit status 2).
-type BuildError struct{ Err error }
+type BuildError struct {
+	Err error // why the build, or the search for an image, failed
+}
 
+// Error is the build's error, which carries the build's log.
 func (e *BuildError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the build's error, for errors.Is(err, ErrNoDocker).
 func (e *BuildError) Unwrap() error { return e.Err }
 
 // Prepare builds the target when it is a Go package directory (Preparer).

@@ -30,9 +30,13 @@ import (
 
 // Where the kit puts things inside an adapter's container.
 const (
+	// ContainerAppDir is where the fixture app is copied, and what
+	// ADAPTER_CONFORMANCE_APP says inside the container.
 	ContainerAppDir = "/app"
-	ContainerPort   = "8080"
-	containerPort   = ContainerPort + "/tcp"
+	// ContainerPort is the PORT the adapter is given inside the container;
+	// the engine publishes it on a free port of this host.
+	ContainerPort = "8080"
+	containerPort = ContainerPort + "/tcp"
 	// buildTimeout bounds building a target's image.
 	buildTimeout = 10 * time.Minute
 	// cleanupTimeout bounds removing what a Start created.

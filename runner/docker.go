@@ -32,8 +32,11 @@ var ErrNoDocker = errors.New("no Docker engine is reachable")
 // The labels the kit puts on every container and image it creates, so that
 // leftovers of a killed run can be found and removed (SweepContainers).
 const (
-	LabelManaged   = "adapter-conformance.managed"
-	LabelOwnerPID  = "adapter-conformance.owner-pid"
+	// LabelManaged is "true" on everything the kit creates.
+	LabelManaged = "adapter-conformance.managed"
+	// LabelOwnerPID is the pid of the kit process that created it.
+	LabelOwnerPID = "adapter-conformance.owner-pid"
+	// LabelOwnerHost is the host name of the machine that process runs on.
 	LabelOwnerHost = "adapter-conformance.owner-host"
 	// LabelInstance ties every container of one Start together, so that
 	// Stop removes them all, even those a half-done start left behind.
