@@ -399,8 +399,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	} else if st.ExitCode != 0 {
 		err = fmt.Errorf("exited with status %d", st.ExitCode)
 	}
-	d, _, err := describeResult(what, err, stdout, stderr)
-	return d, err
+	return describeResult(what, err, stdout, stderr)
 }
 
 // describeCommand is the container command that adds --describe to the

@@ -740,7 +740,7 @@ func startLambdaBinary(ctx context.Context, in *Instance, bin string, m *app.Man
 	if err != nil {
 		return in, err
 	}
-	desc, _, err := Describe(ctx, bin, dir, env)
+	desc, err := Describe(ctx, bin, dir, env)
 	if err != nil {
 		in.DescribeError = err
 		return in, err
