@@ -53,6 +53,15 @@ const (
 	ShapeFunctionURL HostShape = "function-url"
 )
 
+// IsLambda reports whether the shape is one of the Lambda gateways: an
+// adapter of such a shape is a Lambda handler, run under a gateway emulation
+// in process and under the Runtime API out of process, not served on a port.
+// It lives here, with the shapes, so that an adapter can ask without
+// importing the kit's runner.
+func (s HostShape) IsLambda() bool {
+	return s == ShapeLambdaV1 || s == ShapeLambdaV2 || s == ShapeFunctionURL
+}
+
 // Adapter is the object passed to SetAdapter (seed: AstroAdapter).
 type Adapter struct {
 	// Name is used for logging and in reports. Required.

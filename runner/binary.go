@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -66,9 +65,14 @@ func (t *binaryTarget) Close() error {
 
 // BuildError is a target the kit could not build or find: the run cannot
 // happen at all (the CLI's exit status 2).
-type BuildError struct{ Err error }
+type BuildError struct {
+	Err error // why the build, or the search for an image, failed
+}
 
+// Error is the build's error, which carries the build's log.
 func (e *BuildError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the build's error, for errors.Is(err, ErrNoDocker).
 func (e *BuildError) Unwrap() error { return e.Err }
 
 // Prepare builds the target when it is a Go package directory (Preparer).
@@ -205,7 +209,7 @@ const (
 // Describe runs the executable with --describe for an exported app (PROC-1).
 // It runs in a process group of its own, which is killed once it has
 // exited: a --describe that leaves a child running does not leak it.
-func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.Description, string, error) {
+func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.Description, error) {
 	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
 	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
@@ -215,7 +219,7 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	what := bin + " " + contract.DescribeFlag
 	if err := cmd.Start(); err != nil {
-		return nil, "", fmt.Errorf("%s could not be started: %w", what, err)
+		return nil, fmt.Errorf("%s could not be started: %w", what, err)
 	}
 	rememberGroup(cmd.Process.Pid)
 	err := cmd.Wait()
@@ -235,22 +239,22 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 // describeResult turns what a --describe run printed into a description,
 // or into an error that shows the end of what the adapter wrote on stderr,
 // which is where it says why it failed.
-func describeResult(what string, runErr error, stdout *cappedBuffer, stderr *logBuffer) (*contract.Description, string, error) {
+func describeResult(what string, runErr error, stdout *cappedBuffer, stderr *logBuffer) (*contract.Description, error) {
 	logs := stderr.String()
 	switch {
 	case runErr != nil:
-		return nil, logs, fmt.Errorf("%s failed: %v; the end of its stderr:\n%s", what, runErr, tail(logs, 2000))
+		return nil, fmt.Errorf("%s failed: %v; the end of its stderr:\n%s", what, runErr, tail(logs, 2000))
 	case stdout.truncated:
-		return nil, logs, fmt.Errorf("%s printed more than %d bytes: a declaration is a few kilobytes of JSON (output: %.200q...)", what, describeOutputLimit, stdout.Bytes())
+		return nil, fmt.Errorf("%s printed more than %d bytes: a declaration is a few kilobytes of JSON (output: %.200q...)", what, describeOutputLimit, stdout.Bytes())
 	}
-	return ParseDescription(stdout.Bytes(), logs)
+	return ParseDescription(stdout.Bytes())
 }
 
 // ParseDescription decodes what --describe printed.
-func ParseDescription(out []byte, logs string) (*contract.Description, string, error) {
+func ParseDescription(out []byte) (*contract.Description, error) {
 	var d contract.Description
 	if err := json.Unmarshal(bytes.TrimSpace(out), &d); err != nil {
-		return nil, logs, fmt.Errorf("the adapter's %s output is not a JSON description: %v (output: %.200q)%s", contract.DescribeFlag, err, out, expectedShape())
+		return nil, fmt.Errorf("the adapter's %s output is not a JSON description: %v (output: %.200q)%s", contract.DescribeFlag, err, out, expectedShape())
 	}
 	if d.Contract != contract.Version {
 		var fields map[string]json.RawMessage
@@ -260,11 +264,11 @@ func ParseDescription(out []byte, logs string) (*contract.Description, string, e
 			if _, ok := fields["name"]; ok {
 				what = "it looks like a bare setAdapter declaration (it has \"name\" but no \"contract\"): the declaration goes inside the envelope, as one of its setAdapterCalls"
 			}
-			return nil, logs, fmt.Errorf("the adapter's %s output is not the description envelope: %s (output: %.200q)%s", contract.DescribeFlag, what, out, expectedShape())
+			return nil, fmt.Errorf("the adapter's %s output is not the description envelope: %s (output: %.200q)%s", contract.DescribeFlag, what, out, expectedShape())
 		}
-		return nil, logs, fmt.Errorf("the adapter describes itself with contract version %d; this kit speaks version %d%s", d.Contract, contract.Version, expectedShape())
+		return nil, fmt.Errorf("the adapter describes itself with contract version %d; this kit speaks version %d%s", d.Contract, contract.Version, expectedShape())
 	}
-	return &d, logs, nil
+	return &d, nil
 }
 
 // expectedShape shows what a description looks like, for the error of one
@@ -295,7 +299,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	if err != nil {
 		return in, err
 	}
-	desc, _, err := Describe(ctx, bin, dir, t.env)
+	desc, err := Describe(ctx, bin, dir, t.env)
 	if err != nil {
 		in.DescribeError = err
 	} else {
@@ -355,7 +359,7 @@ func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
 	}
 	in.onStop(func(context.Context) error { return os.RemoveAll(dir) })
 	appDir := filepath.Join(dir, sub)
-	return appDir, fixtures.ExportManifest(m, appDir)
+	return appDir, app.WriteManifest(m, appDir)
 }
 
 // freePort asks the kernel for a free port on host. Another process may

@@ -30,9 +30,13 @@ import (
 
 // Where the kit puts things inside an adapter's container.
 const (
+	// ContainerAppDir is where the fixture app is copied, and what
+	// ADAPTER_CONFORMANCE_APP says inside the container.
 	ContainerAppDir = "/app"
-	ContainerPort   = "8080"
-	containerPort   = ContainerPort + "/tcp"
+	// ContainerPort is the PORT the adapter is given inside the container;
+	// the engine publishes it on a free port of this host.
+	ContainerPort = "8080"
+	containerPort = ContainerPort + "/tcp"
 	// buildTimeout bounds building a target's image.
 	buildTimeout = 10 * time.Minute
 	// cleanupTimeout bounds removing what a Start created.
@@ -395,8 +399,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	} else if st.ExitCode != 0 {
 		err = fmt.Errorf("exited with status %d", st.ExitCode)
 	}
-	d, _, err := describeResult(what, err, stdout, stderr)
-	return d, err
+	return describeResult(what, err, stdout, stderr)
 }
 
 // describeCommand is the container command that adds --describe to the

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
@@ -35,8 +37,9 @@ func dockerClient(t *testing.T) client.APIClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	// DockerAvailable first: it prepares testcontainers (Ryuk off) before
-	// this test's own first testcontainers call.
+	// Configured before this test's own first testcontainers call (Ryuk
+	// off, its logging kept from the test's output).
+	runner.ConfigureTestcontainers()
 	if err := runner.DockerAvailable(ctx); err != nil {
 		t.Skipf("container targets need Docker: %v", err)
 	}
@@ -326,6 +329,7 @@ func TestContainerIgnoresSIGTERM(t *testing.T) {
 }
 
 func TestContainerUnknownTarget(t *testing.T) {
+	runner.ConfigureTestcontainers()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	name := "adapter-conformance-no-such-image-" + strconv.Itoa(os.Getpid()) + ":latest"
@@ -389,7 +393,7 @@ func TestSweepContainers(t *testing.T) {
 		t.Fatal(err)
 	}
 	appDir := filepath.Join(t.TempDir(), "app")
-	if err := fixtures.ExportManifest(loadBasic(t), appDir); err != nil {
+	if err := app.WriteManifest(loadBasic(t), appDir); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
@@ -476,6 +480,28 @@ func TestContainerWithoutDocker(t *testing.T) {
 	}
 }
 
+// TestContainerLibraryLeavesProcessStateAlone: using container targets
+// without calling ConfigureTestcontainers leaves the process's environment
+// and testcontainers' default logger as they were (no library code changes
+// process-wide state unasked), and says what to do when Ryuk is left on;
+// ConfigureTestcontainers then sets both. A child process, so that
+// testcontainers has read nothing yet and no other test configured it.
+func TestContainerLibraryLeavesProcessStateAlone(t *testing.T) {
+	if os.Getenv("ADAPTER_CONFORMANCE_CHILD") != "" {
+		t.Skip("in the child")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestContainerChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "TESTCONTAINERS_RYUK_DISABLED=")
+	}), "ADAPTER_CONFORMANCE_CHILD=unconfigured")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestContainerChild") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
 func TestContainerChild(t *testing.T) {
 	mode := os.Getenv("ADAPTER_CONFORMANCE_CHILD")
 	switch mode {
@@ -498,6 +524,24 @@ func TestContainerChild(t *testing.T) {
 		}
 		if _, err := runner.SweepContainers(ctx); !errors.Is(err, runner.ErrNoDocker) {
 			t.Errorf("SweepContainers = %v, want ErrNoDocker", err)
+		}
+	case "unconfigured":
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		logger := tclog.Default()
+		err := runner.DockerAvailable(ctx)
+		if v, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); set {
+			t.Errorf("DockerAvailable set TESTCONTAINERS_RYUK_DISABLED=%q in the process environment", v)
+		}
+		if tclog.Default() != logger {
+			t.Error("DockerAvailable replaced testcontainers' default logger")
+		}
+		if err != nil && !errors.Is(err, runner.ErrNoDocker) && !strings.Contains(err.Error(), "runner.ConfigureTestcontainers") {
+			t.Errorf("with Ryuk on, DockerAvailable = %v, want an error naming runner.ConfigureTestcontainers", err)
+		}
+		runner.ConfigureTestcontainers()
+		if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "true" || tclog.Default() == logger {
+			t.Error("ConfigureTestcontainers did not disable Ryuk and take over testcontainers' logging")
 		}
 	case "start":
 		cli := dockerClient(t)

@@ -45,7 +45,7 @@ func TestDescribeMisbehaviour(t *testing.T) {
 			""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			desc, _, err := runner.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
+			desc, err := runner.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
 			switch {
 			case c.wantErr == "" && err != nil:
 				t.Fatalf("Describe: %v", err)

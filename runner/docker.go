@@ -32,8 +32,11 @@ var ErrNoDocker = errors.New("no Docker engine is reachable")
 // The labels the kit puts on every container and image it creates, so that
 // leftovers of a killed run can be found and removed (SweepContainers).
 const (
-	LabelManaged   = "adapter-conformance.managed"
-	LabelOwnerPID  = "adapter-conformance.owner-pid"
+	// LabelManaged is "true" on everything the kit creates.
+	LabelManaged = "adapter-conformance.managed"
+	// LabelOwnerPID is the pid of the kit process that created it.
+	LabelOwnerPID = "adapter-conformance.owner-pid"
+	// LabelOwnerHost is the host name of the machine that process runs on.
 	LabelOwnerHost = "adapter-conformance.owner-host"
 	// LabelInstance ties every container of one Start together, so that
 	// Stop removes them all, even those a half-done start left behind.
@@ -77,15 +80,21 @@ func (l *ringLogger) String() string {
 	return string(l.buf)
 }
 
-var dockerInit sync.Once
+var configureOnce sync.Once
 
-// initDocker prepares testcontainers before its first use in the process:
-// Ryuk off (it would be pulled from a registry, and the kit removes what it
-// starts itself), and its logging away from the user's stdout and stderr.
-// testcontainers reads its configuration once per process, so a program
-// that used testcontainers before the kit keeps the settings it had then.
-func initDocker() {
-	dockerInit.Do(func() {
+// ConfigureTestcontainers prepares testcontainers for the kit's container
+// targets: Ryuk off (it would be pulled from a registry, and the kit removes
+// what it starts itself) and testcontainers' logging away from the user's
+// stdout and stderr, into a buffer the kit quotes in its errors. Both are
+// process-wide (an environment variable and testcontainers' default logger),
+// so no library code of the kit calls it: a program that runs container
+// targets (the CLI, a test, a suite.Test user who asks for container mode)
+// calls it once, before anything in the process uses testcontainers, which
+// reads its configuration once per process. Calling it again does nothing.
+// Without it, container targets still work when the environment already has
+// TESTCONTAINERS_RYUK_DISABLED=true, and refuse to start otherwise.
+func ConfigureTestcontainers() {
+	configureOnce.Do(func() {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 		tclog.SetDefault(tcLog)
 	})
@@ -100,7 +109,6 @@ var provider struct {
 // or an error wrapping ErrNoDocker. A failure is not remembered, but
 // testcontainers itself caches where the engine is.
 func dockerProvider(ctx context.Context) (p *testcontainers.DockerProvider, err error) {
-	initDocker()
 	provider.Lock()
 	defer provider.Unlock()
 	if provider.p != nil {
@@ -122,7 +130,7 @@ func dockerProvider(ctx context.Context) (p *testcontainers.DockerProvider, err 
 		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
 	}
 	if !testcontainers.ReadConfig().RyukDisabled {
-		return nil, errors.New("testcontainers was configured before the kit could disable Ryuk (its reaper image cannot be pulled without a registry): set TESTCONTAINERS_RYUK_DISABLED=true in the environment")
+		return nil, errors.New("testcontainers runs with Ryuk, whose reaper image cannot be pulled without a registry: call runner.ConfigureTestcontainers before anything uses testcontainers, or set TESTCONTAINERS_RYUK_DISABLED=true in the environment")
 	}
 	provider.p = p
 	return p, nil

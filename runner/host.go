@@ -21,6 +21,8 @@ const NextHeader = "X-Conformance-Next"
 
 // Host is one way into the adapter: a base URL served by one export or Start.
 type Host struct {
+	// Shape is how the kit drives this way in; it picks the specs run
+	// through it.
 	Shape  app.HostShape
 	Export string // the export's name, or "start"
 	URL    string // base URL, e.g. http://127.0.0.1:41234
@@ -53,11 +55,11 @@ type Host struct {
 
 // Render is one App.Render call as the observer saw it.
 type Render struct {
-	Method     string
-	URL        string // app.RequestURL of the request the App got
-	Header     http.Header
-	Status     int
-	RespHeader http.Header
+	Method     string      // the request's method, as the App got it
+	URL        string      // app.RequestURL of the request the App got
+	Header     http.Header // the request's header, as the App got it
+	Status     int         // the status the App answered
+	RespHeader http.Header // the header the App answered with
 	body       *cappedBuffer
 	hadBody    bool
 }

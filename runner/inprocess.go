@@ -159,7 +159,7 @@ func exportHost(name string, v any, declared []app.HostShape, renders *RenderLog
 		in.Unsupported[name] = why
 		return nil
 	}
-	if IsLambdaShape(shape) {
+	if shape.IsLambda() {
 		// A Lambda handler: behind the emulated gateway of its event type
 		// (or of the declared shape, for a handler with no typed event).
 		return lambdaExportHost(name, v, shape, renders, in)

@@ -61,11 +61,6 @@ const (
 	DefaultRESTStage = "live"
 )
 
-// IsLambdaShape reports whether a host shape is one of the Lambda gateways.
-func IsLambdaShape(s app.HostShape) bool {
-	return s == app.ShapeLambdaV1 || s == app.ShapeLambdaV2 || s == app.ShapeFunctionURL
-}
-
 // LambdaInvoker invokes the function once with an event and returns the raw
 // payload it answered with, or the error it reported (a returned error, a
 // panic, an /error post out of process).
@@ -111,7 +106,8 @@ var lambdaStreamSeparator = make([]byte, 8)
 // of it.
 type Invocation struct {
 	// ID is the kit's request id (RequestIDHeader), or one the gateway made.
-	ID    string
+	ID string
+	// Shape is the gateway the request went through.
 	Shape app.HostShape
 	// Event is the JSON event the function was invoked with.
 	Event []byte
@@ -152,7 +148,8 @@ type EventOptions struct {
 	// equals path (aws-gateway-facts.md: GREsau's gist). Other shapes ignore
 	// both.
 	CustomDomain string
-	BasePath     string
+	// BasePath is the base-path mapping of CustomDomain (lambda-v1 only).
+	BasePath string
 	// SourceIP is the caller's address the gateway reports; by default the
 	// request's peer address.
 	SourceIP string
@@ -172,6 +169,8 @@ type EventOptions struct {
 // LambdaGateway is an emulated API Gateway (REST or HTTP API) or Function URL
 // in front of one function.
 type LambdaGateway struct {
+	// Shape is the gateway emulated: REST (lambda-v1), HTTP API
+	// (lambda-v2) or Function URL.
 	Shape app.HostShape
 	// Timeout is the function timeout of each invocation (LambdaTimeout
 	// when zero).

@@ -26,10 +26,13 @@ import (
 // reported (the panic, or the error it posted before exiting).
 type CrashError struct {
 	How string // "panicked", "exited during the invocation", ...
-	Err error
+	Err error  // what the function reported: a *FunctionError, or why it could not say
 }
 
+// Error says how the function crashed and what it reported.
 func (e *CrashError) Error() string { return "the function " + e.How + ": " + e.Err.Error() }
+
+// Unwrap returns what the function reported, for errors.As.
 func (e *CrashError) Unwrap() error { return e.Err }
 
 // IsCrash reports whether an invocation's error is a crash.

@@ -36,10 +36,11 @@ const RuntimeAPIVersion = "/2018-06-01"
 // FunctionError is what a runtime posted to /runtime/invocation/{id}/error
 // (or how the invocation otherwise failed: a deadline, a runtime that exited).
 type FunctionError struct {
-	Type    string `json:"errorType"`
-	Message string `json:"errorMessage"`
+	Type    string `json:"errorType"`    // the runtime's errorType, e.g. "Runtime.ExitError"
+	Message string `json:"errorMessage"` // the runtime's errorMessage
 }
 
+// Error is "Type: Message", or Message alone when there is no type.
 func (e *FunctionError) Error() string {
 	if e.Type == "" {
 		return e.Message
@@ -49,18 +50,22 @@ func (e *FunctionError) Error() string {
 
 // ResponseTooLargeError is a result the Runtime API refused with 413, as the
 // RIE does for a payload over MaxLambdaPayload.
-type ResponseTooLargeError struct{ Size int64 }
+type ResponseTooLargeError struct {
+	Size int64 // how many bytes the runtime had posted when it was refused
+}
 
+// Error names the size, the 413 and the limit, as AWS reports
+// Function.ResponseSizeTooLarge.
 func (e *ResponseTooLargeError) Error() string {
 	return fmt.Sprintf("Function.ResponseSizeTooLarge: the runtime posted a response of at least %d bytes; POST /response answered 413 (limit %d bytes)", e.Size, MaxLambdaPayload)
 }
 
 // RuntimeCall is one call the runtime made to the Runtime API.
 type RuntimeCall struct {
-	Method, Path string
-	RequestID    string
-	Status       int // what the kit answered
-	Note         string
+	Method, Path string // the HTTP method and path of the call
+	RequestID    string // the invocation it was about, or "" (an init error, a stray call)
+	Status       int    // what the kit answered
+	Note         string // what the kit made of the call, in a few words
 }
 
 // RuntimeAPI is a fake Lambda Runtime API on a loopback listener.
@@ -735,7 +740,7 @@ func startLambdaBinary(ctx context.Context, in *Instance, bin string, m *app.Man
 	if err != nil {
 		return in, err
 	}
-	desc, _, err := Describe(ctx, bin, dir, env)
+	desc, err := Describe(ctx, bin, dir, env)
 	if err != nil {
 		in.DescribeError = err
 		return in, err
@@ -773,7 +778,7 @@ func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
 	}
 	var shapes []app.HostShape
 	for _, s := range d.Calls[0].Shapes {
-		if IsLambdaShape(s) && !slices.Contains(shapes, s) {
+		if s.IsLambda() && !slices.Contains(shapes, s) {
 			shapes = append(shapes, s)
 		}
 	}

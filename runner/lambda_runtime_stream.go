@@ -33,6 +33,7 @@ const (
 	// of a streamed response: the error's type, and its JSON
 	// {errorMessage, errorType} base64-encoded.
 	ErrorTypeTrailer = "Lambda-Runtime-Function-Error-Type"
+	// ErrorBodyTrailer: see ErrorTypeTrailer.
 	ErrorBodyTrailer = "Lambda-Runtime-Function-Error-Body"
 	// MaxLambdaStreamResponse is the response size limit in streaming mode
 	// (20 MiB, the documented soft limit; adapter-bugs-and-hosts.md 2a).

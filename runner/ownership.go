@@ -23,6 +23,8 @@ import (
 // (PROC-8), and a run can find what a dead run left behind (its owner is no
 // longer alive) without touching what a live concurrent run owns.
 const (
+	// OwnerEnv is the variable naming the kit process that started a
+	// process, as "<pid>.<start time>".
 	OwnerEnv   = "ADAPTER_CONFORMANCE_OWNER"
 	processEnv = "ADAPTER_CONFORMANCE_PROCESS"
 )

@@ -18,10 +18,16 @@ import (
 type Mode string
 
 const (
+	// ModeInProcess: the adapter's integration runs in the kit's process.
 	ModeInProcess Mode = "inprocess"
-	ModeBinary    Mode = "binary"
+	// ModeBinary: a Go package built by the kit, or an executable, run as
+	// a child process under the process contract.
+	ModeBinary Mode = "binary"
+	// ModeContainer: an image built or found in the local Docker engine,
+	// run as a container under the process contract.
 	ModeContainer Mode = "container"
-	ModeURL       Mode = "url"
+	// ModeURL: an adapter already deployed, reached at its URL.
+	ModeURL Mode = "url"
 )
 
 // Target is an adapter the kit can start for a fixture app.
@@ -52,9 +58,9 @@ type Declaration = contract.Declaration
 
 // Instance is a started adapter.
 type Instance struct {
-	Target      string
-	Mode        Mode
-	Declaration Declaration
+	Target      string      // the target's Name
+	Mode        Mode        // the target's Mode
+	Declaration Declaration // what the adapter's config-done hook declared
 	// Exports is what CreateExports returned (in-process only); ExportsError
 	// its error or panic.
 	Exports      map[string]any
@@ -76,8 +82,8 @@ type Instance struct {
 // HostKey names one host: its shape and the export behind it ("start" for
 // a Start host, "runtime" for a Lambda runtime process).
 type HostKey struct {
-	Shape  app.HostShape
-	Export string
+	Shape  app.HostShape // the host's shape
+	Export string        // the export's name, "start" or "runtime"
 }
 
 // ExportLister is a target that can name, before it is started, the

@@ -30,6 +30,7 @@ func BenchmarkFullRun(b *testing.B) {
 		}{{"basic", []suite.Option{suite.Fixtures("basic")}}, {"all-fixtures", nil}} {
 			b.Run(tc.mode+"/"+fx.name, func(b *testing.B) {
 				if tc.mode == "container" {
+					runner.ConfigureTestcontainers()
 					if err := runner.DockerAvailable(context.Background()); err != nil {
 						b.Skip(err)
 					}

@@ -101,7 +101,7 @@ func hostOrigin(hostURL string) string {
 // which the App's URL follows (LAMBDA-19).
 func (c *client) origin() string {
 	o := hostOrigin(c.host.URL)
-	if runner.IsLambdaShape(c.host.Shape) {
+	if c.host.Shape.IsLambda() {
 		if rest, ok := strings.CutPrefix(o, "http://"); ok {
 			o = "https://" + rest
 		}

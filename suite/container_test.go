@@ -15,6 +15,7 @@ func needDocker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds images and runs containers")
 	}
+	runner.ConfigureTestcontainers()
 	if err := runner.DockerAvailable(context.Background()); err != nil {
 		t.Skipf("no container engine: %v", err)
 	}

@@ -296,7 +296,7 @@ func referenceRequest(ex *exchange) *http.Request {
 	if ex.host != "" {
 		r.Host = ex.host
 	}
-	if ex.hostInfo != nil && runner.IsLambdaShape(ex.hostInfo.Shape) {
+	if ex.hostInfo != nil && ex.hostInfo.Shape.IsLambda() {
 		r.TLS = &tls.ConnectionState{}
 	}
 	return r

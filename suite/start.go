@@ -58,7 +58,7 @@ func registerStart(h *hostEnv) {
 				shutdownErr = h.host.Shutdown(sctx)
 				shutdownTook = time.Since(began)
 			}()
-			newConnErr, newConnAnswer = tryNewConnection(ctx, h.host.URL, done)
+			newConnAnswer, newConnErr = tryNewConnection(ctx, h.host.URL, done)
 			if inflight.err != nil {
 				inflightErr = inflight.err
 			} else {
@@ -139,13 +139,13 @@ func (e errorString) Error() string { return string(e) }
 // answer in the instants before it acts on the shutdown (a signal is
 // delivered asynchronously), so answers are retried for shutdownReaction,
 // or until the shutdown is over, and then tried once more.
-func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}) (error, string) {
+func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}) (string, error) {
 	u, _ := url.Parse(base)
 	deadline := time.Now().Add(shutdownReaction)
-	ask := func() (error, string) {
+	ask := func() (string, error) {
 		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", u.Host)
 		if err != nil {
-			return err, ""
+			return "", err
 		}
 		defer conn.Close()
 		conn.SetDeadline(time.Now().Add(time.Second))
@@ -154,17 +154,16 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			// Accepted but never served nor closed: not refused.
-			return nil, "(the connection was accepted, then neither answered nor closed)"
+			return "(the connection was accepted, then neither answered nor closed)", nil
 		}
 		if err != nil {
-			return err, ""
+			return "", err
 		}
-		return nil, strings.TrimSpace(line)
+		return strings.TrimSpace(line), nil
 	}
 	for time.Now().Before(deadline) {
-		err, line := ask()
-		if err != nil {
-			return err, ""
+		if _, err := ask(); err != nil {
+			return "", err
 		}
 		select {
 		case <-shutdownDone:
@@ -172,7 +171,6 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 			return ask()
 		case <-time.After(50 * time.Millisecond):
 		}
-		_ = line
 	}
 	return ask()
 }

@@ -11,6 +11,9 @@ import (
 // be built or found before anything starts: either failing is a
 // kit-cannot-run error (exit 2), not a failed requirement.
 func containerTarget(ctx context.Context, spec string, statErr error) (runner.Target, error) {
+	// The CLI is a program, so it may set what testcontainers reads
+	// process-wide; the library leaves that to its caller.
+	runner.ConfigureTestcontainers()
 	if err := runner.DockerAvailable(ctx); err != nil {
 		return nil, fmt.Errorf("target %s needs a container engine: %w", spec, err)
 	}

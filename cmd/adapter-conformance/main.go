@@ -41,11 +41,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/fetch"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good"
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
@@ -529,17 +525,12 @@ func summarize(w io.Writer, r *reports.Report, verbose bool) {
 	}
 }
 
-// builtinTargets are the kit's own adapters, good and broken.
+// builtinTargets are the kit's own adapters, good and broken, taken from
+// their registries so that none can be missing here.
 func builtinTargets() map[string]runner.Target {
-	targets := map[string]runner.Target{
-		standalone.Name: runner.InProcess(standalone.Name, standalone.Integration()),
-		handler.Name:    runner.InProcess(handler.Name, handler.Integration()),
-		middleware.Name: runner.InProcess(middleware.Name, middleware.Integration()),
-		fetch.Name:      runner.InProcess(fetch.Name, fetch.Integration()),
-
-		lambda.NameV1:          runner.InProcess(lambda.NameV1, lambda.IntegrationV1()),
-		lambda.NameV2:          runner.InProcess(lambda.NameV2, lambda.IntegrationV2()),
-		lambda.NameFunctionURL: runner.InProcess(lambda.NameFunctionURL, lambda.IntegrationFunctionURL()),
+	targets := map[string]runner.Target{}
+	for _, g := range good.All() {
+		targets[g.Name] = runner.InProcess(g.Name, g.Integration)
 	}
 	for _, b := range broken.All() {
 		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(2*time.Second))

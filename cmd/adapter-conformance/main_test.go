@@ -145,6 +145,7 @@ func TestContainerMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image")
 	}
+	runner.ConfigureTestcontainers()
 	if err := runner.DockerAvailable(context.Background()); err != nil {
 		t.Skipf("no container engine: %v", err)
 	}

@@ -488,7 +488,7 @@ func FetchHandler(fetch app.FetchFunc, fault func(r *http.Request, what string))
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		resp, err, panicked := callFetch(fetch, r)
+		resp, panicked, err := callFetch(fetch, r)
 		switch {
 		case panicked != "":
 			report(r, "the fetch export panicked: "+panicked)
@@ -520,14 +520,14 @@ func FetchHandler(fetch app.FetchFunc, fault func(r *http.Request, what string))
 	})
 }
 
-func callFetch(fetch app.FetchFunc, r *http.Request) (resp *http.Response, err error, panicked string) {
+func callFetch(fetch app.FetchFunc, r *http.Request) (resp *http.Response, panicked string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = fmt.Sprint(p)
 		}
 	}()
 	resp, err = fetch(r)
-	return resp, err, ""
+	return resp, "", err
 }
 
 // WriteResponse copies an *http.Response to a client: every header value on
