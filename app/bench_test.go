@@ -1,13 +1,16 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 )
@@ -145,23 +148,108 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// serveApp is the least an adapter does with the App: render the request and
+// copy the response's status, header and body to the ResponseWriter.
+func serveApp(a *app.App, w http.ResponseWriter, r *http.Request) {
+	resp := a.Render(r)
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	resp.Body.Close()
+}
+
+// renderedPage is what the App answers one benchmark request with.
+type renderedPage struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// bareHandler is an http.Handler that writes page as it is: the same status,
+// header and body the App renders, with none of the App's work.
+func bareHandler(page renderedPage) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, vs := range page.header {
+			h[k] = vs
+		}
+		w.WriteHeader(page.status)
+		w.Write(page.body)
+	}
+}
+
+// renderPair is the App and, for each benchmark request, a bare handler
+// writing the bytes the App renders for it (issue 19, item 5).
+type renderPair struct {
+	bt       *benchTable
+	handlers []http.HandlerFunc
+}
+
+func newRenderPair(tb testing.TB, n int) *renderPair {
+	tb.Helper()
+	bt := routeTable(tb, n)
+	p := &renderPair{bt: bt}
+	for _, r := range bt.reqs {
+		rec := httptest.NewRecorder()
+		serveApp(bt.app, rec, r)
+		p.handlers = append(p.handlers, bareHandler(renderedPage{rec.Code, rec.Header().Clone(), rec.Body.Bytes()}))
+	}
+	return p
+}
+
+// serve answers request i through the App (app) or its bare handler, into
+// a fresh recorder, as a server gives each request a fresh ResponseWriter.
+func (p *renderPair) serve(i int, app bool) *httptest.ResponseRecorder {
+	i %= len(p.bt.reqs)
+	rec := httptest.NewRecorder()
+	if app {
+		serveApp(p.bt.app, rec, p.bt.reqs[i])
+	} else {
+		p.handlers[i](rec, p.bt.reqs[i])
+	}
+	return rec
+}
+
+// TestRenderPair checks that the bare handlers write exactly what the App
+// renders (status, header and body), so BenchmarkRender's pair compares the
+// App's work with nothing but writing its bytes.
+func TestRenderPair(t *testing.T) {
+	for _, n := range benchSizes {
+		p := newRenderPair(t, n)
+		for i, r := range p.bt.reqs {
+			got, want := p.serve(i, true), p.serve(i, false)
+			if got.Code != 200 || got.Code != want.Code || !reflect.DeepEqual(got.Header(), want.Header()) || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+				t.Fatalf("routes=%d %s: App wrote %d %v %q, bare handler %d %v %q", n, r.URL.Path, got.Code, got.Header(), got.Body, want.Code, want.Header(), want.Body)
+			}
+			if !strings.Contains(got.Body.String(), `data-route="`+p.bt.patterns[i]+`"`) {
+				t.Fatalf("routes=%d %s: page is not %s's: %s", n, r.URL.Path, p.bt.patterns[i], got.Body)
+			}
+		}
+	}
+}
+
+// BenchmarkRender serves a tiny page through the App (app, with the least
+// glue an adapter needs), through a bare http.Handler writing the same bytes
+// (handler), and through net/http.ServeMux to a handler writing "ok"
+// (servemux). Each request gets a fresh httptest.ResponseRecorder.
 func BenchmarkRender(b *testing.B) {
-	for _, impl := range []string{"app", "servemux"} {
+	for _, impl := range []string{"app", "handler", "servemux"} {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%s/routes=%d", impl, n), func(b *testing.B) {
-				bt := routeTable(b, n)
+				p := newRenderPair(b, n)
+				bt := p.bt
 				reqs := bt.reqs
 				b.ReportAllocs()
 				b.ResetTimer()
 				i := 0
 				switch impl {
-				case "app":
+				case "app", "handler":
 					for b.Loop() {
-						resp := bt.app.Render(reqs[i%len(reqs)])
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != 200 {
-							b.Fatal(resp.Status)
+						if rec := p.serve(i, impl == "app"); rec.Code != 200 {
+							b.Fatal(rec.Code)
 						}
 						i++
 					}
@@ -177,5 +265,52 @@ func BenchmarkRender(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRenderRatio reports the App's throughput over the bare handler's
+// (handler time / app time, issue 19 item 5: at least 0.8) from one run:
+// each iteration serves a batch of the benchmark's requests through each,
+// in alternating order, so both see the same machine load. It also reports
+// each one's time per request and allocations per request.
+func BenchmarkRenderRatio(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			p := newRenderPair(b, n)
+			batch := len(p.bt.reqs)
+			allocs := func(app bool) float64 {
+				i := 0
+				return testing.AllocsPerRun(200, func() { p.serve(i, app); i++ })
+			}
+			appAllocs, handlerAllocs := allocs(true), allocs(false)
+			run := func(app bool) time.Duration {
+				start := time.Now()
+				for i := range batch {
+					if rec := p.serve(i, app); rec.Code != 200 {
+						b.Fatal(rec.Code)
+					}
+				}
+				return time.Since(start)
+			}
+			var appTime, handlerTime time.Duration
+			first := true
+			b.ResetTimer()
+			for b.Loop() {
+				if first {
+					appTime += run(true)
+					handlerTime += run(false)
+				} else {
+					handlerTime += run(false)
+					appTime += run(true)
+				}
+				first = !first
+			}
+			renders := float64(b.N * batch)
+			b.ReportMetric(float64(handlerTime)/float64(appTime), "app/handler-throughput")
+			b.ReportMetric(float64(appTime.Nanoseconds())/renders, "app-ns/req")
+			b.ReportMetric(float64(handlerTime.Nanoseconds())/renders, "handler-ns/req")
+			b.ReportMetric(appAllocs, "app-allocs/req")
+			b.ReportMetric(handlerAllocs, "handler-allocs/req")
+		})
 	}
 }
