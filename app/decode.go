@@ -234,6 +234,11 @@ func urlPathname(decoded string) string {
 
 // pathEncodes reports whether the WHATWG URL pathname setter percent-encodes
 // byte c (the path percent-encode set and every non-ASCII byte).
-func pathEncodes(c byte) bool {
-	return c <= 0x20 || c >= 0x7F || strings.IndexByte("\"#<>?`{}", c) >= 0
-}
+func pathEncodes(c byte) bool { return pathEncodeSet[c] }
+
+var pathEncodeSet = func() (set [256]bool) {
+	for c := range set {
+		set[c] = c <= 0x20 || c >= 0x7F || strings.IndexByte("\"#<>?`{}", byte(c)) >= 0
+	}
+	return set
+}()

@@ -84,15 +84,30 @@ type renderContext struct {
 	params      map[string]string
 	paramNames  []string
 	paramValues []string
-	pathname    string    // Astro.url.pathname: decoded, encoded again as a WHATWG URL does, slashes collapsed, base kept
-	decoded     string    // the decoded pathname, slashes collapsed, base kept: what routing matches
-	cookies     []string  // set through the cookie API
+	pathname    string   // Astro.url.pathname: decoded, encoded again as a WHATWG URL does, slashes collapsed, base kept
+	decoded     string   // the decoded pathname, slashes collapsed, base kept: what routing matches
+	cookies     []string // set through the cookie API
+	// requestPath is requestPath(r) once Render has read it, or "".
+	requestPath string
 	captured    [4]string // room for the route's parameter values
 	// res is room for one result (see newBytesResult), so that a page
 	// costs the App one allocation for the context, the result and the
 	// response together.
 	res      result
 	resTaken bool
+	// page is room for the page's bytes, taken with res. It comes last so
+	// the garbage collector, which scans an object up to its last pointer,
+	// never reads it.
+	page [512]byte
+}
+
+// newPageResult is the result of a page with the given markers, in the
+// context's own room (res and page) the first time.
+func (c *renderContext) newPageResult(status int, m *pageMarkers) *result {
+	if c.resTaken {
+		return bytesResult(status, "text/html", m.html())
+	}
+	return c.newBytesResult(status, "text/html", m.appendHTML(c.page[:0]))
 }
 
 // newBytesResult is bytesResult in the context's own room the first time,
@@ -157,7 +172,8 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 			resp = a.renderError(&renderContext{app: a, r: r, o: o}, &routeError{msg: fmt.Sprint(p)}, nil)
 		}
 	}()
-	raw := removeDotSegments(requestPath(r))
+	c.requestPath = requestPath(r)
+	raw := removeDotSegments(c.requestPath)
 	// Astro 7's request handler: a path encoded too many times first, then
 	// the trailing-slash redirect, then the origin check, which runs before
 	// routing, so it answers for unmatched paths too (astro-behavior.md 1,
@@ -513,8 +529,12 @@ type pageMarkers struct {
 	Error                   string
 }
 
-func (m pageMarkers) html() []byte {
-	b := make([]byte, 0, 256+2*len(m.Title)+len(m.Route)+len(m.Pathname)+len(m.RawPath)+len(m.Method)+2*len(m.Error)+32*len(m.Params))
+func (m *pageMarkers) html() []byte {
+	return m.appendHTML(make([]byte, 0, 256+2*len(m.Title)+len(m.Route)+len(m.Pathname)+len(m.RawPath)+len(m.Method)+2*len(m.Error)+32*(len(m.Params)+len(m.paramNames))))
+}
+
+// appendHTML appends the page to b.
+func (m *pageMarkers) appendHTML(b []byte) []byte {
 	b = append(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"...)
 	b = appendHTMLEscaped(b, m.Title)
 	b = append(b, "</title></head>\n<body data-route=\""...)
@@ -548,7 +568,8 @@ func (m pageMarkers) html() []byte {
 func appendHTMLEscaped(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
-		if esc := htmlEscapes[s[i]]; esc != "" {
+		if htmlSpecial[s[i]] {
+			esc := htmlEscapes[s[i]]
 			b = append(b, s[start:i]...)
 			b = append(b, esc...)
 			start = i + 1
@@ -559,6 +580,9 @@ func appendHTMLEscaped(b []byte, s string) []byte {
 
 // htmlEscapes are html.EscapeString's replacements, by byte.
 var htmlEscapes = [256]string{'<': "&lt;", '>': "&gt;", '&': "&amp;", '\'': "&#39;", '"': "&#34;"}
+
+// htmlSpecial marks the bytes htmlEscapes replaces.
+var htmlSpecial = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
 
 // appendParamsAttr appends the params as json.Marshal writes them, escaped
 // for an attribute value. Keys and values made of printable ASCII that JSON
@@ -657,7 +681,11 @@ func (c *renderContext) markers(route *Route) pageMarkers {
 	if route.Page != nil && route.Page.Title != "" {
 		title = route.Page.Title
 	}
-	return pageMarkers{Route: route.Pattern, Params: c.params, paramNames: c.paramNames, paramValues: c.paramValues, Pathname: c.pathname, RawPath: requestPath(c.r), Method: c.r.Method, Title: title}
+	raw := c.requestPath
+	if raw == "" {
+		raw = requestPath(c.r)
+	}
+	return pageMarkers{Route: route.Pattern, Params: c.params, paramNames: c.paramNames, paramValues: c.paramValues, Pathname: c.pathname, RawPath: raw, Method: c.r.Method, Title: title}
 }
 
 // renderPage renders a page route. status is the status of a normal render.
@@ -687,7 +715,8 @@ func (c *renderContext) renderPage(route *Route, status int) (*result, error) {
 			c.cookies = append(c.cookies, serializeCookie(ck))
 		}
 	}
-	res := c.newBytesResult(status, "text/html", c.markers(route).html())
+	m := c.markers(route)
+	res := c.newPageResult(status, &m)
 	if spec.Action == "status" {
 		// Astro.response.status = 404 keeps Astro.response's statusText,
 		// so the status line reads "404 OK" (astro-behavior.md 7, #161).
