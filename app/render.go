@@ -98,7 +98,7 @@ type renderContext struct {
 	// page is room for the page's bytes, taken with res. It comes last so
 	// the garbage collector, which scans an object up to its last pointer,
 	// never reads it.
-	page [512]byte
+	page [448]byte
 }
 
 // newPageResult is the result of a page with the given markers, in the
