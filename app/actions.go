@@ -66,7 +66,7 @@ func (c *renderContext) runAction(a *Action) (*result, error) {
 		}
 		return res, nil
 	case "status":
-		return statusResult(c.params["code"])
+		return statusResult(c.param("code"))
 	case "cookies":
 		res := bytesResult(http.StatusOK, "application/json", []byte(`{"cookies":true}`))
 		for _, raw := range a.RawCookies {
@@ -192,7 +192,7 @@ func (c *renderContext) echo() (*result, error) {
 		RawQuery:   requestQuery(r),
 		Query:      orderedQuery(requestQuery(r)),
 		Headers:    map[string][]string{},
-		Params:     c.params,
+		Params:     c.paramsMap(),
 		BodyLength: len(body),
 		BodySHA256: hex.EncodeToString(sum[:]),
 		Locals:     c.o.locals,

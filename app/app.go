@@ -124,10 +124,25 @@ func (a *App) matchPath(r *http.Request) (string, bool) {
 // lookup matches a decoded, slash-collapsed pathname against the route trie,
 // stripping the base when present and applying the trailing-slash policy.
 func (a *App) lookup(decoded string) *RouteMatch {
-	p := a.stripBase(decoded)
-	route, values := a.find(a.root, p, true)
+	route, params := a.routeAndParams(decoded, nil, false)
 	if route == nil {
 		return nil
+	}
+	return &RouteMatch{Route: route, Params: params}
+}
+
+// routeAndParams is lookup without the RouteMatch. captured is where the
+// parameter values go (nil: a new slice). For Render, shared lets a route
+// without parameters get the one read-only noParams map rather than a new
+// one; MatchParams hands its map to the caller, so it never shares.
+func (a *App) routeAndParams(decoded string, captured []string, shared bool) (*Route, map[string]string) {
+	p := a.stripBase(decoded)
+	if captured == nil {
+		captured = make([]string, 0, 4)
+	}
+	route, values := a.findInto(a.root, p, captured)
+	if route == nil {
+		return nil, nil
 	}
 	if route.Type == RoutePage && len(route.Params) > 0 && strings.HasSuffix(p, ".html") {
 		// Astro's getParams drops a trailing ".html" before it reads a
@@ -135,14 +150,50 @@ func (a *App) lookup(decoded string) *RouteMatch {
 		// /blog/first-post.html gives /blog/[slug] with slug=first-post
 		// (astro-behavior.md 14.3, last paragraph).
 		params, _ := a.routeParams(route, p[:len(p)-len(".html")])
-		return &RouteMatch{Route: route, Params: params}
+		return route, params
 	}
-	return &RouteMatch{Route: route, Params: paramMap(route.Params, values)}
+	if shared && len(route.Params) == 0 {
+		return route, noParams
+	}
+	return route, paramMap(route.Params, values)
 }
+
+// matchForRender is routeAndParams for Render: a route without parameters
+// gets noParams, and a trie match leaves its parameters as names and values
+// (see renderContext.params) instead of making a map.
+func (a *App) matchForRender(decoded string, captured []string) (route *Route, params map[string]string, names, values []string) {
+	p := a.stripBase(decoded)
+	route, values = a.findInto(a.root, p, captured)
+	switch {
+	case route == nil:
+		return nil, nil, nil, nil
+	case len(route.Params) == 0:
+		return route, noParams, nil, nil
+	case route.Type == RoutePage && strings.HasSuffix(p, ".html"):
+		// As routeAndParams: the params are read without the ".html".
+		params, _ = a.routeParams(route, p[:len(p)-len(".html")])
+		return route, params, nil, nil
+	}
+	return route, nil, route.Params, values
+}
+
+// noParams is the params of a route without parameters during Render. It
+// is shared by every such render, so nothing may write to it: the App only
+// reads params (page markers, echo, actions).
+var noParams = map[string]string{}
 
 // find applies the trailing-slash policy to a base-stripped pathname and
 // walks the trie rooted at root.
 func (a *App) find(root *node, p string, capture bool) (*Route, []string) {
+	if !capture {
+		return a.findInto(root, p, nil)
+	}
+	return a.findInto(root, p, make([]string, 0, 4))
+}
+
+// findInto is find that appends the parameter values to captured, or
+// captures none when captured is nil.
+func (a *App) findInto(root *node, p string, captured []string) (*Route, []string) {
 	if p != "/" {
 		trailing := strings.HasSuffix(p, "/")
 		switch a.manifest.TrailingSlash {
@@ -159,11 +210,7 @@ func (a *App) find(root *node, p string, capture bool) (*Route, []string) {
 	} else {
 		p = ""
 	}
-	var captured []string
-	if capture {
-		captured = make([]string, 0, 4)
-	}
-	return root.lookup(p, capture, captured)
+	return root.lookup(p, captured != nil, captured)
 }
 
 func paramMap(names, values []string) map[string]string {
@@ -209,10 +256,10 @@ func routeSegments(route *Route) ([]segment, []string) {
 
 // missingParam names the first [param] of route that params lacks, or ""
 // ("Missing parameter: slug" in Astro, astro-behavior.md 6).
-func missingParam(route *Route, params map[string]string) string {
+func missingParam(route *Route, param func(name string) string) string {
 	segs, _ := routeSegments(route)
 	for _, s := range segs {
-		if s.kind == segParam && params[s.text] == "" {
+		if s.kind == segParam && param(s.text) == "" {
 			return s.text
 		}
 	}

@@ -1,13 +1,17 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 )
@@ -145,27 +149,133 @@ func BenchmarkMatch(b *testing.B) {
 	}
 }
 
+// serveApp is the least an adapter does with the App: render the request and
+// copy the response's status, header and body to the ResponseWriter.
+func serveApp(a *app.App, w http.ResponseWriter, r *http.Request) {
+	resp := a.Render(r)
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	resp.Body.Close()
+}
+
+// renderedPage is what the App answers one benchmark request with.
+type renderedPage struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// bareHandler is an http.Handler that writes page as it is: the same status,
+// header and body the App renders, with none of the App's work.
+func bareHandler(page renderedPage) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, vs := range page.header {
+			h[k] = vs
+		}
+		w.WriteHeader(page.status)
+		w.Write(page.body)
+	}
+}
+
+// renderPair is the App and, for each benchmark request, a bare handler
+// writing the bytes the App renders for it (issue 19, item 5).
+type renderPair struct {
+	bt       *benchTable
+	handlers []http.HandlerFunc
+}
+
+func newRenderPair(tb testing.TB, n int) *renderPair {
+	tb.Helper()
+	bt := routeTable(tb, n)
+	p := &renderPair{bt: bt}
+	for _, r := range bt.reqs {
+		rec := httptest.NewRecorder()
+		serveApp(bt.app, rec, r)
+		p.handlers = append(p.handlers, bareHandler(renderedPage{rec.Code, rec.Header().Clone(), rec.Body.Bytes()}))
+	}
+	return p
+}
+
+// renderVariant is one way of answering a benchmark request.
+type renderVariant int
+
+const (
+	// viaApp renders through the App and reads the response's body, as
+	// the App's API ends: the issue's "rendering a tiny page through the
+	// App" (BenchmarkRender's app).
+	viaApp renderVariant = iota
+	// viaHandler is the bare handler writing the same bytes into a fresh
+	// recorder, the ResponseWriter a server would hand it (handler).
+	viaHandler
+	// viaAppServed is the App behind the least adapter glue, into a fresh
+	// recorder: the same sink as viaHandler (app-served).
+	viaAppServed
+)
+
+// serve answers request i one way and reports its status.
+func (p *renderPair) serve(i int, v renderVariant) int {
+	i %= len(p.bt.reqs)
+	r := p.bt.reqs[i]
+	switch v {
+	case viaApp:
+		resp := p.bt.app.Render(r)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	case viaHandler:
+		rec := httptest.NewRecorder()
+		p.handlers[i](rec, r)
+		return rec.Code
+	default:
+		rec := httptest.NewRecorder()
+		serveApp(p.bt.app, rec, r)
+		return rec.Code
+	}
+}
+
+// TestRenderPair checks that the bare handlers write exactly what the App
+// renders (status, header and body), so BenchmarkRender's pair compares the
+// App's work with nothing but writing its bytes.
+func TestRenderPair(t *testing.T) {
+	for _, n := range benchSizes {
+		p := newRenderPair(t, n)
+		for i, r := range p.bt.reqs {
+			resp := p.bt.app.Render(r)
+			body, _ := io.ReadAll(resp.Body)
+			want := httptest.NewRecorder()
+			p.handlers[i](want, r)
+			if resp.StatusCode != 200 || resp.StatusCode != want.Code || !reflect.DeepEqual(resp.Header, want.Header()) || !bytes.Equal(body, want.Body.Bytes()) {
+				t.Fatalf("routes=%d %s: App rendered %d %v %q, bare handler wrote %d %v %q", n, r.URL.Path, resp.StatusCode, resp.Header, body, want.Code, want.Header(), want.Body)
+			}
+			if !strings.Contains(string(body), `data-route="`+p.bt.patterns[i]+`"`) {
+				t.Fatalf("routes=%d %s: page is not %s's: %s", n, r.URL.Path, p.bt.patterns[i], body)
+			}
+		}
+	}
+}
+
+// BenchmarkRender renders a tiny page through the App (app: Render, then the
+// body read), serves the same bytes from a bare http.Handler into a fresh
+// httptest.ResponseRecorder (handler), serves the App behind the least
+// adapter glue into a fresh recorder (app-served), and routes through
+// net/http.ServeMux to a handler writing "ok" (servemux).
 func BenchmarkRender(b *testing.B) {
-	for _, impl := range []string{"app", "servemux"} {
+	variants := map[string]renderVariant{"app": viaApp, "handler": viaHandler, "app-served": viaAppServed}
+	for _, impl := range []string{"app", "handler", "app-served", "servemux"} {
 		for _, n := range benchSizes {
 			b.Run(fmt.Sprintf("%s/routes=%d", impl, n), func(b *testing.B) {
-				bt := routeTable(b, n)
+				p := newRenderPair(b, n)
+				bt := p.bt
 				reqs := bt.reqs
 				b.ReportAllocs()
 				b.ResetTimer()
 				i := 0
-				switch impl {
-				case "app":
-					for b.Loop() {
-						resp := bt.app.Render(reqs[i%len(reqs)])
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != 200 {
-							b.Fatal(resp.Status)
-						}
-						i++
-					}
-				case "servemux":
+				if impl == "servemux" {
 					for b.Loop() {
 						rec := httptest.NewRecorder()
 						bt.mux.ServeHTTP(rec, reqs[i%len(reqs)])
@@ -174,8 +284,73 @@ func BenchmarkRender(b *testing.B) {
 						}
 						i++
 					}
+					return
+				}
+				for b.Loop() {
+					if code := p.serve(i, variants[impl]); code != 200 {
+						b.Fatal(code)
+					}
+					i++
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkRenderRatio reports, from one run, the App's throughput over the
+// bare handler's: app/handler (issue 19 item 5: at least 0.8) and
+// app-served/handler, the App behind adapter glue into the same kind of
+// recorder the handler writes to. Each iteration serves a batch of requests
+// each way, in rotating order, and takes the ratios of the batch times; a
+// reported ratio is the median over the iterations, so that a batch the
+// scheduler preempted on a loaded machine does not decide it. It also
+// reports each way's time and allocations per request.
+func BenchmarkRenderRatio(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			p := newRenderPair(b, n)
+			const batch = 16
+			ways := []renderVariant{viaApp, viaHandler, viaAppServed}
+			var allocs [3]float64
+			for _, v := range ways {
+				i := 0
+				allocs[v] = testing.AllocsPerRun(200, func() { p.serve(i, v); i++ })
+			}
+			next := 0
+			run := func(v renderVariant) time.Duration {
+				start := time.Now()
+				for i := next; i < next+batch; i++ {
+					if code := p.serve(i, v); code != 200 {
+						b.Fatal(code)
+					}
+				}
+				return time.Since(start)
+			}
+			var total [3]time.Duration
+			var appRatios, servedRatios []float64
+			b.ResetTimer()
+			for b.Loop() {
+				var t [3]time.Duration
+				for k := range ways {
+					v := ways[(k+len(appRatios))%len(ways)]
+					t[v] = run(v)
+					total[v] += t[v]
+				}
+				next += batch
+				appRatios = append(appRatios, float64(t[viaHandler])/float64(t[viaApp]))
+				servedRatios = append(servedRatios, float64(t[viaHandler])/float64(t[viaAppServed]))
+			}
+			b.StopTimer()
+			median := func(x []float64) float64 { slices.Sort(x); return x[len(x)/2] }
+			perReq := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N*batch) }
+			b.ReportMetric(median(appRatios), "app/handler")
+			b.ReportMetric(median(servedRatios), "app-served/handler")
+			b.ReportMetric(perReq(total[viaApp]), "app-ns/req")
+			b.ReportMetric(perReq(total[viaHandler]), "handler-ns/req")
+			b.ReportMetric(perReq(total[viaAppServed]), "app-served-ns/req")
+			b.ReportMetric(allocs[viaApp], "app-allocs/req")
+			b.ReportMetric(allocs[viaHandler], "handler-allocs/req")
+			b.ReportMetric(allocs[viaAppServed], "app-served-allocs/req")
+		})
 	}
 }

@@ -207,12 +207,21 @@ func collapseSlashes(p string) string {
 func urlPathname(decoded string) string {
 	p := strings.ReplaceAll(decoded, `\`, "/")
 	p = removeDotSegments(p)
+	first := 0
+	for first < len(p) && !pathEncodes(p[first]) {
+		first++
+	}
+	if first == len(p) {
+		// Nothing to encode, the common case: no copy.
+		return collapseSlashes(p)
+	}
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
-	b.Grow(len(p))
-	for i := 0; i < len(p); i++ {
+	b.Grow(len(p) + 16)
+	b.WriteString(p[:first])
+	for i := first; i < len(p); i++ {
 		c := p[i]
-		if c <= 0x20 || c >= 0x7F || strings.IndexByte("\"#<>?`{}", c) >= 0 {
+		if pathEncodes(c) {
 			b.WriteByte('%')
 			b.WriteByte(hex[c>>4])
 			b.WriteByte(hex[c&15])
@@ -222,3 +231,14 @@ func urlPathname(decoded string) string {
 	}
 	return collapseSlashes(b.String())
 }
+
+// pathEncodes reports whether the WHATWG URL pathname setter percent-encodes
+// byte c (the path percent-encode set and every non-ASCII byte).
+func pathEncodes(c byte) bool { return pathEncodeSet[c] }
+
+var pathEncodeSet = func() (set [256]bool) {
+	for c := range set {
+		set[c] = c <= 0x20 || c >= 0x7F || strings.IndexByte("\"#<>?`{}", byte(c)) >= 0
+	}
+	return set
+}()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -30,14 +31,40 @@ type result struct {
 	body       io.ReadCloser
 	length     int64 // -1 when unknown (streams)
 	nullBody   bool
+
+	// Room for what the response is made of, so that a page's result, its
+	// *http.Response, its body reader and its Content-Type value are one
+	// allocation (issue 19 item 5). A result is made for one response.
+	resp        http.Response
+	bytesBody   bytesBody
+	contentType [1]string
 }
 
+// bytesBody is a body held in memory: a bytes.Reader (which io.Copy writes
+// out in one WriteTo) whose Close does nothing, as io.NopCloser's.
+type bytesBody struct{ bytes.Reader }
+
+func (*bytesBody) Close() error { return nil }
+
 func bytesResult(status int, contentType string, body []byte) *result {
-	h := http.Header{}
+	res := &result{}
+	res.init(status, contentType, body)
+	return res
+}
+
+// init makes a zero result the result of a body held in memory.
+func (res *result) init(status int, contentType string, body []byte) {
+	res.status, res.length = status, int64(len(body))
 	if contentType != "" {
-		h.Set("Content-Type", contentType)
+		// The value slice's capacity is 1, so Header.Add copies it
+		// rather than writing past it.
+		res.contentType[0] = contentType
+		res.header = http.Header{"Content-Type": res.contentType[:1:1]}
+	} else {
+		res.header = http.Header{}
 	}
-	return &result{status: status, header: h, body: io.NopCloser(bytes.NewReader(body)), length: int64(len(body))}
+	res.bytesBody.Reset(body)
+	res.body = &res.bytesBody
 }
 
 func nullResult(status int) *result {
@@ -46,14 +73,72 @@ func nullResult(status int) *result {
 
 // renderContext is one request in flight: Astro's APIContext.
 type renderContext struct {
-	app      *App
-	r        *http.Request
-	o        *renderOptions
-	route    *Route
-	params   map[string]string
-	pathname string   // Astro.url.pathname: decoded, encoded again as a WHATWG URL does, slashes collapsed, base kept
-	decoded  string   // the decoded pathname, slashes collapsed, base kept: what routing matches
-	cookies  []string // set through the cookie API
+	app   *App
+	r     *http.Request
+	o     *renderOptions
+	opts  renderOptions // what o points to when Render made this context
+	route *Route
+	// params are the route's parameters. After a trie match they are held
+	// as paramNames and paramValues instead, and made a map only when a
+	// route asks for one (paramsMap): a page's markers read the lists.
+	params      map[string]string
+	paramNames  []string
+	paramValues []string
+	pathname    string   // Astro.url.pathname: decoded, encoded again as a WHATWG URL does, slashes collapsed, base kept
+	decoded     string   // the decoded pathname, slashes collapsed, base kept: what routing matches
+	cookies     []string // set through the cookie API
+	// requestPath is requestPath(r) once Render has read it, or "".
+	requestPath string
+	captured    [4]string // room for the route's parameter values
+	// res is room for one result (see newBytesResult), so that a page
+	// costs the App one allocation for the context, the result and the
+	// response together.
+	res      result
+	resTaken bool
+	// page is room for the page's bytes, taken with res. It comes last so
+	// the garbage collector, which scans an object up to its last pointer,
+	// never reads it.
+	page [448]byte
+}
+
+// newPageResult is the result of a page with the given markers, in the
+// context's own room (res and page) the first time.
+func (c *renderContext) newPageResult(status int, m *pageMarkers) *result {
+	if c.resTaken {
+		return bytesResult(status, "text/html", m.html())
+	}
+	return c.newBytesResult(status, "text/html", m.appendHTML(c.page[:0]))
+}
+
+// newBytesResult is bytesResult in the context's own room the first time,
+// in a new allocation after that.
+func (c *renderContext) newBytesResult(status int, contentType string, body []byte) *result {
+	if c.resTaken {
+		return bytesResult(status, contentType, body)
+	}
+	c.resTaken = true
+	c.res.init(status, contentType, body)
+	return &c.res
+}
+
+// paramsMap is the route's parameters as a map, made from the lists when
+// they were left as lists.
+func (c *renderContext) paramsMap() map[string]string {
+	if c.params == nil {
+		c.params = paramMap(c.paramNames, c.paramValues)
+	}
+	return c.params
+}
+
+// param is one parameter of the route, "" when it has none of that name.
+func (c *renderContext) param(name string) string {
+	if c.params != nil {
+		return c.params[name]
+	}
+	if i := slices.Index(c.paramNames, name); i >= 0 && i < len(c.paramValues) {
+		return c.paramValues[i]
+	}
+	return ""
 }
 
 // Render renders the request and returns the response. It never panics:
@@ -68,7 +153,10 @@ func (a *App) Render(r *http.Request, opts ...RenderOption) *http.Response {
 }
 
 func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response) {
-	o := &renderOptions{}
+	// The options live in the request's context: one allocation for both.
+	c := &renderContext{app: a, r: r}
+	c.o = &c.opts
+	o := c.o
 	for _, f := range opts {
 		if f != nil {
 			f(o)
@@ -84,7 +172,8 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 			resp = a.renderError(&renderContext{app: a, r: r, o: o}, &routeError{msg: fmt.Sprint(p)}, nil)
 		}
 	}()
-	raw := removeDotSegments(requestPath(r))
+	c.requestPath = requestPath(r)
+	raw := removeDotSegments(c.requestPath)
 	// Astro 7's request handler: a path encoded too many times first, then
 	// the trailing-slash redirect, then the origin check, which runs before
 	// routing, so it answers for unmatched paths too (astro-behavior.md 1,
@@ -102,8 +191,7 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 	if res := a.checkOrigin(r); res != nil {
 		return newResponse(r, res, o, nil)
 	}
-	pathname := collapseSlashes(decoded)
-	c := &renderContext{app: a, r: r, o: o, pathname: urlPathname(decoded), decoded: pathname}
+	c.pathname, c.decoded = urlPathname(decoded), collapseSlashes(decoded)
 	if o.route != nil {
 		// The routeData is trusted (astro-behavior.md 12): its params come
 		// from its own pattern, whatever route the URL would match.
@@ -119,13 +207,12 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 			return a.renderError(c, &routeError{msg: "Missing parameter: " + names[0]}, nil)
 		}
 	} else {
-		m := a.lookup(pathname)
-		if m == nil {
+		c.route, c.params, c.paramNames, c.paramValues = a.matchForRender(c.decoded, c.captured[:0])
+		if c.route == nil {
 			return a.renderNotFound(c, nil)
 		}
-		c.route, c.params = m.Route, m.Params
 	}
-	if name := missingParam(c.route, c.params); name != "" {
+	if name := missingParam(c.route, c.param); name != "" {
 		// A dynamic page whose params are gone once ".html" is dropped
 		// (/blog/.html) fails like Astro's route generator does.
 		return a.renderError(c, &routeError{msg: "Missing parameter: " + name}, nil)
@@ -280,16 +367,9 @@ func mergeCarried(dst, carried http.Header) {
 
 // newResponse turns a route's result into the *http.Response an adapter sends.
 func newResponse(r *http.Request, res *result, o *renderOptions, cookies []string) *http.Response {
-	text := res.statusText
-	if text == "" {
-		text = http.StatusText(res.status)
-	}
-	status := strconv.Itoa(res.status)
-	if text != "" {
-		status += " " + text
-	}
-	resp := &http.Response{
-		Status:     status,
+	resp := &res.resp
+	*resp = http.Response{
+		Status:     statusLine(res.status, res.statusText),
 		StatusCode: res.status,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
@@ -319,6 +399,34 @@ func newResponse(r *http.Request, res *result, o *renderOptions, cookies []strin
 	}
 	return resp
 }
+
+// statusLine is Response.Status: the code, then the status text (the
+// standard one when text is empty), "" for a code Go has no text for.
+func statusLine(code int, text string) string {
+	std := http.StatusText(code)
+	if text == "" {
+		text = std
+	}
+	if text == std && code >= 0 && code < len(statusLines) && statusLines[code] != "" {
+		return statusLines[code]
+	}
+	status := strconv.Itoa(code)
+	if text != "" {
+		status += " " + text
+	}
+	return status
+}
+
+// statusLines holds "200 OK" and the like for every code Go has a text for,
+// so a response's status line costs no allocation.
+var statusLines = func() (lines [600]string) {
+	for code := range lines {
+		if text := http.StatusText(code); text != "" {
+			lines[code] = strconv.Itoa(code) + " " + text
+		}
+	}
+	return lines
+}()
 
 // trailingSlashRedirect is Astro core's redirect (astro-behavior.md 2, 14):
 // multiple trailing slashes always collapse; under "always" a path without a
@@ -409,28 +517,147 @@ var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'
 // than bytes: the route, its params, Astro.url.pathname, the raw request
 // path and the method.
 type pageMarkers struct {
-	Route    string
-	Params   map[string]string
-	Pathname string
-	RawPath  string
-	Method   string
-	Title    string
-	Error    string
+	Route  string
+	Params map[string]string
+	// paramNames and paramValues stand for Params when it is nil (see
+	// renderContext.params).
+	paramNames, paramValues []string
+	Pathname                string
+	RawPath                 string
+	Method                  string
+	Title                   string
+	Error                   string
 }
 
-func (m pageMarkers) html() []byte {
-	params, _ := json.Marshal(m.Params)
-	esc := html.EscapeString
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s</title></head>\n", esc(m.Title))
-	fmt.Fprintf(&b, "<body data-route=\"%s\" data-params=\"%s\" data-astro-url-pathname=\"%s\" data-pathname=\"%s\" data-method=\"%s\">\n",
-		esc(m.Route), esc(string(params)), esc(m.Pathname), esc(m.RawPath), esc(m.Method))
-	fmt.Fprintf(&b, "<h1>%s</h1>\n", esc(m.Title))
-	if m.Error != "" {
-		fmt.Fprintf(&b, "<p data-error=\"%s\">%s</p>\n", esc(m.Error), esc(m.Error))
+func (m *pageMarkers) html() []byte {
+	return m.appendHTML(make([]byte, 0, 256+2*len(m.Title)+len(m.Route)+len(m.Pathname)+len(m.RawPath)+len(m.Method)+2*len(m.Error)+32*(len(m.Params)+len(m.paramNames))))
+}
+
+// appendHTML appends the page to b.
+func (m *pageMarkers) appendHTML(b []byte) []byte {
+	b = append(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>"...)
+	b = appendHTMLEscaped(b, m.Title)
+	b = append(b, "</title></head>\n<body data-route=\""...)
+	b = appendHTMLEscaped(b, m.Route)
+	b = append(b, "\" data-params=\""...)
+	if m.Params == nil && m.paramNames != nil {
+		b = appendParamListAttr(b, m.paramNames, m.paramValues)
+	} else {
+		b = appendParamsAttr(b, m.Params)
 	}
-	b.WriteString("</body></html>\n")
-	return b.Bytes()
+	b = append(b, "\" data-astro-url-pathname=\""...)
+	b = appendHTMLEscaped(b, m.Pathname)
+	b = append(b, "\" data-pathname=\""...)
+	b = appendHTMLEscaped(b, m.RawPath)
+	b = append(b, "\" data-method=\""...)
+	b = appendHTMLEscaped(b, m.Method)
+	b = append(b, "\">\n<h1>"...)
+	b = appendHTMLEscaped(b, m.Title)
+	b = append(b, "</h1>\n"...)
+	if m.Error != "" {
+		b = append(b, "<p data-error=\""...)
+		b = appendHTMLEscaped(b, m.Error)
+		b = append(b, "\">"...)
+		b = appendHTMLEscaped(b, m.Error)
+		b = append(b, "</p>\n"...)
+	}
+	return append(b, "</body></html>\n"...)
+}
+
+// appendHTMLEscaped appends s escaped as html.EscapeString escapes it.
+func appendHTMLEscaped(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if htmlSpecial[s[i]] {
+			esc := htmlEscapes[s[i]]
+			b = append(b, s[start:i]...)
+			b = append(b, esc...)
+			start = i + 1
+		}
+	}
+	return append(b, s[start:]...)
+}
+
+// htmlEscapes are html.EscapeString's replacements, by byte.
+var htmlEscapes = [256]string{'<': "&lt;", '>': "&gt;", '&': "&amp;", '\'': "&#39;", '"': "&#34;"}
+
+// htmlSpecial marks the bytes htmlEscapes replaces.
+var htmlSpecial = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
+
+// appendParamsAttr appends the params as json.Marshal writes them, escaped
+// for an attribute value. Keys and values made of printable ASCII that JSON
+// writes as they are (no '"', '\\', '<', '>' or '&') are written directly,
+// keys sorted as json.Marshal sorts them; anything else goes through
+// json.Marshal.
+func appendParamsAttr(b []byte, params map[string]string) []byte {
+	if params == nil {
+		return append(b, "null"...)
+	}
+	var room [8]string
+	keys := room[:0]
+	for k, v := range params {
+		if !jsonVerbatim(k) || !jsonVerbatim(v) {
+			out, _ := json.Marshal(params)
+			return appendHTMLEscaped(b, string(out))
+		}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "&#34;"...)
+		b = appendHTMLEscaped(b, k)
+		b = append(b, "&#34;:&#34;"...)
+		b = appendHTMLEscaped(b, params[k])
+		b = append(b, "&#34;"...)
+	}
+	return append(b, '}')
+}
+
+// appendParamListAttr is appendParamsAttr for paramMap(names, values)
+// without making the map.
+func appendParamListAttr(b []byte, names, values []string) []byte {
+	type param struct{ name, value string }
+	var room [8]param
+	list := room[:0]
+	for i, name := range names {
+		if i >= len(values) || values[i] == "" {
+			continue // as paramMap leaves it out
+		}
+		if !jsonVerbatim(name) || !jsonVerbatim(values[i]) {
+			return appendParamsAttr(b, paramMap(names, values))
+		}
+		list = append(list, param{name, values[i]})
+	}
+	slices.SortFunc(list, func(x, y param) int { return strings.Compare(x.name, y.name) })
+	b = append(b, '{')
+	for i, p := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "&#34;"...)
+		b = appendHTMLEscaped(b, p.name)
+		b = append(b, "&#34;:&#34;"...)
+		b = appendHTMLEscaped(b, p.value)
+		b = append(b, "&#34;"...)
+	}
+	return append(b, '}')
+}
+
+// jsonVerbatim reports whether json.Marshal writes s between its quotes as
+// it is: printable ASCII other than '"' and '\\', and none of the '<', '>'
+// and '&' it escapes for HTML.
+func jsonVerbatim(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 // ParsePageMarkers reads the markers back out of a page body. ok is false
@@ -454,7 +681,11 @@ func (c *renderContext) markers(route *Route) pageMarkers {
 	if route.Page != nil && route.Page.Title != "" {
 		title = route.Page.Title
 	}
-	return pageMarkers{Route: route.Pattern, Params: c.params, Pathname: c.pathname, RawPath: requestPath(c.r), Method: c.r.Method, Title: title}
+	raw := c.requestPath
+	if raw == "" {
+		raw = requestPath(c.r)
+	}
+	return pageMarkers{Route: route.Pattern, Params: c.params, paramNames: c.paramNames, paramValues: c.paramValues, Pathname: c.pathname, RawPath: raw, Method: c.r.Method, Title: title}
 }
 
 // renderPage renders a page route. status is the status of a normal render.
@@ -484,7 +715,8 @@ func (c *renderContext) renderPage(route *Route, status int) (*result, error) {
 			c.cookies = append(c.cookies, serializeCookie(ck))
 		}
 	}
-	res := bytesResult(status, "text/html", c.markers(route).html())
+	m := c.markers(route)
+	res := c.newPageResult(status, &m)
 	if spec.Action == "status" {
 		// Astro.response.status = 404 keeps Astro.response's statusText,
 		// so the status line reads "404 OK" (astro-behavior.md 7, #161).

@@ -73,7 +73,7 @@ func (l *streamLog) get(tag string) string {
 // streamState is the "stream-state" action: the state of the stream whose
 // tag is the route's `tag` param.
 func (c *renderContext) streamState() (*result, error) {
-	tag := c.params["tag"]
+	tag := c.param("tag")
 	b, err := json.Marshal(StreamState{Tag: tag, State: c.app.streams.get(tag)})
 	if err != nil {
 		return nil, err

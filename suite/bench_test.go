@@ -3,6 +3,7 @@ package suite_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
 	"github.com/adapterconformance/adapter-conformance/runner"
@@ -44,6 +45,11 @@ func BenchmarkFullRun(b *testing.B) {
 						b.Fatalf("the good adapter failed %v", f)
 					}
 				}
+				// Issue 19 item 1: a run's wall time over the longest
+				// deliberate wait (target: at most 1 + 0.3 s / that wait).
+				perRun := b.Elapsed() / time.Duration(b.N)
+				b.ReportMetric(float64(perRun)/float64(suite.LongestDeliberateWait), "wall/longest-wait")
+				b.ReportMetric((perRun - suite.LongestDeliberateWait).Seconds(), "s-over-longest-wait")
 			})
 		}
 	}
