@@ -30,6 +30,11 @@ type fixtureEnv struct {
 	// live is the run's record of started instances, stopped at its end
 	// whatever happened to the specs.
 	live *instances
+	// serving is what the run's first started fixture showed about the
+	// adapter as a whole; notTried, set when this fixture is therefore not
+	// started, says why its specs cannot be checked.
+	serving  *servability
+	notTried string
 
 	inst     *runner.Instance
 	startErr error
@@ -61,6 +66,8 @@ type hostEnv struct {
 	shutdownBegan bool
 	// startFailure says why a host the target should have has none.
 	startFailure string
+	// notTried says why the fixture was not started (servability).
+	notTried string
 	// unansweredSeen is the client's unanswered count settleExit last saw.
 	unansweredSeen int64
 	// earlier are the specs that already ran on this host, in order, with
@@ -83,12 +90,16 @@ func registerFixture(fx *fixtureEnv) {
 			if fx.loadErr != nil {
 				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
 			}
+			if fx.notTried = fx.serving.notTried(fx); fx.notTried != "" {
+				return
+			}
 			fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
+			fx.serving.judge(fx)
 			if fx.recordsDeclaration && fx.results != nil {
 				fx.recordDeclaration()
 			}
 			ginkgo.DeferCleanup(func(ctx context.Context) error {
-				return fx.inst.Stop(ctx)
+				return fx.serving.stop(ctx, fx.target, fx.inst)
 			}, ginkgo.NodeTimeout(30*time.Second))
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
@@ -113,6 +124,10 @@ func registerFixture(fx *fixtureEnv) {
 			}
 			ginkgo.Describe(title, ginkgo.Ordered, func() {
 				ginkgo.BeforeAll(func() {
+					if fx.notTried != "" {
+						h.notTried = fx.notTried
+						return
+					}
 					h.host = fx.inst.HostFor(shape, key.Export)
 					if h.host == nil {
 						if why := fx.unsupported(key.Export); why != "" {
@@ -242,6 +257,9 @@ func spec(id string, shape app.HostShape, mode runner.Mode, text string, body fu
 // only START-1 and START-2 can say anything; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
 	spec(id, h.shape, h.fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+		if h.notTried != "" {
+			ginkgo.Skip(h.notTried)
+		}
 		if h.startFailure != "" {
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
@@ -350,7 +368,12 @@ func (h *hostEnv) settleExit() {
 
 // it registers a spec about the target as a whole (no host shape).
 func (fx *fixtureEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
-	spec(id, "", fx.target.Mode(), text, body, extra...)
+	spec(id, "", fx.target.Mode(), text, func(ctx ginkgo.SpecContext) {
+		if fx.notTried != "" {
+			ginkgo.Skip(fx.notTried)
+		}
+		body(ctx)
+	}, extra...)
 }
 
 // recordDeclaration keeps what the target declared, for the report.
