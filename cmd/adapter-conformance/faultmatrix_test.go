@@ -17,6 +17,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"golang.org/x/sys/unix"
 )
 
 // faultScenario is one row of the fault matrix: a CLI run in binary mode
@@ -177,8 +178,21 @@ func runFault(cli, dir string, s faultScenario) faultRun {
 		return out
 	}
 	owner := strconv.Itoa(cmd.Process.Pid) + "."
+	// The CLI is waited for without being reaped (WNOWAIT) until what it
+	// left has been counted: while it is a zombie its owner token still
+	// names a live process, so the dead-run sweep of a concurrent row
+	// cannot remove (and so hide) what this run leaked.
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if err != unix.EINTR {
+				done <- err
+				return
+			}
+		}
+	}()
 	limit := time.After(90 * time.Second)
 	interrupted := s.interruptAt == nil
 	tick := time.NewTicker(20 * time.Millisecond)
@@ -203,10 +217,8 @@ wait:
 	if out.err == nil && !interrupted {
 		out.err = fmt.Errorf("the moment to interrupt the CLI never came")
 	}
-	out.code = cmd.ProcessState.ExitCode()
-	out.stderr = stderr.String()
 	// A killed process is gone once it is reaped: a moment after the CLI.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(2 * time.Second)
 	for {
 		out.leftProcesses = ownedBy(owner)
 		if len(out.leftProcesses) == 0 || time.Now().After(deadline) {
@@ -219,6 +231,9 @@ wait:
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+	cmd.Wait()
+	out.code = cmd.ProcessState.ExitCode()
+	out.stderr = stderr.String()
 	entries, _ := os.ReadDir(tmp)
 	for _, e := range entries {
 		out.leftFiles = append(out.leftFiles, e.Name())
