@@ -28,9 +28,9 @@ type faultScenario struct {
 	// args follow "run"; --report-dir is added.
 	args []string
 	env  []string
-	// interruptAt, when set, is polled with the scenario's directory;
-	// once it holds, the CLI gets SIGINT.
-	interruptAt func(dir string) bool
+	// interruptAt, when set, is polled with the scenario's directory and
+	// the CLI's pid; once it holds, the CLI gets SIGINT.
+	interruptAt func(dir string, pid int) bool
 	code        int
 	verdict     string
 	// failed are requirements that must be among the report's failures.
@@ -38,6 +38,9 @@ type faultScenario struct {
 	// inReport must appear in report.json's runError, incomplete or the
 	// messages of its specs.
 	inReport string
+	// container: the run is in container mode; its containers and images
+	// are counted too.
+	container bool
 }
 
 // faultRun is what one scenario's run left: its exit status, its reports,
@@ -50,7 +53,9 @@ type faultRun struct {
 	// leftFiles what the run left in its private TMPDIR.
 	leftProcesses []string
 	leftFiles     []string
-	err           error
+	// leftDocker are containers and images labelled with the run's owner.
+	leftDocker []string
+	err        error
 }
 
 // TestFaultMatrix (issue 16 item 10) drives the CLI, built once, through
@@ -74,8 +79,8 @@ func TestFaultMatrix(t *testing.T) {
 	hanging := buildExecutable(t, dir, "../../suite/testdata/hanging-adapter")
 	standalone := buildExecutable(t, dir, "../../fixtures/adapters/good/standalone/cmd/standalone-adapter")
 	huge := hugeFixture(t, filepath.Join(dir, "huge-app"), 100_000)
-	markFile := func(name string) func(string) bool {
-		return func(d string) bool { _, err := os.Stat(filepath.Join(d, name)); return err == nil }
+	markFile := func(name string) func(string, int) bool {
+		return func(d string, _ int) bool { _, err := os.Stat(filepath.Join(d, name)); return err == nil }
 	}
 	scenarios := []faultScenario{
 		{
@@ -208,7 +213,7 @@ wait:
 			out.err = fmt.Errorf("the CLI was still running after 90 s")
 			break wait
 		case <-tick.C:
-			if !interrupted && s.interruptAt(dir) {
+			if !interrupted && s.interruptAt(dir, cmd.Process.Pid) {
 				cmd.Process.Signal(syscall.SIGINT)
 				interrupted = true
 			}
@@ -231,6 +236,9 @@ wait:
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+	if s.container {
+		out.leftDocker = ownedDocker(cmd.Process.Pid)
+	}
 	cmd.Wait()
 	out.code = cmd.ProcessState.ExitCode()
 	out.stderr = stderr.String()
@@ -251,6 +259,9 @@ func checkFault(t *testing.T, s faultScenario, run faultRun) {
 	}
 	for _, p := range run.leftProcesses {
 		t.Errorf("a process the run started outlived it: %s", p)
+	}
+	for _, d := range run.leftDocker {
+		t.Errorf("left by the run in the container engine: %s", d)
 	}
 	for _, f := range run.leftFiles {
 		t.Errorf("left in the run's TMPDIR: %s", f)
@@ -379,4 +390,74 @@ func tail(s string) string {
 		return s
 	}
 	return "..." + s[len(s)-3000:]
+}
+
+// TestFaultMatrixContainers adds container-mode rows to the fault matrix:
+// a run to the end and a run interrupted while its container serves. After
+// each, no container or image carrying the run's owner labels is left.
+func TestFaultMatrixContainers(t *testing.T) {
+	if err := runner.DockerAvailable(t.Context()); err != nil {
+		t.Skipf("no container engine: %v", err)
+	}
+	t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	dir, cli, _ := cliSandbox(t)
+	args := []string{"--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic"}
+	scenarios := []faultScenario{
+		{name: "container run to the end", args: args, container: true, code: exitPass, verdict: reports.VerdictPass},
+		{
+			name: "SIGINT while the container serves", args: args, container: true,
+			interruptAt: func(_ string, pid int) bool {
+				out, _ := exec.Command("docker", "ps", "-q", "--filter", "label="+runner.LabelOwnerPID+"="+strconv.Itoa(pid)).Output()
+				return len(bytes.TrimSpace(out)) > 0
+			},
+			code: exitCannotRun, verdict: reports.VerdictInconclusive, inReport: "interrupted",
+		},
+	}
+	runs := make([]faultRun, len(scenarios))
+	var wg sync.WaitGroup
+	for i, s := range scenarios {
+		wg.Go(func() { runs[i] = runFault(cli, filepath.Join(dir, "scenario-"+strconv.Itoa(i)), s) })
+	}
+	wg.Wait()
+	for i, s := range scenarios {
+		t.Run(s.name, func(t *testing.T) { checkFault(t, s, runs[i]) })
+	}
+}
+
+// ownedDocker lists the containers and images (intermediate ones too)
+// whose owner labels name the kit process pid on this host.
+func ownedDocker(pid int) []string {
+	host, _ := os.Hostname()
+	var out []string
+	for _, q := range [][]string{
+		{"ps", "-a", "--format", "container {{.ID}} {{.Image}} {{.Status}}", "--filter", "label=" + runner.LabelOwnerPID + "=" + strconv.Itoa(pid)},
+		{"images", "-a", "--format", "image {{.ID}} {{.Repository}}:{{.Tag}}", "--filter", "label=" + runner.LabelOwnerPID + "=" + strconv.Itoa(pid)},
+	} {
+		b, err := exec.Command("docker", q...).Output()
+		if err != nil {
+			out = append(out, fmt.Sprintf("docker %s: %v", strings.Join(q, " "), err))
+			continue
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	// The build-owner label ("<host>/<pid>/<build id>") is on every image a
+	// build made, the intermediate ones of an interrupted build included.
+	ids, err := exec.Command("docker", "images", "-a", "-q", "--filter", "label="+runner.LabelBuildOwner).Output()
+	if err != nil || len(bytes.TrimSpace(ids)) == 0 {
+		return out
+	}
+	b, err := exec.Command("docker", append([]string{"image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "` + runner.LabelBuildOwner + `"}}`}, strings.Fields(string(ids))...)...).Output()
+	if err != nil {
+		return append(out, fmt.Sprintf("docker image inspect: %v", err))
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && strings.HasPrefix(f[1], host+"/"+strconv.Itoa(pid)+"/") {
+			out = append(out, "image "+l)
+		}
+	}
+	return out
 }
