@@ -303,9 +303,9 @@ func TestUnservableAdapterIsJudgedOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs broken adapter processes on three fixtures")
 	}
-	// Ginkgo runs the fixtures' containers in the order of their text
-	// ("fixture basic" before "fixture no-404"): basic is the first.
-	fixtureNames := []string{"basic", "no-404", "trailing-never"}
+	// basic, the primary fixture, runs first and judges, although
+	// "fixture base-app" sorts before "fixture basic".
+	fixtureNames := []string{"basic", "no-404", "base-app"}
 	for _, c := range []struct {
 		name             string
 		failed           []string
