@@ -331,7 +331,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
-		shutdownOnce.Do(func() { shutdownErr = p.terminate(ctx, t.grace) })
+		shutdownOnce.Do(func() { shutdownErr = p.terminate(ctx, graceUnder(ctx, t.grace)) })
 		return shutdownErr
 	}
 	in.onStop(func(ctx context.Context) error {

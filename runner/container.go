@@ -350,7 +350,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
-		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, t.grace) })
+		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, graceUnder(ctx, t.grace)) })
 		return shutdownErr
 	}
 	in.onStop(func(ctx context.Context) error {
@@ -557,7 +557,7 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 	switch {
 	case st.ExitCode == 137 && !st.OOMKilled:
 		// 128+SIGKILL: the engine killed it when the grace period ran out.
-		return fmt.Errorf("the adapter container did not exit within %s of SIGTERM and was killed (exit status 137)", grace)
+		return fmt.Errorf("the adapter container did not exit within %s of %w and was killed (exit status 137)", grace, ErrIgnoredSIGTERM)
 	case st.ExitCode != 0 || st.OOMKilled:
 		return fmt.Errorf("after SIGTERM the adapter container %s", describeState(st))
 	}

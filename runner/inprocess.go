@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -269,12 +270,17 @@ func waitReady(ctx context.Context, url string, readiness time.Duration, exited 
 	client := probeClient()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
+	var last error
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/", nil)
-		if resp, err := client.Do(req); err == nil {
+		resp, err := client.Do(req)
+		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			return nil
+		}
+		if ctx.Err() == nil {
+			last = err
 		}
 		select {
 		case <-exited:
@@ -284,10 +290,25 @@ func waitReady(ctx context.Context, url string, readiness time.Duration, exited 
 			}
 			return fmt.Errorf("start exited before it was ready: %w", err)
 		case <-ctx.Done():
-			return fmt.Errorf("start did not answer HTTP on %s within %s", url, readiness)
+			// The last probe's error tells a port nobody listens on from
+			// one that accepts and never answers, or answers garbage.
+			return fmt.Errorf("start did not answer HTTP on %s within %s%s", url, readiness, lastProbe(last))
 		case <-tick.C:
 		}
 	}
+}
+
+// lastProbe says what the last readiness probe that ended before the
+// deadline got, for the error of a start that never answered.
+func lastProbe(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return " (the last attempt: " + err.Error() + ")"
 }
 
 func fmtPanic(p any) string { return fmt.Sprint(p) }

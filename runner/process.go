@@ -128,6 +128,11 @@ func (p *process) terminate(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("the adapter process had already %s before shutdown", p.exitStatus())
 	default:
 	}
+	if grace <= 0 {
+		// A stop without grace (WithoutGrace): nothing is judged by it.
+		p.kill()
+		return nil
+	}
 	p.signalGroup(syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
@@ -135,7 +140,7 @@ func (p *process) terminate(ctx context.Context, grace time.Duration) error {
 	case <-p.done:
 	case <-t.C:
 		p.kill()
-		return fmt.Errorf("the adapter process did not exit within %s of SIGTERM and was killed", grace)
+		return fmt.Errorf("the adapter process did not exit within %s of %w and was killed", grace, ErrIgnoredSIGTERM)
 	case <-ctx.Done():
 		p.kill()
 		return fmt.Errorf("the adapter process had not exited when the kit gave up: %w", ctx.Err())
@@ -190,4 +195,29 @@ func kitEnviron() []string {
 		}
 	}
 	return env
+}
+
+// ErrIgnoredSIGTERM is wrapped by the error of a shutdown that outlived its
+// grace period: the adapter (process or container) ignored SIGTERM and was
+// killed (START-5).
+//
+// Its text is "SIGTERM", so that it reads in place in the sentence it is
+// wrapped in ("did not exit within 10s of SIGTERM and was killed").
+var ErrIgnoredSIGTERM = errors.New("SIGTERM")
+
+type noGraceKey struct{}
+
+// WithoutGrace marks a stop context: the adapter has already shown, earlier
+// in the run, that it ignores SIGTERM, so a stop under this context kills it
+// at once instead of waiting out the grace period again (issue 19 item 4).
+func WithoutGrace(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noGraceKey{}, true)
+}
+
+// graceUnder is the grace period a stop under ctx gives the adapter.
+func graceUnder(ctx context.Context, grace time.Duration) time.Duration {
+	if ctx.Value(noGraceKey{}) != nil {
+		return 0
+	}
+	return grace
 }

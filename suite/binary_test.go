@@ -80,8 +80,15 @@ var wantFailedAsBinary = map[string][]string{
 	"process-ignores-sigterm":        {"START-4", "START-5"},
 	"process-never-ready":            {"START-1", "START-2", "START-6"},
 	"process-binds-localhost":        {"START-1", "START-2", "START-6"},
-	"process-writes-cwd":             {"PROC-7"},
-	"process-leaves-child":           {"PROC-8"},
+	// Listening where told but never answering, or answering bytes that
+	// are not HTTP: no HTTP answer within the readiness time (START-2), so
+	// no index page (START-1) and no answer on the address given in HOST
+	// (START-6: the kit's evidence of the bind is an HTTP answer); every
+	// other spec cannot be checked and says it follows from START-2.
+	"process-hangs":          {"START-1", "START-2", "START-6"},
+	"process-writes-garbage": {"START-1", "START-2", "START-6"},
+	"process-writes-cwd":     {"PROC-7"},
+	"process-leaves-child":   {"PROC-8"},
 	// --describe fails, or prints 2 MiB: only PROC-1 fails; the
 	// declaration specs cannot be checked, and say so.
 	"process-describe-fails":      {"PROC-1"},
@@ -281,4 +288,89 @@ func TestHandwrittenAdapterPasses(t *testing.T) {
 		t.Errorf("only %d requirements passed: %q", len(res.Passed()), res.Passed())
 	}
 	expectNoLeftovers(t)
+}
+
+// TestUnservableAdapterIsJudgedOnce (issue 19 item 4): an adapter that
+// cannot be served is started for the first fixture only. That fixture
+// fails the readiness requirements; every spec of the later fixtures is
+// skipped as "cannot be checked" with the first fixture's reason, neither
+// passed nor failed again. An adapter that ignores SIGTERM is served on
+// every fixture, but is sent SIGTERM once (START-5's check on basic): the
+// later fixtures' processes are killed without waiting out the grace period
+// again. The adapter records each start and each SIGTERM it gets, so what
+// the kit did is counted, not timed.
+func TestUnservableAdapterIsJudgedOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs broken adapter processes on three fixtures")
+	}
+	// basic, the primary fixture, runs first and judges, although
+	// "fixture base-app" sorts before "fixture basic".
+	fixtureNames := []string{"basic", "no-404", "base-app"}
+	for _, c := range []struct {
+		name             string
+		failed           []string
+		starts, sigterms int
+		laterSkipped     bool
+	}{
+		{"process-never-ready", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
+		{"process-hangs", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
+		{"process-writes-garbage", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
+		// Started for each fixture and once more for PROC-2's second app
+		// on basic; SIGTERM goes to that second instance (its stop shows
+		// the grace period run out) and to basic's own (START-5 checks it),
+		// and never to the later fixtures', which are killed at once.
+		{"process-ignores-sigterm", []string{"START-4", "START-5"}, 4, 2, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			events := filepath.Join(t.TempDir(), "events")
+			target := runner.Binary(adapterDir("broken"), runner.WithName(c.name),
+				runner.WithEnv("BROKEN_ADAPTER="+c.name, "BROKEN_ADAPTER_EVENTS="+events),
+				runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
+			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures(fixtureNames...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Failed(); !slices.Equal(got, c.failed) {
+				t.Errorf("failed %q, want %q", got, c.failed)
+			}
+			b, _ := os.ReadFile(events)
+			lines := strings.Fields(string(b))
+			if n := countOf(lines, "start"); n != c.starts {
+				t.Errorf("the adapter was started %d times, want %d", n, c.starts)
+			}
+			if n := countOf(lines, "sigterm"); n != c.sigterms {
+				t.Errorf("the adapter got SIGTERM %d times, want %d", n, c.sigterms)
+			}
+			later := 0
+			for _, o := range res.Outcomes {
+				if o.Fixture == "basic" || o.Fixture == "" {
+					continue
+				}
+				later++
+				notTried := o.State == "skipped" && strings.HasPrefix(o.Message, "cannot be checked: the adapter could not be served on fixture basic, so fixture "+o.Fixture+" was not started again")
+				switch {
+				case c.laterSkipped && !notTried && o.State != "not-applicable":
+					t.Errorf("%s on fixture %s: %s %q, want it skipped as not checkable", o.Requirement, o.Fixture, o.State, o.Message)
+				case c.laterSkipped && notTried && !strings.Contains(o.Message, "never became ready: start did not answer HTTP"):
+					t.Errorf("%s on fixture %s: the reason lacks the first fixture's: %q", o.Requirement, o.Fixture, o.Message)
+				case !c.laterSkipped && notTried:
+					t.Errorf("%s on fixture %s was not checked, but the adapter can be served: %q", o.Requirement, o.Fixture, o.Message)
+				}
+			}
+			if later == 0 {
+				t.Error("no outcome for the later fixtures")
+			}
+			expectNoLeftovers(t)
+		})
+	}
+}
+
+func countOf(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if l == s {
+			n++
+		}
+	}
+	return n
 }

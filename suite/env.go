@@ -30,6 +30,11 @@ type fixtureEnv struct {
 	// live is the run's record of started instances, stopped at its end
 	// whatever happened to the specs.
 	live *instances
+	// serving is what the run's first started fixture showed about the
+	// adapter as a whole; notTried, set when this fixture is therefore not
+	// started, says why its specs cannot be checked.
+	serving  *servability
+	notTried string
 
 	inst     *runner.Instance
 	startErr error
@@ -63,6 +68,8 @@ type hostEnv struct {
 	shutdownBegan bool
 	// startFailure says why a host the target should have has none.
 	startFailure string
+	// notTried says why the fixture was not started (servability).
+	notTried string
 	// unansweredSeen is the client's unanswered count settleExit last saw.
 	unansweredSeen int64
 	// earlier are the specs that already ran on this host, in order, with
@@ -80,88 +87,109 @@ type earlierSpec struct {
 }
 
 func registerFixture(fx *fixtureEnv) {
-	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
-			if fx.loadErr != nil {
-				ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
-			}
-			fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
-			if fx.recordsDeclaration && fx.results != nil {
-				fx.recordDeclaration()
-			}
-			ginkgo.DeferCleanup(func(ctx context.Context) error {
-				return fx.inst.Stop(ctx)
-			}, ginkgo.NodeTimeout(30*time.Second))
-		}, ginkgo.NodeTimeout(2*time.Minute))
+	if fx.primary {
+		// Ginkgo runs sibling containers in the order of the lines that
+		// declare them, then of their texts: declared here, on an earlier
+		// line than the others, the primary fixture runs first (not after
+		// "fixture base-app"). Its start is then the one that judges
+		// whether the adapter can be served at all (servability), and the
+		// general specs are the ones that show why.
+		ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { fixtureBody(fx) })
+		return
+	}
+	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { fixtureBody(fx) })
+}
 
+// fixtureBody registers the nodes and specs of one fixture.
+func fixtureBody(fx *fixtureEnv) {
+	ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
 		if fx.loadErr != nil {
-			// A spec of its own, so the failure shows (a BeforeAll with no
-			// spec never runs).
-			ginkgo.It("loads the fixture app", func() {})
+			ginkgo.Fail(fmt.Sprintf("fixture %s cannot be loaded: %v", fx.name, fx.loadErr))
+		}
+		if fx.notTried = fx.serving.notTried(fx); fx.notTried != "" {
 			return
 		}
-		if fx.primary {
-			registerDeclaration(fx)
-			registerExports(fx)
-		} else {
-			registerFixtureDeclaration(fx)
+		fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
+		fx.serving.judge(fx)
+		if fx.recordsDeclaration && fx.results != nil {
+			fx.recordDeclaration()
 		}
-		for _, key := range fx.hostKeys() {
-			shape := key.Shape
-			h := &hostEnv{fx: fx, shape: shape, export: key.Export}
-			title := "host " + string(shape)
-			if key.Export != "" {
-				title += " export " + key.Export
-			}
-			ginkgo.Describe(title, ginkgo.Ordered, func() {
-				ginkgo.BeforeAll(func() {
-					h.host = fx.inst.HostFor(shape, key.Export)
-					if h.host == nil {
-						if why := fx.unsupported(key.Export); why != "" {
-							h.absent = "the export " + key.Export + " cannot be driven (EXPORT-1 reports it): " + why
-							return
-						}
-						if fx.startErr != nil && (fx.inst == nil || fx.expects(shape)) {
-							h.startFailure = "the target could not be started: " + fx.startErr.Error()
-							return
-						}
-						// Not a Skip here: a skip in BeforeAll reaches the specs
-						// without its reason, and the report must say why.
-						h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
+		ginkgo.DeferCleanup(func(ctx context.Context) error {
+			return fx.serving.stop(ctx, fx.target, fx.inst)
+		}, ginkgo.NodeTimeout(30*time.Second))
+	}, ginkgo.NodeTimeout(2*time.Minute))
+
+	if fx.loadErr != nil {
+		// A spec of its own, so the failure shows (a BeforeAll with no
+		// spec never runs).
+		ginkgo.It("loads the fixture app", func() {})
+		return
+	}
+	if fx.primary {
+		registerDeclaration(fx)
+		registerExports(fx)
+	} else {
+		registerFixtureDeclaration(fx)
+	}
+	for _, key := range fx.hostKeys() {
+		shape := key.Shape
+		h := &hostEnv{fx: fx, shape: shape, export: key.Export}
+		title := "host " + string(shape)
+		if key.Export != "" {
+			title += " export " + key.Export
+		}
+		ginkgo.Describe(title, ginkgo.Ordered, func() {
+			ginkgo.BeforeAll(func() {
+				if fx.notTried != "" {
+					h.notTried = fx.notTried
+					return
+				}
+				h.host = fx.inst.HostFor(shape, key.Export)
+				if h.host == nil {
+					if why := fx.unsupported(key.Export); why != "" {
+						h.absent = "the export " + key.Export + " cannot be driven (EXPORT-1 reports it): " + why
 						return
 					}
-					h.http = newClient(h.host)
-				})
-				ginkgo.AfterAll(func() {
-					if h.http != nil {
-						h.http.close()
+					if fx.startErr != nil && (fx.inst == nil || fx.expects(shape)) {
+						h.startFailure = "the target could not be started: " + fx.startErr.Error()
+						return
 					}
-				})
-				if fx.primary {
-					registerRender(h)
-					registerNotFound(h)
-					registerErrors(h)
-					registerHTTP(h)
-					registerRobust(h)
-					registerMatch(h)
-					registerExportHost(h)
-					registerLambda(h)
-					registerDiff(h)
+					// Not a Skip here: a skip in BeforeAll reaches the specs
+					// without its reason, and the report must say why.
+					h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
+					return
 				}
-				registerVariantSpecs(h)
-				registerFidelity(h)
-				if shape == app.ShapeStart && !fx.primary {
-					// Every fixture's start host must come up and stay up.
-					registerReadiness(h)
-				}
-				if shape == app.ShapeStart && fx.primary {
-					registerProcess(h)
-					// Last: it shuts the host down.
-					registerStart(h)
+				h.http = newClient(h.host)
+			})
+			ginkgo.AfterAll(func() {
+				if h.http != nil {
+					h.http.close()
 				}
 			})
-		}
-	})
+			if fx.primary {
+				registerRender(h)
+				registerNotFound(h)
+				registerErrors(h)
+				registerHTTP(h)
+				registerRobust(h)
+				registerMatch(h)
+				registerExportHost(h)
+				registerLambda(h)
+				registerDiff(h)
+			}
+			registerVariantSpecs(h)
+			registerFidelity(h)
+			if shape == app.ShapeStart && !fx.primary {
+				// Every fixture's start host must come up and stay up.
+				registerReadiness(h)
+			}
+			if shape == app.ShapeStart && fx.primary {
+				registerProcess(h)
+				// Last: it shuts the host down.
+				registerStart(h)
+			}
+		})
+	}
 }
 
 // hostKeys are the hosts whose specs are registered: one per driven shape,
@@ -252,6 +280,9 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 // only START-1 and START-2 can say anything; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
 	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
+		if h.notTried != "" {
+			ginkgo.Skip(h.notTried)
+		}
 		if h.startFailure != "" {
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
@@ -360,7 +391,12 @@ func (h *hostEnv) settleExit() {
 
 // it registers a spec about the target as a whole (no host shape).
 func (fx *fixtureEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
-	spec(fx, id, "", text, body, extra...)
+	spec(fx, id, "", text, func(ctx ginkgo.SpecContext) {
+		if fx.notTried != "" {
+			ginkgo.Skip(fx.notTried)
+		}
+		body(ctx)
+	}, extra...)
 }
 
 // recordDeclaration keeps what the target declared, for the report.

@@ -442,6 +442,7 @@ func register(target runner.Target, o *options) {
 		o.results.Seed = o.seed
 	}
 	live := &instances{}
+	serving := &servability{}
 	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
 		collect(o)
@@ -452,7 +453,7 @@ func register(target runner.Target, o *options) {
 		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, seed: o.seed, corpus: o.corpus, shard: o.shard}
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, serving: serving, seed: o.seed, corpus: o.corpus, shard: o.shard}
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}
