@@ -57,6 +57,10 @@ type exchange struct {
 	body      []byte
 	err       error
 	hostInfo  *runner.Host
+	// framing is how the request body was framed on the wire, as the
+	// header line that says so ("" without a body): the transport adds
+	// it, so it is not among reqHeader (DIFF-1's framing dimension).
+	framing string
 	// localAddr is the address the client connected from (host and
 	// port), "" when no connection was made: the peer a host listening on
 	// its own socket hands the App as clientAddress (DIFF, HTTP-18).
@@ -174,6 +178,13 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 		o(req)
 	}
 	req.Header.Set(runner.RequestIDHeader, id)
+	switch {
+	case len(body) == 0:
+	case req.ContentLength < 0:
+		ex.framing = "Transfer-Encoding: chunked"
+	default:
+		ex.framing = "Content-Length: " + strconv.FormatInt(req.ContentLength, 10)
+	}
 	ex.reqHeader = req.Header.Clone()
 	ex.host = req.Host
 	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
@@ -226,6 +237,9 @@ func (ex *exchange) dump() string {
 		fmt.Fprintf(&b, "  > Host: %s\n", ex.host)
 	}
 	writeHeaders(&b, "  > ", ex.reqHeader)
+	if ex.framing != "" {
+		fmt.Fprintf(&b, "  > %s\n", ex.framing)
+	}
 	if len(ex.reqBody) > 0 {
 		fmt.Fprintf(&b, "  > (%d body bytes) %s\n", len(ex.reqBody), excerpt(ex.reqBody))
 	}

@@ -382,6 +382,48 @@ type diffResult struct {
 	ex   *exchange
 	want diffAnswer
 	diff string
+	// contrasts are, for a minimal difference, the same request with one
+	// of its varied dimensions made plain, each of which gets the App's
+	// answer: the evidence that this dimension is the one that matters.
+	contrasts []diffContrast
+}
+
+// matters are the dimensions of a minimal difference that matter: those
+// whose plain value makes it go away (a framing needs a body, so when the
+// framing matters, the body is only its carrier), or, when no contrast
+// could be sent (a method that needs its body), every varied one.
+func (r diffResult) matters() []int {
+	var out []int
+	framing := false
+	for _, c := range r.contrasts {
+		framing = framing || c.dim == dimFraming
+	}
+	for _, c := range r.contrasts {
+		if !(framing && c.dim == dimBody) {
+			out = append(out, c.dim)
+		}
+	}
+	if len(out) == 0 {
+		return r.req.varied()
+	}
+	return out
+}
+
+// diffContrast is a minimal request with one dimension made plain.
+type diffContrast struct {
+	dim int
+	ex  *exchange
+}
+
+// plainPhrase says what a dimension's plain value is, as a failure
+// message's contrast ("with Content-Length it arrives intact").
+var plainPhrase = [numDims]string{
+	dimMethod:  "as a GET",
+	dimBody:    "with no body",
+	dimFraming: "with Content-Length",
+	dimHeaders: "without the header variant",
+	dimPath:    "with the plain path",
+	dimQuery:   "without the query variant",
 }
 
 // diffCompare says how the adapter's answer differs from the App's, or "".
@@ -563,6 +605,21 @@ func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResu
 			r = t
 		}
 	}
+	// What remains varied is what matters: each made plain in turn gets
+	// the App's answer (sent again here, for the report to show it).
+	for _, d := range r.req.varied() {
+		q := r.req
+		q.dims[d] = 0
+		if d == dimBody {
+			q.dims[dimFraming] = 0
+		}
+		if d == dimMethod && q.dims[dimBody] != 0 {
+			continue
+		}
+		if t := h.diffSend(ctx, a, q); t.diff == "" {
+			r.contrasts = append(r.contrasts, diffContrast{dim: d, ex: t.ex})
+		}
+	}
 	return r
 }
 
@@ -679,7 +736,7 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	r := found[0]
 	if v := r.req.varied(); len(v) > 0 {
 		var names []string
-		for _, d := range v {
+		for _, d := range r.matters() {
 			names = append(names, dimNames[d]+" ("+dimValueName(d, r.req.dims[d])+")")
 		}
 		fmt.Fprintf(&b, "expected: the App's answer; the minimal request that differs is %s: the dimension that matters is %s; got %s\n", r.req.describe(), strings.Join(names, " with "), r.diff)
@@ -691,6 +748,12 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	fmt.Fprintf(&b, "what the App answers to the same request:\n  < %d\n", r.want.status)
 	writeHeaders(&b, "  < ", r.want.header)
 	fmt.Fprintf(&b, "  < (%d body bytes) %s\n", len(r.want.body), excerpt(r.want.body))
+	for _, c := range r.contrasts {
+		if !slices.Contains(r.matters(), c.dim) {
+			continue
+		}
+		fmt.Fprintf(&b, "contrast (%s made plain): %s it arrives intact, and the App's answer comes back:\n%s", dimNames[c.dim], plainPhrase[c.dim], c.ex.dump())
+	}
 	for _, o := range found[1:min(len(found), 5)] {
 		fmt.Fprintf(&b, "also: %s %s: %s: %s\n", o.ex.method, o.ex.target, o.req.describe(), o.diff)
 	}
