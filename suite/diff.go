@@ -660,6 +660,7 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 		}
 		wg.Wait()
 		run.sent = len(todo)
+		h.fx.results.addDiffRequests(run.sent)
 		seen := map[string]bool{}
 		for _, r := range results {
 			if r.diff == "" {
