@@ -345,7 +345,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	// Port 0 when it is not running: an address that answers nothing.
 	port, _ := ctr.MappedPort(ctx, containerPort)
 	url := "http://" + net.JoinHostPort(host, strconv.Itoa(int(port.Num())))
-	h := &Host{Shape: app.ShapeStart, Export: "container", URL: url,
+	h := &Host{Shape: app.ShapeStart, Export: "container", URL: url, Peers: bridgePeers(ctx, cli),
 		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus}
 	var shutdownOnce sync.Once
 	var shutdownErr error

@@ -132,6 +132,22 @@ func bridgeGateways(ctx context.Context, cli client.APIClient) ([]netip.Addr, er
 	return gateways, nil
 }
 
+// bridgePeers are the addresses a container on the default bridge sees the
+// kit's requests to a published port come from: the bridge's gateway,
+// where the engine's proxy (or its NAT) forwards them from. Nil when the
+// bridge cannot be inspected.
+func bridgePeers(ctx context.Context, cli client.APIClient) []string {
+	gateways, err := bridgeGateways(ctx, cli)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, g := range gateways {
+		out = append(out, g.String())
+	}
+	return out
+}
+
 // localAddrs are the addresses of this machine's interfaces.
 func localAddrs() map[netip.Addr]bool {
 	out := map[netip.Addr]bool{}

@@ -26,6 +26,10 @@ type Host struct {
 	Shape  app.HostShape
 	Export string // the export's name, or "start"
 	URL    string // base URL, e.g. http://127.0.0.1:41234
+	// Peers are the addresses besides the kit's own that the adapter may
+	// see its client's requests come from: a container engine forwards a
+	// published port from its bridge's gateway (nil when there is none).
+	Peers []string
 	// Middleware is true when the export wraps a next handler.
 	Middleware bool
 	// Renders records what the App rendered for each request (in-process only;

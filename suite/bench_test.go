@@ -2,6 +2,7 @@ package suite_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,4 +54,68 @@ func BenchmarkFullRun(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkDiffCorpus is the differential corpus's speed (DIFF-1..4, basic
+// fixture, the default corpus) in each mode, as requests per second of the
+// corpus's own time (the DIFF specs' durations: no build, no start), and
+// as a ratio to in-process measured in the same run. The in-process
+// figure is taken first, whichever sub-benchmarks -bench selects.
+func BenchmarkDiffCorpus(b *testing.B) {
+	binary := func(parts ...string) func() runner.Target {
+		return func() runner.Target { return runner.Binary(adapterDir(parts...)) }
+	}
+	modes := []struct {
+		name string
+		make func() runner.Target
+	}{
+		{"inprocess", func() runner.Target { return runner.InProcess(standalone.Name, standalone.Integration()) }},
+		{"binary-standalone", binary("good", "standalone")},
+		{"binary-handler", binary("good", "handler")},
+		{"lambda-runtime-v1", binary("good", "lambda", "cmd", "lambda-v1")},
+		{"lambda-runtime-v2", binary("good", "lambda", "cmd", "lambda-v2")},
+		{"lambda-runtime-function-url-streaming", binary("good", "lambda", "cmd", "function-url-streaming")},
+		{"container", func() runner.Target { return runner.Container(adapterDir("good", "standalone")) }},
+	}
+	base, _ := diffCorpusRate(b, modes[0].make, 3)
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			if m.name == "container" {
+				if err := runner.DockerAvailable(context.Background()); err != nil {
+					b.Skip(err)
+				}
+			}
+			rate, n := diffCorpusRate(b, m.make, b.N)
+			b.ReportMetric(rate, "req/s")
+			b.ReportMetric(rate/base, "x-inprocess")
+			b.ReportMetric(float64(n)/float64(b.N), "req/run")
+		})
+	}
+}
+
+// diffCorpusRate runs the DIFF specs runs times and returns the corpus's
+// requests per second of the specs' time, and the requests sent.
+func diffCorpusRate(b *testing.B, newTarget func() runner.Target, runs int) (float64, int) {
+	b.Helper()
+	var sent int
+	var took time.Duration
+	for range runs {
+		res, err := suite.Run(nil, newTarget(), suite.Quiet(), suite.Fixtures("basic"), suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if f := res.Failed(); len(f) > 0 {
+			b.Fatalf("the good adapter failed %v", f)
+		}
+		sent += res.DiffRequests
+		for _, o := range res.Outcomes {
+			if strings.HasPrefix(o.Requirement, "DIFF-") {
+				took += o.Duration
+			}
+		}
+	}
+	if sent == 0 || took == 0 {
+		b.Fatalf("no corpus request was sent (%d in %v)", sent, took)
+	}
+	return float64(sent) / took.Seconds(), sent
 }

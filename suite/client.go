@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strconv"
@@ -55,6 +57,23 @@ type exchange struct {
 	body      []byte
 	err       error
 	hostInfo  *runner.Host
+	// framing is how the request body was framed on the wire, as the
+	// header line that says so ("" without a body): the transport adds
+	// it, so it is not among reqHeader (DIFF-1's framing dimension).
+	framing string
+	// localAddr is the address the client connected from (host and
+	// port), "" when no connection was made: the peer a host listening on
+	// its own socket hands the App as clientAddress (DIFF, HTTP-18).
+	localAddr string
+}
+
+// clientIP is the IP the exchange's connection came from, as the App's
+// clientAddress shows it; 127.0.0.1 when no connection was made.
+func (ex *exchange) clientIP() string {
+	if h, _, err := net.SplitHostPort(ex.localAddr); err == nil {
+		return h
+	}
+	return "127.0.0.1"
 }
 
 // reqOpt adjusts a request before it is sent.
@@ -159,8 +178,18 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 		o(req)
 	}
 	req.Header.Set(runner.RequestIDHeader, id)
+	switch {
+	case len(body) == 0:
+	case req.ContentLength < 0:
+		ex.framing = "Transfer-Encoding: chunked"
+	default:
+		ex.framing = "Content-Length: " + strconv.FormatInt(req.ContentLength, 10)
+	}
 	ex.reqHeader = req.Header.Clone()
 	ex.host = req.Host
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { ex.localAddr = ci.Conn.LocalAddr().String() },
+	}))
 	ex.resp, ex.err = c.c.Do(req)
 	// The client's error names req.URL, which, with the target in Opaque,
 	// prints as "http:/api/throws": put the host back, so the message says
@@ -208,6 +237,9 @@ func (ex *exchange) dump() string {
 		fmt.Fprintf(&b, "  > Host: %s\n", ex.host)
 	}
 	writeHeaders(&b, "  > ", ex.reqHeader)
+	if ex.framing != "" {
+		fmt.Fprintf(&b, "  > %s\n", ex.framing)
+	}
 	if len(ex.reqBody) > 0 {
 		fmt.Fprintf(&b, "  > (%d body bytes) %s\n", len(ex.reqBody), excerpt(ex.reqBody))
 	}

@@ -366,7 +366,7 @@ func (fx *fixtureEnv) referenceApp() (*app.App, error) {
 
 // appAnswer renders the request of an exchange with the kit's own App.
 func appAnswer(a *app.App, ex *exchange) diffAnswer {
-	resp := a.Render(referenceRequest(ex), app.AddCookieHeader(), app.ClientAddress("127.0.0.1"))
+	resp := a.Render(referenceRequest(ex), app.AddCookieHeader(), app.ClientAddress(ex.clientIP()))
 	ans := diffAnswer{status: resp.StatusCode, header: resp.Header}
 	if resp.Body != nil {
 		ans.body, _ = io.ReadAll(resp.Body)
@@ -382,6 +382,48 @@ type diffResult struct {
 	ex   *exchange
 	want diffAnswer
 	diff string
+	// contrasts are, for a minimal difference, the same request with one
+	// of its varied dimensions made plain, each of which gets the App's
+	// answer: the evidence that this dimension is the one that matters.
+	contrasts []diffContrast
+}
+
+// matters are the dimensions of a minimal difference that matter: those
+// whose plain value makes it go away (a framing needs a body, so when the
+// framing matters, the body is only its carrier), or, when no contrast
+// could be sent (a method that needs its body), every varied one.
+func (r diffResult) matters() []int {
+	var out []int
+	framing := false
+	for _, c := range r.contrasts {
+		framing = framing || c.dim == dimFraming
+	}
+	for _, c := range r.contrasts {
+		if !(framing && c.dim == dimBody) {
+			out = append(out, c.dim)
+		}
+	}
+	if len(out) == 0 {
+		return r.req.varied()
+	}
+	return out
+}
+
+// diffContrast is a minimal request with one dimension made plain.
+type diffContrast struct {
+	dim int
+	ex  *exchange
+}
+
+// plainPhrase says what a dimension's plain value is, as a failure
+// message's contrast ("with Content-Length it arrives intact").
+var plainPhrase = [numDims]string{
+	dimMethod:  "as a GET",
+	dimBody:    "with no body",
+	dimFraming: "with Content-Length",
+	dimHeaders: "without the header variant",
+	dimPath:    "with the plain path",
+	dimQuery:   "without the query variant",
 }
 
 // diffCompare says how the adapter's answer differs from the App's, or "".
@@ -459,7 +501,7 @@ func echoDiff(ex *exchange, want []byte) string {
 		got, want any
 	}
 	for _, f := range []field{
-		{"route", got.Route, exp.Route}, {"method", got.Method, exp.Method}, {"pathname", got.Pathname, exp.Pathname},
+		{"route", got.Route, exp.Route}, {"method", got.Method, exp.Method}, {"url", got.URL, exp.URL}, {"pathname", got.Pathname, exp.Pathname},
 		{"rawPath", got.RawPath, exp.RawPath}, {"rawQuery", got.RawQuery, exp.RawQuery}, {"query", got.Query, exp.Query},
 		{"params", got.Params, exp.Params}, {"bodyLength", got.BodyLength, exp.BodyLength}, {"bodySha256", got.BodySHA256, exp.BodySHA256},
 	} {
@@ -468,6 +510,9 @@ func echoDiff(ex *exchange, want []byte) string {
 		if !bytes.Equal(a, b) {
 			return fmt.Sprintf("the App saw %s %s, where the App given the request as sent sees %s", f.name, a, b)
 		}
+	}
+	if d := clientAddressDiff(ex, got.ClientAddress, exp.ClientAddress); d != "" {
+		return d
 	}
 	for name := range ex.reqHeader {
 		ln := strings.ToLower(name)
@@ -485,6 +530,23 @@ func echoDiff(ex *exchange, want []byte) string {
 		if !sameFieldValue(name, g, w) {
 			return "the App saw request header " + fieldExpectation(name, g, w)
 		}
+	}
+	return ""
+}
+
+// clientAddressDiff compares the echo's clientAddress with the address the
+// kit's client connected from. The one difference a host may make is the
+// peer its network puts between them: a container engine forwards a
+// published port from its bridge's gateway, so that is the peer the
+// container sees (runner.Host.Peers; SPEC.md, DIFF allowed differences).
+func clientAddressDiff(ex *exchange, got, want *string) string {
+	if got != nil && want != nil && *got != *want && slices.Contains(ex.hostInfo.Peers, *got) {
+		return ""
+	}
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(want)
+	if !bytes.Equal(a, b) {
+		return fmt.Sprintf("the App saw clientAddress %s, where the client connected from %s", a, b)
 	}
 	return ""
 }
@@ -543,6 +605,21 @@ func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResu
 			r = t
 		}
 	}
+	// What remains varied is what matters: each made plain in turn gets
+	// the App's answer (sent again here, for the report to show it).
+	for _, d := range r.req.varied() {
+		q := r.req
+		q.dims[d] = 0
+		if d == dimBody {
+			q.dims[dimFraming] = 0
+		}
+		if d == dimMethod && q.dims[dimBody] != 0 {
+			continue
+		}
+		if t := h.diffSend(ctx, a, q); t.diff == "" {
+			r.contrasts = append(r.contrasts, diffContrast{dim: d, ex: t.ex})
+		}
+	}
 	return r
 }
 
@@ -583,6 +660,7 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 		}
 		wg.Wait()
 		run.sent = len(todo)
+		h.fx.results.addDiffRequests(run.sent)
 		seen := map[string]bool{}
 		for _, r := range results {
 			if r.diff == "" {
@@ -659,7 +737,7 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	r := found[0]
 	if v := r.req.varied(); len(v) > 0 {
 		var names []string
-		for _, d := range v {
+		for _, d := range r.matters() {
 			names = append(names, dimNames[d]+" ("+dimValueName(d, r.req.dims[d])+")")
 		}
 		fmt.Fprintf(&b, "expected: the App's answer; the minimal request that differs is %s: the dimension that matters is %s; got %s\n", r.req.describe(), strings.Join(names, " with "), r.diff)
@@ -671,6 +749,12 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	fmt.Fprintf(&b, "what the App answers to the same request:\n  < %d\n", r.want.status)
 	writeHeaders(&b, "  < ", r.want.header)
 	fmt.Fprintf(&b, "  < (%d body bytes) %s\n", len(r.want.body), excerpt(r.want.body))
+	for _, c := range r.contrasts {
+		if !slices.Contains(r.matters(), c.dim) {
+			continue
+		}
+		fmt.Fprintf(&b, "contrast (%s made plain): %s it arrives intact, and the App's answer comes back:\n%s", dimNames[c.dim], plainPhrase[c.dim], c.ex.dump())
+	}
 	for _, o := range found[1:min(len(found), 5)] {
 		fmt.Fprintf(&b, "also: %s %s: %s: %s\n", o.ex.method, o.ex.target, o.req.describe(), o.diff)
 	}

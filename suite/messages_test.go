@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/suite"
@@ -111,4 +112,46 @@ func TestLaterFailuresNameTheirCause(t *testing.T) {
 	if !found {
 		t.Error("RENDER-1 did not run on the start host")
 	}
+}
+
+// TestDiffFailureNamesTheFraming: a chunked body that arrives empty, while
+// a Content-Length one arrives intact, fails DIFF-1 with a message that
+// names the framing as the dimension that matters and shows the contrast:
+// the same request with Content-Length, answered as the App answers it
+// (issue 15, a minimal failing request).
+func TestDiffFailureNamesTheFraming(t *testing.T) {
+	const name = "chunked-body-lost"
+	b, ok := brokenAdapter(name)
+	if !ok {
+		t.Fatalf("no broken adapter %s", name)
+	}
+	res, err := suite.Run(nil, runner.InProcess(name, b.Integration), suite.Quiet(), suite.Fixtures("basic"), suite.Focus("DIFF-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := res.Messages("DIFF-1")
+	if len(msgs) != 1 {
+		t.Fatalf("DIFF-1 messages %q, want one failure", msgs)
+	}
+	t.Log(msgs[0])
+	for _, want := range []string{
+		"the dimension that matters is framing (chunked);",
+		"contrast (framing made plain): with Content-Length it arrives intact",
+		"  > Transfer-Encoding: chunked\n", // the minimal request
+		"  > Content-Length: ",             // the contrast's
+		"rerun with --seed 1 --focus DIFF-1",
+	} {
+		if !strings.Contains(msgs[0], want) {
+			t.Errorf("the DIFF-1 message lacks %q:\n%s", want, msgs[0])
+		}
+	}
+}
+
+func brokenAdapter(name string) (broken.Adapter, bool) {
+	for _, b := range broken.All() {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return broken.Adapter{}, false
 }

@@ -183,6 +183,9 @@ type Results struct {
 	// Shard is the part of the work this run did (the Shard option); the
 	// zero ShardSpec when it did all of it.
 	Shard ShardSpec
+	// DiffRequests counts the differential corpus's requests sent, over
+	// every fixture and host (DIFF-1..4; shrinking's requests not counted).
+	DiffRequests int
 	// softFailures counts failed specs that only warn (a SHOULD, not
 	// strict), hardFailures every other failed spec: Run fails its test
 	// only on a hard one.
@@ -212,6 +215,15 @@ func (r *Results) setDeclaration(a *app.Adapter, why string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.Declaration, r.DeclarationError = a, why
+}
+
+func (r *Results) addDiffRequests(n int) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.DiffRequests += n
 }
 
 func (r *Results) add(o Outcome) {
