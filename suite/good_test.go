@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
