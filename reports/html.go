@@ -136,7 +136,7 @@ table{border-collapse:collapse;width:100%}th,td{border:1px solid #ddd;padding:3p
 th{background:#f4f4f4}tr.area th{background:#e8eef7;font-weight:600}
 pre{background:#f7f7f7;border:1px solid #e2e2e2;padding:.6em;overflow:auto;white-space:pre-wrap;word-break:break-all;max-height:40em}
 .r{font-weight:600}.passed{color:#116329}.failed{color:#b3261e}.skipped{color:#8a5a00}.warning{color:#9a6700}.known-failure{color:#6e40c9}
-.not-applicable,.not-run,.none{color:#777}
+.not-applicable,.not-run,.retired,.other-shard,.none{color:#777}
 .verdict{display:inline-block;padding:.1em .6em;border-radius:4px;color:#fff;font-weight:700;text-transform:uppercase}
 .verdict.pass{background:#1a7f37}.verdict.fail{background:#b3261e}.verdict.inconclusive{background:#777}
 dl.meta{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.15em 1em}dl.meta dt{font-weight:600}dl.meta dd{margin:0;min-width:0}
