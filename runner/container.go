@@ -539,6 +539,20 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 	if s := describeState(st); s != "" {
 		return fmt.Errorf("the adapter container had already %s before shutdown", s)
 	}
+	if grace <= 0 {
+		// A stop without grace (WithoutGrace): nothing is judged by it,
+		// and an exit status of 137 here is the kit's kill, not the
+		// adapter ignoring SIGTERM.
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if _, err := c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGKILL"}); err != nil {
+			if st, serr := c.state(kctx); serr == nil && describeState(st) != "" {
+				return nil // it exited on its own meanwhile
+			}
+			return fmt.Errorf("killing the adapter container: %w", err)
+		}
+		return nil
+	}
 	secs := int(math.Ceil(grace.Seconds()))
 	if _, err := c.cli.ContainerStop(ctx, c.id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
 		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)

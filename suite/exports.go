@@ -91,7 +91,7 @@ func concurrentBody(i int) []byte {
 func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	m := secondFixture()
 	inst, err := h.fx.live.start(ctx, h.fx.target, m)
-	ginkgo.DeferCleanup(func(ctx context.Context) error { return h.fx.serving.stop(ctx, h.fx.target, inst) })
+	ginkgo.DeferCleanup(func(ctx context.Context) error { return h.fx.serving.stopUnjudged(ctx, inst) })
 	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
 	Expect(inst).NotTo(BeNil(), explain(id, "the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)

@@ -108,6 +108,16 @@ func (s *servability) stop(ctx context.Context, target runner.Target, inst *runn
 	return err
 }
 
+// stopUnjudged stops an instance whose shutdown no spec judges: the second
+// app EXPORT-4 and PROC-2 start to see that an export serves the manifest
+// it is given. START-4 and START-5 judge SIGTERM on the fixture's own
+// instance; sending it here as well would only wait out the grace period
+// once more for an adapter that ignores it (issue 19 item 4), so this
+// instance is killed at once.
+func (s *servability) stopUnjudged(ctx context.Context, inst *runner.Instance) error {
+	return inst.Stop(runner.WithoutGrace(ctx))
+}
+
 // noteShutdowns records, once an instance has stopped, whether a shutdown
 // of its out-of-process hosts outlived the grace period. Their Shutdown
 // runs once and returns the same result on every later call, so reading it
