@@ -157,31 +157,36 @@ func TestBrokenAdaptersFailExactlyTheirRequirements(t *testing.T) {
 		t.Skip("runs the whole suite once per broken adapter")
 	}
 	names := map[string]bool{}
+	byName := map[string]broken.Adapter{}
+	var order []string
 	for _, b := range broken.All() {
 		names[b.Name] = true
-		t.Run(b.Name, func(t *testing.T) {
-			want, ok := wantFailed[b.Name]
-			if !ok {
-				t.Fatalf("broken adapter %s (%s) has no row in wantFailed", b.Name, b.Bug)
-			}
-			res, err := suite.Run(nil, runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(time.Second)), suite.Quiet())
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := res.Failed()
-			want = slices.Sorted(slices.Values(want))
-			if !slices.Equal(got, want) {
-				t.Errorf("%s (%s)\nfailed %q\nwant   %q", b.Name, b.Bug, got, want)
-				for _, id := range got {
-					if !slices.Contains(want, id) {
-						for _, msg := range res.Messages(id) {
-							t.Logf("unexpected failure of %s:\n%s", id, msg)
-						}
+		byName[b.Name] = b
+		order = append(order, b.Name)
+	}
+	eachInChild(t, order, func(t *testing.T, name string) {
+		b := byName[name]
+		want, ok := wantFailed[b.Name]
+		if !ok {
+			t.Fatalf("broken adapter %s (%s) has no row in wantFailed", b.Name, b.Bug)
+		}
+		res, err := suite.Run(nil, runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(time.Second)), suite.Quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Failed()
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s (%s)\nfailed %q\nwant   %q", b.Name, b.Bug, got, want)
+			for _, id := range got {
+				if !slices.Contains(want, id) {
+					for _, msg := range res.Messages(id) {
+						t.Logf("unexpected failure of %s:\n%s", id, msg)
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 	for name := range wantFailed {
 		if !names[name] {
 			t.Errorf("wantFailed has a row for %s, which is not a broken adapter", name)

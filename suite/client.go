@@ -31,15 +31,31 @@ type client struct {
 	seq  atomic.Int64
 	// unanswered counts requests that got no response at all: the sign
 	// that an out-of-process adapter may have died.
-	unanswered atomic.Int64
+	unanswered *atomic.Int64
 }
 
 func newClient(h *runner.Host) *client {
 	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 10 * time.Second}
-	return &client{host: h, tr: tr, c: &http.Client{
+	return &client{host: h, tr: tr, unanswered: new(atomic.Int64), c: &http.Client{
 		Transport:     tr,
 		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// patient is a client for the same host whose requests may each take up
+// to d, counting its unanswered requests with c's. It is for a spec whose
+// requests queue behind each other on purpose (EXPORT-3's fifty at once):
+// what is judged there is each answer, not how soon it came, and a loaded
+// machine (a CI runner under -race, a Lambda emulation encoding every
+// body) stretches fifty concurrent answers far beyond a lone request's 10 s.
+func (c *client) patient(d time.Duration) *client {
+	tr := c.tr.Clone()
+	tr.ResponseHeaderTimeout = d
+	return &client{host: c.host, tr: tr, unanswered: c.unanswered, c: &http.Client{
+		Transport:     tr,
+		Timeout:       d + 10*time.Second,
+		CheckRedirect: c.c.CheckRedirect,
 	}}
 }
 

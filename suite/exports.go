@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -33,15 +34,17 @@ func registerExportHost(h *hostEnv) {
 				bodies[i] = concurrentBody(i)
 			}
 			exs := make([]*exchange, n)
+			c := h.http.patient(concurrentTimeout)
+			defer c.close()
 			var wg sync.WaitGroup
 			for i := range n {
 				if bodies[i] != nil {
 					wg.Go(func() {
-						exs[i] = h.http.send(ctx, "POST", "/api/echo", bodies[i], header("Content-Type", "application/json"))
+						exs[i] = c.send(ctx, "POST", "/api/echo", bodies[i], header("Content-Type", "application/json"))
 					})
 					continue
 				}
-				wg.Go(func() { exs[i] = h.http.send(ctx, "GET", paths[i%len(paths)].path, nil) })
+				wg.Go(func() { exs[i] = c.send(ctx, "GET", paths[i%len(paths)].path, nil) })
 			}
 			wg.Wait()
 			for i, ex := range exs {
@@ -65,6 +68,11 @@ func registerExportHost(h *hostEnv) {
 		})
 	})
 }
+
+// concurrentTimeout bounds each of EXPORT-3's concurrent requests: an
+// adapter that serves requests one at a time still answers fifty well
+// within it, one that deadlocks under concurrency does not.
+const concurrentTimeout = 60 * time.Second
 
 // concurrentBodySize is the size of EXPORT-3's request bodies: large
 // enough to take several reads and buffer copies.

@@ -18,23 +18,28 @@ import (
 func TestGoodAdaptersPassEverything(t *testing.T) {
 	// The positive controls, from the registry: each must pass every
 	// requirement that applies to it.
+	byName := map[string]good.Adapter{}
+	var names []string
 	for _, g := range good.All() {
-		t.Run(g.Name, func(t *testing.T) {
-			res, err := suite.Run(nil, runner.InProcess(g.Name, g.Integration), suite.Quiet())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, id := range res.Failed() {
-				for _, msg := range res.Messages(id) {
-					t.Errorf("%s failed:\n%s", id, msg)
-				}
-			}
-			if len(res.Passed()) == 0 {
-				t.Fatal("no requirement passed: the suite did not run")
-			}
-			t.Logf("%d requirements passed", len(res.Passed()))
-		})
+		byName[g.Name] = g
+		names = append(names, g.Name)
 	}
+	eachInChild(t, names, func(t *testing.T, name string) {
+		g := byName[name]
+		res, err := suite.Run(nil, runner.InProcess(g.Name, g.Integration), suite.Quiet())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range res.Failed() {
+			for _, msg := range res.Messages(id) {
+				t.Errorf("%s failed:\n%s", id, msg)
+			}
+		}
+		if len(res.Passed()) == 0 {
+			t.Fatal("no requirement passed: the suite did not run")
+		}
+		t.Logf("%d requirements passed", len(res.Passed()))
+	})
 }
 
 // TestEveryExportOfAShapeIsDriven: an adapter exporting both a handler and
@@ -149,33 +154,43 @@ var diffTargets = []struct {
 // process the kit renders the App itself, so this is what shows that the
 // client and the kit's App agree on the request (its Host, its peer).
 func TestGoodAdaptersPassTheDiffCorpusInEveryMode(t *testing.T) {
-	for _, g := range diffTargets {
+	type run struct {
+		target int
+		seed   uint64
+	}
+	runs := map[string]run{}
+	var names []string
+	for i, g := range diffTargets {
 		for _, seed := range []uint64{2, 3, 20261204} {
-			t.Run(fmt.Sprintf("%s/%s/seed-%d", g.mode, g.name, seed), func(t *testing.T) {
-				if g.mode != "inprocess" && testing.Short() {
-					t.Skip("builds and runs the adapter out of process")
-				}
-				if g.mode == "container" {
-					if err := runner.DockerAvailable(t.Context()); err != nil {
-						t.Skipf("container mode needs a container engine, and there is none: %v", err)
-					}
-				}
-				res, err := suite.Run(nil, g.make(), suite.Quiet(), suite.Fixtures("basic", "base-app"),
-					suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"), suite.Seed(seed))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, id := range res.Failed() {
-					t.Errorf("%s failed at seed %d:\n%s", id, seed, strings.Join(res.Messages(id), "\n"))
-				}
-				if got := res.Passed(); !slices.Equal(got, []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"}) {
-					t.Errorf("passed %q, want the four DIFF requirements", got)
-				}
-				if res.Seed != seed {
-					t.Errorf("results name seed %d, want %d", res.Seed, seed)
-				}
-				expectNoLeftovers(t)
-			})
+			name := fmt.Sprintf("%s/%s/seed-%d", g.mode, g.name, seed)
+			runs[name] = run{i, seed}
+			names = append(names, name)
 		}
 	}
+	eachInChild(t, names, func(t *testing.T, name string) {
+		g, seed := diffTargets[runs[name].target], runs[name].seed
+		if g.mode != "inprocess" && testing.Short() {
+			t.Skip("builds and runs the adapter out of process")
+		}
+		if g.mode == "container" {
+			if err := runner.DockerAvailable(t.Context()); err != nil {
+				t.Skipf("container mode needs a container engine, and there is none: %v", err)
+			}
+		}
+		res, err := suite.Run(nil, g.make(), suite.Quiet(), suite.Fixtures("basic", "base-app"),
+			suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"), suite.Seed(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range res.Failed() {
+			t.Errorf("%s failed at seed %d:\n%s", id, seed, strings.Join(res.Messages(id), "\n"))
+		}
+		if got := res.Passed(); !slices.Equal(got, []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"}) {
+			t.Errorf("passed %q, want the four DIFF requirements", got)
+		}
+		if res.Seed != seed {
+			t.Errorf("results name seed %d, want %d", res.Seed, seed)
+		}
+		expectNoLeftovers(t)
+	})
 }

@@ -29,29 +29,27 @@ func TestGoodLambdaAdaptersAsRuntimes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every good Lambda adapter as a process")
 	}
-	for _, name := range []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"} {
-		t.Run(name, func(t *testing.T) {
-			target := runner.LambdaBinary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
-			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "base-app"))
-			if err != nil {
-				t.Fatal(err)
+	eachInChild(t, []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"}, func(t *testing.T, name string) {
+		target := runner.LambdaBinary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
+		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "base-app"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range res.Failed() {
+			for _, msg := range res.Messages(id) {
+				t.Errorf("%s failed:\n%s", id, msg)
 			}
-			for _, id := range res.Failed() {
-				for _, msg := range res.Messages(id) {
-					t.Errorf("%s failed:\n%s", id, msg)
-				}
-			}
-			if !slices.Contains(res.Passed(), "LAMBDA-14") {
-				t.Errorf("LAMBDA-14 did not pass; passed %q", res.Passed())
-			}
-			// The streamed responses came through the Runtime API as
-			// streams, not read whole first.
-			if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
-				t.Errorf("LAMBDA-15 did not pass; passed %q", res.Passed())
-			}
-			expectNoLeftovers(t)
-		})
-	}
+		}
+		if !slices.Contains(res.Passed(), "LAMBDA-14") {
+			t.Errorf("LAMBDA-14 did not pass; passed %q", res.Passed())
+		}
+		// The streamed responses came through the Runtime API as
+		// streams, not read whole first.
+		if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
+			t.Errorf("LAMBDA-15 did not pass; passed %q", res.Passed())
+		}
+		expectNoLeftovers(t)
+	})
 }
 
 // helperRuntime is a Lambda target whose runtime is this test binary,
