@@ -1,3 +1,13 @@
+// Package container is the kit's container target: an adapter built into
+// an image (or found in the local Docker engine) and run with
+// testcontainers-go under the process contract, as a server or as a Lambda
+// function polling the kit's Runtime API, with every container and image
+// labelled, removed by Stop and Close, and swept after a killed run.
+//
+// It is a package of its own, imported only by whoever uses container mode
+// (the CLI, a test that asks for it), so that the suite, runner and reports
+// link no container engine (issue 17; deps_test.go checks it). What it
+// shares with the binary target comes from runner's executor.go.
 package container
 
 import (
