@@ -29,6 +29,40 @@ func TestAdaptersLinkNoContainerEngine(t *testing.T) {
 	if len(lines) != len(pkgs) {
 		t.Fatalf("go list answered for %d packages, asked about %d", len(lines), len(pkgs))
 	}
+	expectNoContainerEngine(t, lines, "")
+}
+
+// TestInProcessSuiteUsersLinkNoContainerEngine: a user who runs the suite
+// against an in-process target (suite.Test or suite.Register in their own
+// go test) links suite, runner and reports, and none of the container
+// machinery, which only runner/container brings (issue 17 item 3). The
+// example test binaries under suite/examples are such users, each linked
+// as go test links it (its -test dependencies). Before runner/container,
+// every one of these linked 54 testcontainers, Docker, moby and containerd
+// packages through runner.
+func TestInProcessSuiteUsersLinkNoContainerEngine(t *testing.T) {
+	const module = "github.com/adapterconformance/adapter-conformance"
+	libs := []string{module + "/suite", module + "/runner", module + "/reports"}
+	lines := goList(t, append([]string{"-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`}, libs...)...)
+	if len(lines) != len(libs) {
+		t.Fatalf("go list answered for %d packages, asked about %d", len(lines), len(libs))
+	}
+	expectNoContainerEngine(t, lines, "")
+	// With -test, go list also lists each example's test binary, a main
+	// package named after it with .test: what go test links.
+	binaries := goList(t, "-test", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{range .Deps}} {{.}}{{end}}{{end}}`, "./suite/examples/...")
+	if len(binaries) < 3 {
+		t.Fatalf("go list found %d example test binaries under suite/examples, want the standalonetest, coexist and embedded ones", len(binaries))
+	}
+	expectNoContainerEngine(t, binaries, "-test ")
+}
+
+// expectNoContainerEngine fails for each line of go list output (a package
+// and its dependencies, space separated) whose dependencies include a
+// container-engine package; listFlags are go list's flags that reproduce
+// the list in the failure message.
+func expectNoContainerEngine(t *testing.T, lines []string, listFlags string) {
+	t.Helper()
 	for _, line := range lines {
 		pkg, deps, _ := strings.Cut(line, " ")
 		var engine []string
@@ -38,8 +72,8 @@ func TestAdaptersLinkNoContainerEngine(t *testing.T) {
 			}
 		}
 		if len(engine) > 0 {
-			t.Errorf("%s links %d container-engine packages, among them %s; find the import that brings them with: go list -deps %s",
-				pkg, len(engine), strings.Join(engine[:min(len(engine), 3)], ", "), pkg)
+			t.Errorf("%s links %d container-engine packages, among them %s; find the import that brings them with: go list %s-deps %s",
+				pkg, len(engine), strings.Join(engine[:min(len(engine), 3)], ", "), listFlags, strings.TrimSuffix(pkg, ".test"))
 		}
 	}
 }

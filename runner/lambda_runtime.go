@@ -426,7 +426,7 @@ func readFunctionError(r *http.Request) *FunctionError {
 }
 
 // runtimeProcess is one execution environment of a Lambda function: an
-// exec'd process, or a container (container_lambda.go).
+// exec'd process, or a container (runner/container, through RuntimeProcess).
 type runtimeProcess interface {
 	// exited is closed once it has ended; output and exitStatus are
 	// final from then on.

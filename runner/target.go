@@ -4,6 +4,10 @@
 // a host, whatever the adapter's shape, so one set of specs covers every shape
 // and mode; what cannot be seen over HTTP (the declaration, the exports, what
 // the App itself received) is recorded here for the suite to check.
+//
+// The container target is package runner/container, apart so that only
+// the programs that run containers link testcontainers and the Docker
+// client; what it shares with the binary target is in executor.go.
 package runner
 
 import (
@@ -24,7 +28,7 @@ const (
 	// a child process under the process contract.
 	ModeBinary Mode = "binary"
 	// ModeContainer: an image built or found in the local Docker engine,
-	// run as a container under the process contract.
+	// run as a container under the process contract (runner/container).
 	ModeContainer Mode = "container"
 	// ModeURL: an adapter already deployed, reached at its URL.
 	ModeURL Mode = "url"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/standalone"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkFullRun(b *testing.B) {
 	}{
 		{"inprocess", func() runner.Target { return runner.InProcess(standalone.Name, standalone.Integration()) }},
 		{"binary", func() runner.Target { return runner.Binary(adapterDir("good", "standalone")) }},
-		{"container", func() runner.Target { return runner.Container(adapterDir("good", "standalone")) }},
+		{"container", func() runner.Target { return container.Container(adapterDir("good", "standalone")) }},
 	}
 	for _, tc := range targets {
 		for _, fx := range []struct {
@@ -32,8 +33,8 @@ func BenchmarkFullRun(b *testing.B) {
 		}{{"basic", []suite.Option{suite.Fixtures("basic")}}, {"all-fixtures", nil}} {
 			b.Run(tc.mode+"/"+fx.name, func(b *testing.B) {
 				if tc.mode == "container" {
-					runner.ConfigureTestcontainers()
-					if err := runner.DockerAvailable(context.Background()); err != nil {
+					container.ConfigureTestcontainers()
+					if err := container.DockerAvailable(context.Background()); err != nil {
 						b.Skip(err)
 					}
 				}
@@ -75,13 +76,13 @@ func BenchmarkDiffCorpus(b *testing.B) {
 		{"lambda-runtime-v1", binary("good", "lambda", "cmd", "lambda-v1")},
 		{"lambda-runtime-v2", binary("good", "lambda", "cmd", "lambda-v2")},
 		{"lambda-runtime-function-url-streaming", binary("good", "lambda", "cmd", "function-url-streaming")},
-		{"container", func() runner.Target { return runner.Container(adapterDir("good", "standalone")) }},
+		{"container", func() runner.Target { return container.Container(adapterDir("good", "standalone")) }},
 	}
 	base, _ := diffCorpusRate(b, modes[0].make, 3)
 	for _, m := range modes {
 		b.Run(m.name, func(b *testing.B) {
 			if m.name == "container" {
-				if err := runner.DockerAvailable(context.Background()); err != nil {
+				if err := container.DockerAvailable(context.Background()); err != nil {
 					b.Skip(err)
 				}
 			}

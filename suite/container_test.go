@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -15,15 +16,15 @@ func needDocker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds images and runs containers")
 	}
-	runner.ConfigureTestcontainers()
-	if err := runner.DockerAvailable(context.Background()); err != nil {
+	container.ConfigureTestcontainers()
+	if err := container.DockerAvailable(context.Background()); err != nil {
 		t.Skipf("no container engine: %v", err)
 	}
 }
 
 func TestGoodAdapterAsContainer(t *testing.T) {
 	needDocker(t)
-	expectAllPass(t, runner.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone")), "basic", "trailing-never")
+	expectAllPass(t, container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone")), "basic", "trailing-never")
 	expectNoContainers(t)
 }
 
@@ -47,7 +48,7 @@ func TestBrokenAdaptersAsContainers(t *testing.T) {
 	// One image for every broken adapter: BROKEN_ADAPTER picks the bug.
 	for name, want := range wantFailedAsContainer {
 		t.Run(name, func(t *testing.T) {
-			target := runner.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
+			target := container.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
 				runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second))
 			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
 			if err != nil {
@@ -65,7 +66,7 @@ func TestBrokenAdaptersAsContainers(t *testing.T) {
 // still there, running or not.
 func expectNoContainers(t *testing.T) {
 	t.Helper()
-	left, err := runner.OwnContainers(context.Background())
+	left, err := container.OwnContainers(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestGoodLambdaAdaptersAsContainers(t *testing.T) {
 	needDocker(t)
 	for _, name := range []string{"lambda-v2", "function-url-streaming"} {
 		t.Run(name, func(t *testing.T) {
-			res := expectAllPass(t, runner.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name)), "basic")
+			res := expectAllPass(t, container.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name)), "basic")
 			if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
 				t.Errorf("LAMBDA-15 did not pass: the stream did not come through the Runtime API in a container")
 			}

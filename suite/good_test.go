@@ -12,6 +12,7 @@ import (
 	goodlambda "github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/middleware"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -141,10 +142,10 @@ var diffTargets = []struct {
 		return runner.Binary(adapterDir("good", "lambda", "cmd", "function-url-streaming"), runner.WithName("good-function-url-streaming"))
 	}},
 	{"container", "standalone", func() runner.Target {
-		return runner.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
+		return container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
 	}},
 	{"container", "lambda-v2", func() runner.Target {
-		return runner.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
+		return container.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
 	}},
 }
 
@@ -173,7 +174,7 @@ func TestGoodAdaptersPassTheDiffCorpusInEveryMode(t *testing.T) {
 			t.Skip("builds and runs the adapter out of process")
 		}
 		if g.mode == "container" {
-			if err := runner.DockerAvailable(t.Context()); err != nil {
+			if err := container.DockerAvailable(t.Context()); err != nil {
 				t.Skipf("container mode needs a container engine, and there is none: %v", err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 )
 
 // containerTarget checks that Docker is reachable and that the target can
@@ -13,11 +14,11 @@ import (
 func containerTarget(ctx context.Context, spec string, statErr error) (runner.Target, error) {
 	// The CLI is a program, so it may set what testcontainers reads
 	// process-wide; the library leaves that to its caller.
-	runner.ConfigureTestcontainers()
-	if err := runner.DockerAvailable(ctx); err != nil {
+	container.ConfigureTestcontainers()
+	if err := container.DockerAvailable(ctx); err != nil {
 		return nil, fmt.Errorf("target %s needs a container engine: %w", spec, err)
 	}
-	t := runner.Container(spec)
+	t := container.Container(spec)
 	if p, ok := t.(runner.Preparer); ok {
 		if err := p.Prepare(ctx); err != nil {
 			if statErr != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 	"golang.org/x/sys/unix"
 )
 
@@ -396,7 +397,7 @@ func tail(s string) string {
 // a run to the end and a run interrupted while its container serves. After
 // each, no container or image carrying the run's owner labels is left.
 func TestFaultMatrixContainers(t *testing.T) {
-	if err := runner.DockerAvailable(t.Context()); err != nil {
+	if err := container.DockerAvailable(t.Context()); err != nil {
 		t.Skipf("no container engine: %v", err)
 	}
 	t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
@@ -407,7 +408,7 @@ func TestFaultMatrixContainers(t *testing.T) {
 		{
 			name: "SIGINT while the container serves", args: args, container: true,
 			interruptAt: func(_ string, pid int) bool {
-				out, _ := exec.Command("docker", "ps", "-q", "--filter", "label="+runner.LabelOwnerPID+"="+strconv.Itoa(pid)).Output()
+				out, _ := exec.Command("docker", "ps", "-q", "--filter", "label="+container.LabelOwnerPID+"="+strconv.Itoa(pid)).Output()
 				return len(bytes.TrimSpace(out)) > 0
 			},
 			code: exitCannotRun, verdict: reports.VerdictInconclusive, inReport: "interrupted",
@@ -430,8 +431,8 @@ func ownedDocker(pid int) []string {
 	host, _ := os.Hostname()
 	var out []string
 	for _, q := range [][]string{
-		{"ps", "-a", "--format", "container {{.ID}} {{.Image}} {{.Status}}", "--filter", "label=" + runner.LabelOwnerPID + "=" + strconv.Itoa(pid)},
-		{"images", "-a", "--format", "image {{.ID}} {{.Repository}}:{{.Tag}}", "--filter", "label=" + runner.LabelOwnerPID + "=" + strconv.Itoa(pid)},
+		{"ps", "-a", "--format", "container {{.ID}} {{.Image}} {{.Status}}", "--filter", "label=" + container.LabelOwnerPID + "=" + strconv.Itoa(pid)},
+		{"images", "-a", "--format", "image {{.ID}} {{.Repository}}:{{.Tag}}", "--filter", "label=" + container.LabelOwnerPID + "=" + strconv.Itoa(pid)},
 	} {
 		b, err := exec.Command("docker", q...).Output()
 		if err != nil {
@@ -446,11 +447,11 @@ func ownedDocker(pid int) []string {
 	}
 	// The build-owner label ("<host>/<pid>/<build id>") is on every image a
 	// build made, the intermediate ones of an interrupted build included.
-	ids, err := exec.Command("docker", "images", "-a", "-q", "--filter", "label="+runner.LabelBuildOwner).Output()
+	ids, err := exec.Command("docker", "images", "-a", "-q", "--filter", "label="+container.LabelBuildOwner).Output()
 	if err != nil || len(bytes.TrimSpace(ids)) == 0 {
 		return out
 	}
-	b, err := exec.Command("docker", append([]string{"image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "` + runner.LabelBuildOwner + `"}}`}, strings.Fields(string(ids))...)...).Output()
+	b, err := exec.Command("docker", append([]string{"image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "` + container.LabelBuildOwner + `"}}`}, strings.Fields(string(ids))...)...).Output()
 	if err != nil {
 		return append(out, fmt.Sprintf("docker image inspect: %v", err))
 	}

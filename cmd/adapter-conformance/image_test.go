@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
+	mobycontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
@@ -22,6 +22,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 )
 
 // labelKitImageTest is on the image and the container TestKitImage makes,
@@ -79,7 +80,7 @@ func serveGoodStandalone(t *testing.T, ctx context.Context, dir string) string {
 func TestKitImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := runner.DockerAvailable(ctx); err != nil {
+	if err := container.DockerAvailable(ctx); err != nil {
 		t.Skipf("no container engine, the kit's image is not built or run: %v", err)
 	}
 	dir := t.TempDir()
@@ -120,11 +121,11 @@ func TestKitImage(t *testing.T) {
 		},
 		Labels: labels,
 		Cmd:    []string{"run", "--target", target},
-		ConfigModifier: func(c *container.Config) {
+		ConfigModifier: func(c *mobycontainer.Config) {
 			// The reports belong to whoever runs the test, not to root.
 			c.User = fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid())
 		},
-		HostConfigModifier: func(h *container.HostConfig) {
+		HostConfigModifier: func(h *mobycontainer.HostConfig) {
 			h.NetworkMode = "host"
 			h.Binds = []string{work + ":/work"}
 		},

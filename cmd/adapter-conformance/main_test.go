@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/adapterconformance/adapter-conformance/reports"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -145,8 +145,8 @@ func TestContainerMode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds an image")
 	}
-	runner.ConfigureTestcontainers()
-	if err := runner.DockerAvailable(context.Background()); err != nil {
+	container.ConfigureTestcontainers()
+	if err := container.DockerAvailable(context.Background()); err != nil {
 		t.Skipf("no container engine: %v", err)
 	}
 	for _, c := range []struct {
@@ -161,7 +161,7 @@ func TestContainerMode(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.args, code, c.code, out.String(), errOut.String())
 		}
 	}
-	if left, err := runner.OwnContainers(context.Background()); err != nil || len(left) > 0 {
+	if left, err := container.OwnContainers(context.Background()); err != nil || len(left) > 0 {
 		t.Errorf("containers left behind: %v %v", left, err)
 	}
 }

@@ -1,4 +1,14 @@
-package runner
+// Package container is the kit's container target: an adapter built into
+// an image (or found in the local Docker engine) and run with
+// testcontainers-go under the process contract, as a server or as a Lambda
+// function polling the kit's Runtime API, with every container and image
+// labelled, removed by Stop and Close, and swept after a killed run.
+//
+// It is a package of its own, imported only by whoever uses container mode
+// (the CLI, a test that asks for it), so that the suite, runner and reports
+// link no container engine (issue 17; deps_test.go checks it). What it
+// shares with the binary target comes from runner's executor.go.
+package container
 
 import (
 	"context"
@@ -18,13 +28,14 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
+	mobycontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 	"golang.org/x/sys/unix"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -64,12 +75,9 @@ const (
 //
 // Containers are labelled (see LabelManaged) and every Instance.Stop removes
 // its own; SweepContainers removes those of a run that was killed.
-func Container(target string, opts ...Option) Target {
-	t := &containerTarget{target: target, settings: defaultSettings()}
-	for _, o := range opts {
-		o(&t.settings)
-	}
-	t.name = t.settings.name
+func Container(target string, opts ...runner.Option) runner.Target {
+	t := &containerTarget{target: target, Settings: runner.ApplyOptions(opts...)}
+	t.name = t.Settings.Name
 	if t.name == "" {
 		if fi, err := os.Stat(target); err == nil && fi.IsDir() {
 			abs, _ := filepath.Abs(target)
@@ -84,7 +92,7 @@ func Container(target string, opts ...Option) Target {
 type containerTarget struct {
 	name   string
 	target string
-	settings
+	runner.Settings
 
 	// mu guards the image: it is built once (resolved), and Close removes
 	// it, after which a new Start builds it again.
@@ -95,16 +103,16 @@ type containerTarget struct {
 	buildErr error
 }
 
-func (t *containerTarget) Name() string { return t.name }
-func (t *containerTarget) Mode() Mode   { return ModeContainer }
+func (t *containerTarget) Name() string      { return t.name }
+func (t *containerTarget) Mode() runner.Mode { return runner.ModeContainer }
 
 // Image returns the image the target runs, building it on first use when
-// the target is a directory. Its error is a *BuildError, wrapping
+// the target is a directory. Its error is a *runner.BuildError, wrapping
 // ErrNoDocker when there is no engine.
 func (t *containerTarget) Image(ctx context.Context) (string, error) {
 	p, err := dockerProvider(ctx)
 	if err != nil {
-		return "", &BuildError{fmt.Errorf("container target %s: %w", t.target, err)}
+		return "", &runner.BuildError{Err: fmt.Errorf("container target %s: %w", t.target, err)}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -148,7 +156,7 @@ func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerP
 	fi, statErr := os.Stat(t.target)
 	if statErr == nil {
 		if !fi.IsDir() {
-			return "", false, &BuildError{fmt.Errorf("container target %s is a file: give a directory holding a Dockerfile, or the name of an image in the local Docker engine", t.target)}
+			return "", false, &runner.BuildError{Err: fmt.Errorf("container target %s is a file: give a directory holding a Dockerfile, or the name of an image in the local Docker engine", t.target)}
 		}
 		image, err = t.buildImage(ctx, p)
 		return image, err == nil, err
@@ -158,7 +166,7 @@ func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerP
 		if !cerrdefs.IsNotFound(err) {
 			why = err.Error()
 		}
-		return "", false, &BuildError{fmt.Errorf("container target %q is neither a directory holding a Dockerfile nor an image in the local Docker engine (%s; the kit does not pull images)", t.target, why)}
+		return "", false, &runner.BuildError{Err: fmt.Errorf("container target %q is neither a directory holding a Dockerfile nor an image in the local Docker engine (%s; the kit does not pull images)", t.target, why)}
 	}
 	return t.target, false, nil
 }
@@ -171,30 +179,30 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	dir := t.target
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	if fi, err := os.Stat(dockerfile); err != nil || fi.IsDir() {
-		return "", &BuildError{fmt.Errorf("container target %s has no Dockerfile", dir)}
+		return "", &runner.BuildError{Err: fmt.Errorf("container target %s has no Dockerfile", dir)}
 	}
 	buildCtx := dir
-	_, notGo := MainPackage(ctx, dir)
+	_, notGo := runner.MainPackage(ctx, dir)
 	if notGo == nil {
 		goarch, err := daemonGOARCH(ctx, p.Client())
 		if err != nil {
-			return "", &BuildError{err}
+			return "", &runner.BuildError{Err: err}
 		}
-		bin, binDir, err := buildOrFind(ctx, dir, "linux", goarch)
+		bin, binDir, err := runner.BuildExecutable(ctx, dir, "linux", goarch)
 		if err != nil {
 			return "", err
 		}
 		defer os.RemoveAll(binDir)
-		tmp, err := kitTempDir("image")
+		tmp, err := runner.KitTempDir("image")
 		if err != nil {
-			return "", &BuildError{err}
+			return "", &runner.BuildError{Err: err}
 		}
 		defer os.RemoveAll(tmp)
 		if err := copyFile(dockerfile, filepath.Join(tmp, "Dockerfile"), 0o644); err != nil {
-			return "", &BuildError{err}
+			return "", &runner.BuildError{Err: err}
 		}
 		if err := copyFile(bin, filepath.Join(tmp, "adapter"), 0o755); err != nil {
-			return "", &BuildError{err}
+			return "", &runner.BuildError{Err: err}
 		}
 		buildCtx = tmp
 	}
@@ -202,7 +210,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	labels[LabelTarget] = t.name
 	owner := buildOwner()
 	labels[LabelBuildOwner] = owner
-	buildLog := newLogBuffer()
+	buildLog := runner.NewOutputBuffer()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        buildCtx,
 		Dockerfile:     "Dockerfile",
@@ -228,7 +236,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		if notGo != nil {
 			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)
 		}
-		return "", &BuildError{fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
+		return "", &runner.BuildError{Err: fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
 	}
 	return image, nil
 }
@@ -256,19 +264,19 @@ func copyFile(src, dst string, mode os.FileMode) error {
 
 // env is the container's environment: the kit's, then the target's own.
 func (t *containerTarget) containerEnv(kit map[string]string) map[string]string {
-	env := make(map[string]string, len(kit)+len(t.env))
+	env := make(map[string]string, len(kit)+len(t.Env))
 	for k, v := range kit {
 		env[k] = v
 	}
-	for _, kv := range t.env {
+	for _, kv := range t.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
 	}
 	return env
 }
 
-func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
-	in := &Instance{Target: t.name, Mode: ModeContainer, Unsupported: map[string]string{}}
+func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.Instance, error) {
+	in := &runner.Instance{Target: t.name, Mode: runner.ModeContainer, Unsupported: map[string]string{}}
 	image, err := t.Image(ctx)
 	if err != nil {
 		return in, err
@@ -287,7 +295,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	})
 
 	// The copy into the container keeps the directory's base name.
-	appDir, err := exportApp(in, m, filepath.Base(ContainerAppDir))
+	appDir, err := runner.ExportApp(in, m, filepath.Base(ContainerAppDir))
 	if err != nil {
 		return in, err
 	}
@@ -297,7 +305,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	labels[LabelInstance] = instance
 	labels[LabelTarget] = t.name
 	// Whatever this Start created goes, even if it failed half-way.
-	in.onStop(func(ctx context.Context) error {
+	in.OnStop(func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		return removeInstance(ctx, cli, instance)
@@ -308,12 +316,12 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	if err != nil {
 		in.DescribeError = err
 	} else {
-		in.Declaration = declarationOf(desc)
+		in.Declaration = runner.DeclarationOf(desc)
 		in.Description = desc
 	}
-	if shapes := DeclaredLambdaShapes(desc); len(shapes) > 0 {
+	if shapes := runner.DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API
-		// (container_lambda.go), one function per declared shape.
+		// (lambda.go), one function per declared shape.
 		for _, shape := range shapes {
 			if _, err := t.startLambda(ctx, in, cli, image, shape, files, labels); err != nil {
 				return in, err
@@ -326,7 +334,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	if err != nil {
 		return in, err
 	}
-	ready := &httpReady{host: host, timeout: t.readiness}
+	ready := &httpReady{host: host, timeout: t.Readiness}
 	ctr, runErr := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tcLog),
 		testcontainers.WithEnv(t.containerEnv(map[string]string{
@@ -335,8 +343,8 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 		files,
 		testcontainers.WithExposedPorts(containerPort),
 		testcontainers.WithLabels(labels),
-		testcontainers.WithConfigModifier(func(c *container.Config) { c.StopSignal = "SIGTERM" }),
-		testcontainers.WithWaitStrategyAndDeadline(t.readiness, ready),
+		testcontainers.WithConfigModifier(func(c *mobycontainer.Config) { c.StopSignal = "SIGTERM" }),
+		testcontainers.WithWaitStrategyAndDeadline(t.Readiness, ready),
 	)
 	if ctr == nil {
 		return in, fmt.Errorf("starting the adapter container from %s: %w", image, runErr)
@@ -345,29 +353,29 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*Instance
 	// Port 0 when it is not running: an address that answers nothing.
 	port, _ := ctr.MappedPort(ctx, containerPort)
 	url := "http://" + net.JoinHostPort(host, strconv.Itoa(int(port.Num())))
-	h := &Host{Shape: app.ShapeStart, Export: "container", URL: url, Peers: bridgePeers(ctx, cli),
-		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus}
+	h := &runner.Host{Shape: app.ShapeStart, Export: "container", URL: url, Peers: bridgePeers(ctx, cli),
+		Faults: &runner.FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus}
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
-		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, graceUnder(ctx, t.grace)) })
+		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, runner.GraceUnder(ctx, t.Grace)) })
 		return shutdownErr
 	}
-	in.onStop(func(ctx context.Context) error {
+	in.OnStop(func(ctx context.Context) error {
 		h.Shutdown(ctx)
 		c.finish(ctx)
 		return nil
 	})
 	in.Hosts = append(in.Hosts, h)
 	if runErr != nil {
-		h.StartError = c.startError(ctx, url, t.readiness, runErr)
+		h.StartError = c.startError(ctx, url, t.Readiness, runErr)
 	}
 	return in, nil
 }
 
 // describe runs the image once with --describe and the app at /app.
 func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, image string, files testcontainers.CustomizeRequestOption, labels map[string]string) (*contract.Description, error) {
-	ctx, cancel := context.WithTimeout(ctx, describeTimeout+cleanupTimeout)
+	ctx, cancel := context.WithTimeout(ctx, runner.DescribeTimeout+cleanupTimeout)
 	defer cancel()
 	ctr, err := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tcLog),
@@ -375,7 +383,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 		testcontainers.WithEnv(t.containerEnv(map[string]string{contract.EnvApp: ContainerAppDir})),
 		files,
 		testcontainers.WithLabels(labels),
-		testcontainers.WithWaitStrategyAndDeadline(describeTimeout, wait.ForExit().WithExitTimeout(describeTimeout)),
+		testcontainers.WithWaitStrategyAndDeadline(runner.DescribeTimeout, wait.ForExit().WithExitTimeout(runner.DescribeTimeout)),
 	)
 	if ctr != nil {
 		defer func() {
@@ -388,10 +396,11 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	if ctr == nil {
 		return nil, fmt.Errorf("%s could not be started: %v", what, err)
 	}
-	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, newLogBuffer()
+	capture := runner.NewDescribeCapture()
+	stdout, stderr := capture.Writers()
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {
-		err = fmt.Errorf("it did not exit within %s (%v)", describeTimeout, err)
+		err = fmt.Errorf("it did not exit within %s (%v)", runner.DescribeTimeout, err)
 	} else if logErr != nil {
 		return nil, fmt.Errorf("reading the output of %s: %w", what, logErr)
 	} else if st, serr := ctr.State(ctx); serr != nil {
@@ -399,7 +408,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	} else if st.ExitCode != 0 {
 		err = fmt.Errorf("exited with status %d", st.ExitCode)
 	}
-	return describeResult(what, err, stdout, stderr)
+	return capture.Description(what, err)
 }
 
 // describeCommand is the container command that adds --describe to the
@@ -428,7 +437,7 @@ type runningContainer struct {
 	finalState string
 }
 
-func (c *runningContainer) state(ctx context.Context) (*container.State, error) {
+func (c *runningContainer) state(ctx context.Context) (*mobycontainer.State, error) {
 	r, err := c.cli.ContainerInspect(ctx, c.id, client.ContainerInspectOptions{})
 	if err != nil {
 		return nil, err
@@ -440,11 +449,11 @@ func (c *runningContainer) state(ctx context.Context) (*container.State, error) 
 }
 
 // describeState says how a container ended, or "" while it runs.
-func describeState(st *container.State) string {
+func describeState(st *mobycontainer.State) string {
 	switch {
 	case st.Running || st.Restarting || st.Paused:
 		return ""
-	case st.Status == container.StateCreated:
+	case st.Status == mobycontainer.StateCreated:
 		return "was never started"
 	case st.OOMKilled:
 		return fmt.Sprintf("was killed for lack of memory (exit status %d)", st.ExitCode)
@@ -484,7 +493,7 @@ func (c *runningContainer) exitStatus() string {
 		return ""
 	}
 	s := describeState(st)
-	if s != "" && st.Status != container.StateCreated {
+	if s != "" && st.Status != mobycontainer.StateCreated {
 		c.mu.Lock()
 		c.exited = s
 		c.mu.Unlock()
@@ -506,7 +515,7 @@ func (c *runningContainer) logs() string {
 }
 
 func (c *runningContainer) fetchLogs(ctx context.Context) string {
-	buf := newLogBuffer()
+	buf := runner.NewOutputBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		return buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
 	}
@@ -571,7 +580,7 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 	switch {
 	case st.ExitCode == 137 && !st.OOMKilled:
 		// 128+SIGKILL: the engine killed it when the grace period ran out.
-		return fmt.Errorf("the adapter container did not exit within %s of %w and was killed (exit status 137)", grace, ErrIgnoredSIGTERM)
+		return fmt.Errorf("the adapter container did not exit within %s of %w and was killed (exit status 137)", grace, runner.ErrIgnoredSIGTERM)
 	case st.ExitCode != 0 || st.OOMKilled:
 		return fmt.Errorf("after SIGTERM the adapter container %s", describeState(st))
 	}
@@ -612,7 +621,7 @@ func (s *httpReady) String() string {
 func (s *httpReady) WaitUntilReady(ctx context.Context, target wait.StrategyTarget) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	hc := probeClient()
+	hc := runner.ProbeClient()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -1,4 +1,4 @@
-package runner_test
+package container_test
 
 import (
 	"archive/tar"
@@ -25,10 +25,11 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 )
 
 func fixtureAdapter(parts ...string) string {
-	return filepath.Join(append([]string{"..", "fixtures", "adapters"}, parts...)...)
+	return filepath.Join(append([]string{"..", "..", "fixtures", "adapters"}, parts...)...)
 }
 
 // dockerClient skips the test when no engine answers, and otherwise gives
@@ -39,8 +40,8 @@ func dockerClient(t *testing.T) client.APIClient {
 	defer cancel()
 	// Configured before this test's own first testcontainers call (Ryuk
 	// off, its logging kept from the test's output).
-	runner.ConfigureTestcontainers()
-	if err := runner.DockerAvailable(ctx); err != nil {
+	container.ConfigureTestcontainers()
+	if err := container.DockerAvailable(ctx); err != nil {
 		t.Skipf("container targets need Docker: %v", err)
 	}
 	p, err := testcontainers.NewDockerProvider()
@@ -56,7 +57,7 @@ func managedBy(t *testing.T, cli client.APIClient, pid int) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	f := make(client.Filters).Add("label", runner.LabelManaged+"=true", runner.LabelOwnerPID+"="+strconv.Itoa(pid))
+	f := make(client.Filters).Add("label", container.LabelManaged+"=true", container.LabelOwnerPID+"="+strconv.Itoa(pid))
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatalf("listing containers: %v", err)
@@ -76,7 +77,7 @@ type imager interface {
 // and checks then that its image and every container of this process are gone.
 func containerTarget(t *testing.T, cli client.APIClient, dir string, opts ...runner.Option) runner.Target {
 	t.Helper()
-	target := runner.Container(dir, opts...)
+	target := container.Container(dir, opts...)
 	if target.Mode() != runner.ModeContainer {
 		t.Fatalf("Mode() = %q", target.Mode())
 	}
@@ -216,7 +217,7 @@ func TestContainerGoodStandalone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := runner.Container(image, runner.WithGracePeriod(grace))
+	byName := container.Container(image, runner.WithGracePeriod(grace))
 	if byName.Name() != image {
 		t.Errorf("Name() = %q, want the image name", byName.Name())
 	}
@@ -282,7 +283,7 @@ func TestContainerNeverReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	began = time.Now()
-	crash := startTarget(t, runner.Container(image, runner.WithEnv("BROKEN_ADAPTER=no-such-bug"), runner.WithReadinessTimeout(time.Minute)))
+	crash := startTarget(t, container.Container(image, runner.WithEnv("BROKEN_ADAPTER=no-such-bug"), runner.WithReadinessTimeout(time.Minute)))
 	if d := time.Since(began); d > 30*time.Second {
 		t.Errorf("a crashing adapter took %s to fail its start", d)
 	}
@@ -329,11 +330,11 @@ func TestContainerIgnoresSIGTERM(t *testing.T) {
 }
 
 func TestContainerUnknownTarget(t *testing.T) {
-	runner.ConfigureTestcontainers()
+	container.ConfigureTestcontainers()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	name := "adapter-conformance-no-such-image-" + strconv.Itoa(os.Getpid()) + ":latest"
-	target := runner.Container(name)
+	target := container.Container(name)
 	if target.Name() != name {
 		t.Errorf("Name() = %q", target.Name())
 	}
@@ -343,8 +344,8 @@ func TestContainerUnknownTarget(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("Start = %v, want a *BuildError", err)
 	}
-	if runner.DockerAvailable(ctx) != nil {
-		if !errors.Is(err, runner.ErrNoDocker) {
+	if container.DockerAvailable(ctx) != nil {
+		if !errors.Is(err, container.ErrNoDocker) {
 			t.Errorf("without Docker, Start = %v, want ErrNoDocker", err)
 		}
 		return
@@ -363,7 +364,7 @@ func TestContainerDirWithoutDockerfile(t *testing.T) {
 	dockerClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	_, err := runner.Container(fixtureAdapter("good", "standalone", "cmd")).Start(ctx, loadBasic(t))
+	_, err := container.Container(fixtureAdapter("good", "standalone", "cmd")).Start(ctx, loadBasic(t))
 	if err == nil || !strings.Contains(err.Error(), "has no Dockerfile") {
 		t.Errorf("Start = %v", err)
 	}
@@ -402,7 +403,7 @@ func TestSweepContainers(t *testing.T) {
 			testcontainers.WithEnv(map[string]string{"ADAPTER_CONFORMANCE_APP": "/app", "HOST": "0.0.0.0", "PORT": "8080"}),
 			testcontainers.WithFiles(testcontainers.ContainerFile{HostFilePath: appDir, ContainerFilePath: "/app", FileMode: 0o755}),
 			testcontainers.WithLabels(map[string]string{
-				runner.LabelManaged: "true", runner.LabelOwnerPID: strconv.Itoa(pid), runner.LabelOwnerHost: host,
+				container.LabelManaged: "true", container.LabelOwnerPID: strconv.Itoa(pid), container.LabelOwnerHost: host,
 			}),
 		)
 		if ctr != nil {
@@ -423,7 +424,7 @@ func TestSweepContainers(t *testing.T) {
 	// its own, and a new orphan is tried.
 	for attempt := 1; ; attempt++ {
 		orphan := run(deadPID(t))
-		removed, err := runner.SweepContainers(ctx)
+		removed, err := container.SweepContainers(ctx)
 		if err != nil {
 			t.Errorf("SweepContainers: %v", err)
 		}
@@ -520,36 +521,36 @@ func TestContainerChild(t *testing.T) {
 	case "nodocker":
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		err := runner.DockerAvailable(ctx)
-		if !errors.Is(err, runner.ErrNoDocker) {
+		err := container.DockerAvailable(ctx)
+		if !errors.Is(err, container.ErrNoDocker) {
 			t.Fatalf("DockerAvailable = %v, want ErrNoDocker", err)
 		}
-		in, err := runner.Container(fixtureAdapter("good", "standalone")).Start(ctx, loadBasic(t))
+		in, err := container.Container(fixtureAdapter("good", "standalone")).Start(ctx, loadBasic(t))
 		var be *runner.BuildError
-		if !errors.Is(err, runner.ErrNoDocker) || !errors.As(err, &be) {
+		if !errors.Is(err, container.ErrNoDocker) || !errors.As(err, &be) {
 			t.Fatalf("Start = %v, want a BuildError wrapping ErrNoDocker", err)
 		}
 		if err := in.Stop(ctx); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
-		if _, err := runner.SweepContainers(ctx); !errors.Is(err, runner.ErrNoDocker) {
+		if _, err := container.SweepContainers(ctx); !errors.Is(err, container.ErrNoDocker) {
 			t.Errorf("SweepContainers = %v, want ErrNoDocker", err)
 		}
 	case "unconfigured":
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		logger := tclog.Default()
-		err := runner.DockerAvailable(ctx)
+		err := container.DockerAvailable(ctx)
 		if v, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); set {
 			t.Errorf("DockerAvailable set TESTCONTAINERS_RYUK_DISABLED=%q in the process environment", v)
 		}
 		if tclog.Default() != logger {
 			t.Error("DockerAvailable replaced testcontainers' default logger")
 		}
-		if err != nil && !errors.Is(err, runner.ErrNoDocker) && !strings.Contains(err.Error(), "runner.ConfigureTestcontainers") {
-			t.Errorf("with Ryuk on, DockerAvailable = %v, want an error naming runner.ConfigureTestcontainers", err)
+		if err != nil && !errors.Is(err, container.ErrNoDocker) && !strings.Contains(err.Error(), "container.ConfigureTestcontainers") {
+			t.Errorf("with Ryuk on, DockerAvailable = %v, want an error naming container.ConfigureTestcontainers", err)
 		}
-		runner.ConfigureTestcontainers()
+		container.ConfigureTestcontainers()
 		if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "true" || tclog.Default() == logger {
 			t.Error("ConfigureTestcontainers did not disable Ryuk and take over testcontainers' logging")
 		}
@@ -584,13 +585,13 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 		// Just the labels the first label step of an interrupted build
 		// commits: no owner-pid, no owner-host.
 		resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true,
-			Labels: map[string]string{runner.LabelBuildOwner: owner, runner.LabelManaged: "true"}})
+			Labels: map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", runner.LabelBuildOwner+"="+owner)})
+		list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", container.LabelBuildOwner+"="+owner)})
 		if err != nil || len(list.Items) == 0 {
 			t.Fatalf("the stand-in image was not built: %v", err)
 		}
@@ -602,7 +603,7 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 	}
 	orphan := build(host + "/" + strconv.Itoa(deadPID(t)) + "/interrupted")
 	mine := build(host + "/" + strconv.Itoa(os.Getpid()) + "/live")
-	if _, err := runner.SweepContainers(ctx); err != nil {
+	if _, err := container.SweepContainers(ctx); err != nil {
 		t.Errorf("SweepContainers: %v", err)
 	}
 	if _, err := cli.ImageInspect(ctx, orphan); !cerrdefs.IsNotFound(err) {

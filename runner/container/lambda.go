@@ -1,4 +1,4 @@
-package runner
+package container
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
+	mobycontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
@@ -41,26 +42,26 @@ const dockerHostGateway = "host.docker.internal"
 
 // startLambda runs the image as a Lambda function of a shape (the
 // describe already ran; labels carry this Start's instance).
-func (t *containerTarget) startLambda(ctx context.Context, in *Instance, cli client.APIClient, image string, shape app.HostShape,
-	files testcontainers.CustomizeRequestOption, labels map[string]string) (*Instance, error) {
+func (t *containerTarget) startLambda(ctx context.Context, in *runner.Instance, cli client.APIClient, image string, shape app.HostShape,
+	files testcontainers.CustomizeRequestOption, labels map[string]string) (*runner.Instance, error) {
 	ln, addr, extraHosts, err := runtimeAPIListener(ctx, cli)
 	if err != nil {
 		return in, err
 	}
-	api := serveRuntimeAPI(ln)
+	api := runner.ServeRuntimeAPI(ln)
 	// What the container dials, which is not always what the kit listens on.
 	api.Addr = addr
 
 	kit := map[string]string{contract.EnvApp: ContainerAppDir}
-	for _, kv := range lambdaEnv(addr, taskRoot(ctx, cli, image)) {
+	for _, kv := range runner.LambdaEnv(addr, taskRoot(ctx, cli, image)) {
 		k, v, _ := strings.Cut(kv, "=")
 		kit[k] = v
 	}
 	env := t.containerEnv(kit)
-	launch := func() (runtimeProcess, error) {
+	launch := func() (runner.RuntimeProcess, error) {
 		return startLambdaContainer(cli, image, env, files, labels, extraHosts)
 	}
-	h, err := runLambdaRuntime(ctx, in, &Host{Shape: shape, Export: "runtime"}, api, launch, t.readiness, 0)
+	h, err := runner.RunLambdaRuntime(ctx, in, shape, api, launch, t.Readiness)
 	if h != nil {
 		in.Hosts = append(in.Hosts, h)
 	}
@@ -186,7 +187,7 @@ func startLambdaContainer(cli client.APIClient, image string, env map[string]str
 		testcontainers.WithLabels(labels),
 	}
 	if len(extraHosts) > 0 {
-		opts = append(opts, testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+		opts = append(opts, testcontainers.WithHostConfigModifier(func(hc *mobycontainer.HostConfig) {
 			hc.ExtraHosts = append(hc.ExtraHosts, extraHosts...)
 		}))
 	}
@@ -211,7 +212,7 @@ func (c *lambdaContainer) watch() {
 	c.waitNotRunning()
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	buf := newLogBuffer()
+	buf := runner.NewOutputBuffer()
 	var logs string
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		logs = buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
@@ -231,7 +232,7 @@ func (c *lambdaContainer) watch() {
 
 // waitNotRunning returns once the container no longer runs (or is gone).
 func (c *lambdaContainer) waitNotRunning() {
-	res := c.cli.ContainerWait(context.Background(), c.id, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	res := c.cli.ContainerWait(context.Background(), c.id, client.ContainerWaitOptions{Condition: mobycontainer.WaitConditionNotRunning})
 	select {
 	case <-res.Result:
 		return
@@ -258,9 +259,9 @@ func (c *lambdaContainer) waitNotRunning() {
 	}
 }
 
-func (c *lambdaContainer) exited() <-chan struct{} { return c.done }
+func (c *lambdaContainer) Exited() <-chan struct{} { return c.done }
 
-func (c *lambdaContainer) exitStatus() string {
+func (c *lambdaContainer) ExitStatus() string {
 	select {
 	case <-c.done:
 		return c.finalStatus
@@ -269,13 +270,13 @@ func (c *lambdaContainer) exitStatus() string {
 	}
 }
 
-func (c *lambdaContainer) output() string {
+func (c *lambdaContainer) Output() string {
 	if c.final.Load() {
 		return c.finalLogs
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	buf := newLogBuffer()
+	buf := runner.NewOutputBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		if c.final.Load() { // it ended meanwhile
 			return c.finalLogs
@@ -286,7 +287,7 @@ func (c *lambdaContainer) output() string {
 }
 
 // kill is the Lambda service's end of an execution environment: SIGKILL.
-func (c *lambdaContainer) kill() {
+func (c *lambdaContainer) Kill() {
 	select {
 	case <-c.done:
 		return

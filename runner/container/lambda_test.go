@@ -1,4 +1,4 @@
-package runner_test
+package container_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/container"
 )
 
 // getThrough sends GET path through a host with a request id, and returns
@@ -39,7 +40,7 @@ func runningOf(t *testing.T, cli client.APIClient, target string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	f := make(client.Filters).Add("label", runner.LabelOwnerPID+"="+strconv.Itoa(os.Getpid()), runner.LabelTarget+"="+target).
+	f := make(client.Filters).Add("label", container.LabelOwnerPID+"="+strconv.Itoa(os.Getpid()), container.LabelTarget+"="+target).
 		Add("status", "running")
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: f})
 	if err != nil {
@@ -148,7 +149,7 @@ func TestContainerLambdaV2(t *testing.T) {
 		t.Errorf("Stop: %v", err)
 	}
 	t.Logf("Stop took %s", time.Since(began).Round(time.Millisecond))
-	if left, err := runner.OwnContainers(ctx); err != nil || len(left) > 0 {
+	if left, err := container.OwnContainers(ctx); err != nil || len(left) > 0 {
 		t.Errorf("containers left after Stop: %v (%v)", left, err)
 	}
 	if logs := h.Logs(); !strings.Contains(logs, "cold start") {
@@ -225,7 +226,7 @@ func TestContainerLambdaBroken(t *testing.T) {
 		t.Errorf("Stop: %v", err)
 	}
 	t.Logf("Stop took %s", time.Since(began).Round(time.Millisecond))
-	if left, err := runner.OwnContainers(ctx); err != nil || len(left) > 0 {
+	if left, err := container.OwnContainers(ctx); err != nil || len(left) > 0 {
 		t.Errorf("containers left after Stop: %v (%v)", left, err)
 	}
 }

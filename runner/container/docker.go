@@ -1,4 +1,4 @@
-package runner
+package container
 
 import (
 	"context"
@@ -130,7 +130,7 @@ func dockerProvider(ctx context.Context) (p *testcontainers.DockerProvider, err 
 		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
 	}
 	if !testcontainers.ReadConfig().RyukDisabled {
-		return nil, errors.New("testcontainers runs with Ryuk, whose reaper image cannot be pulled without a registry: call runner.ConfigureTestcontainers before anything uses testcontainers, or set TESTCONTAINERS_RYUK_DISABLED=true in the environment")
+		return nil, errors.New("testcontainers runs with Ryuk, whose reaper image cannot be pulled without a registry: call container.ConfigureTestcontainers before anything uses testcontainers, or set TESTCONTAINERS_RYUK_DISABLED=true in the environment")
 	}
 	provider.p = p
 	return p, nil
@@ -452,4 +452,13 @@ func engineSharesNetwork(ctx context.Context, cli client.APIClient) bool {
 		}
 	}
 	return false
+}
+
+// tail is the end of s, at most n bytes, marked as cut when it is, as
+// runner quotes an adapter's output in its errors.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
 }

@@ -1,0 +1,172 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
+)
+
+// What an executor outside this package needs to run an adapter under the
+// process contract the way the binary target does. The container target
+// (runner/container) is such an executor: it lives in a package of its own
+// so that only the programs that use container mode link testcontainers
+// and the Docker client (issue 17), and everything it shares with the
+// binary target is exported here, in one place, rather than copied, so
+// that both modes keep one behaviour: the same options, the same exported
+// app, the same --describe reading and errors, the same Lambda runtime.
+
+// Settings are the options of a target (WithReadinessTimeout,
+// WithGracePeriod, WithEnv, WithName) after defaults, for a target type
+// defined outside this package.
+type Settings struct {
+	Readiness time.Duration // how long a start-shape host may take to answer (START-2)
+	Grace     time.Duration // how long it may take to exit after SIGTERM (START-5)
+	Env       []string      // KEY=VALUE pairs added to the adapter's environment
+	Name      string        // the target's name in reports; "" to derive one
+}
+
+// ApplyOptions gives the settings that opts make of the defaults, as the
+// targets of this package read them: an Option is a func of an unexported
+// type, so another package cannot apply it itself.
+func ApplyOptions(opts ...Option) Settings {
+	s := defaultSettings()
+	for _, o := range opts {
+		o(&s)
+	}
+	return Settings{Readiness: s.readiness, Grace: s.grace, Env: s.env, Name: s.name}
+}
+
+// OnStop adds f to what Stop runs, in reverse order of addition: an
+// executor registers there the removal of whatever a Start created, as
+// soon as it is created, so that a start that fails half-way leaves
+// nothing behind either.
+func (in *Instance) OnStop(f func(context.Context) error) { in.onStop(f) }
+
+// ExportApp writes the manifest into a directory of the kit (into its sub
+// directory when sub is not "") for an out-of-process adapter to load
+// through contract.EnvApp, and removes it when the instance stops.
+func ExportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
+	return exportApp(in, m, sub)
+}
+
+// BuildExecutable resolves path (an executable, or a Go main package
+// directory, built then) to an executable, as the binary target does;
+// goos and goarch, when set, cross-build a static one for another platform
+// (a container's). buildDir, when not "", holds the build: the caller
+// removes it. Its error is a *BuildError.
+func BuildExecutable(ctx context.Context, path, goos, goarch string) (bin, buildDir string, err error) {
+	return buildOrFind(ctx, path, goos, goarch)
+}
+
+// KitTempDir makes a temporary directory named with this kit process's
+// owner token, so that SweepDeadRuns removes it once this process is dead
+// even if it never could.
+func KitTempDir(kind string) (string, error) { return kitTempDir(kind) }
+
+// DescribeTimeout bounds a --describe run, in a process or a container
+// (PROC-1).
+const DescribeTimeout = describeTimeout
+
+// DescribeCapture collects what one --describe run prints and reads the
+// description from it, with the binary target's bounds and errors: stdout
+// is capped (a declaration is a few kilobytes), stderr is kept as an
+// adapter's output is, and a failed run is explained with its stderr.
+type DescribeCapture struct {
+	stdout *cappedBuffer
+	stderr *logBuffer
+}
+
+// NewDescribeCapture is an empty capture.
+func NewDescribeCapture() *DescribeCapture {
+	return &DescribeCapture{stdout: &cappedBuffer{limit: describeOutputLimit}, stderr: newLogBuffer()}
+}
+
+// Writers are where the run's stdout and stderr go.
+func (c *DescribeCapture) Writers() (stdout, stderr io.Writer) { return c.stdout, c.stderr }
+
+// Description is the description the run printed, or why there is none:
+// runErr (the run failed: not started, not exited in time, a non-zero
+// status) with the end of its stderr, output over the cap, or output
+// that is no description. what names the run in errors.
+func (c *DescribeCapture) Description(what string, runErr error) (*contract.Description, error) {
+	return describeResult(what, runErr, c.stdout, c.stderr)
+}
+
+// DeclarationOf turns a description back into the declaration the suite
+// checks (Instance.Declaration).
+func DeclarationOf(d *contract.Description) contract.Declaration { return declarationOf(d) }
+
+// OutputBuffer keeps an adapter's output as every target reports it: its
+// beginning and its end, with a note of how much was dropped between.
+type OutputBuffer interface {
+	io.Writer
+	String() string
+}
+
+// NewOutputBuffer is an empty OutputBuffer, safe for concurrent writes.
+func NewOutputBuffer() OutputBuffer { return newLogBuffer() }
+
+// GraceUnder is the grace period a stop under ctx gives an adapter: grace,
+// or none under WithoutGrace.
+func GraceUnder(ctx context.Context, grace time.Duration) time.Duration {
+	return graceUnder(ctx, grace)
+}
+
+// ProbeClient is the readiness probe's HTTP client, which never follows a
+// redirect: any HTTP answer means ready (START-2), in every mode alike.
+func ProbeClient() *http.Client { return probeClient() }
+
+// RuntimeProcess is one execution environment of a Lambda function run by
+// an executor outside this package (a container): what the kit's Lambda
+// runtime needs to restart it as the Lambda service does and to report
+// its output.
+type RuntimeProcess interface {
+	// Exited is closed once it has ended; Output and ExitStatus are final
+	// from then on.
+	Exited() <-chan struct{}
+	// ExitStatus says how it ended, or "" while it runs.
+	ExitStatus() string
+	// Output is what it wrote so far.
+	Output() string
+	// Kill ends it at once (SIGKILL) and waits, briefly, for its end.
+	Kill()
+}
+
+// exportedRuntime is a RuntimeProcess as the runtime uses it.
+type exportedRuntime struct{ p RuntimeProcess }
+
+func (r exportedRuntime) exited() <-chan struct{} { return r.p.Exited() }
+func (r exportedRuntime) exitStatus() string      { return r.p.ExitStatus() }
+func (r exportedRuntime) output() string          { return r.p.Output() }
+func (r exportedRuntime) kill()                   { r.p.Kill() }
+
+// ServeRuntimeAPI serves the kit's Lambda Runtime API on ln, which an
+// executor chooses so that its runtimes can reach it (a container dials
+// the engine's bridge gateway, not 127.0.0.1).
+func ServeRuntimeAPI(ln net.Listener) *RuntimeAPI { return serveRuntimeAPI(ln) }
+
+// LambdaEnv is the environment the Lambda service gives a runtime, with
+// the Runtime API at addr and the function's code in taskRoot.
+func LambdaEnv(addr, taskRoot string) []string { return lambdaEnv(addr, taskRoot) }
+
+// RunLambdaRuntime runs an adapter as a Lambda function of a shape, as the
+// binary target does: the emulated gateway in front of api, a first cold
+// start with launch and a wait (up to readiness) for the runtime's first
+// poll; launch starts a new execution environment whenever one has exited.
+// The returned Host, when not nil, belongs in in.Hosts; stopping in kills
+// the runtime and closes the Runtime API and the gateway.
+func RunLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, api *RuntimeAPI, launch func() (RuntimeProcess, error), readiness time.Duration) (*Host, error) {
+	start := func() (runtimeProcess, error) {
+		p, err := launch()
+		if err != nil {
+			return nil, err
+		}
+		return exportedRuntime{p}, nil
+	}
+	return runLambdaRuntime(ctx, in, &Host{Shape: shape, Export: "runtime"}, api, start, readiness, 0)
+}
