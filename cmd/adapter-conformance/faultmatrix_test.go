@@ -414,6 +414,26 @@ func TestFaultMatrixContainers(t *testing.T) {
 			code: exitCannotRun, verdict: reports.VerdictInconclusive, inReport: "interrupted",
 		},
 	}
+	// The broken adapter's faults in a container: one local image per
+	// fault (the bug chosen by its ENV, as a user's image would fix its
+	// configuration), named as the --target. Each image is the test's
+	// own, labelled and removed by it; the run must leave nothing of its.
+	for _, f := range []struct {
+		name, bug string
+		failed    []string
+		inReport  string
+	}{
+		{"container hangs on every request", "process-hangs", []string{"START-1", "START-2"}, "cannot be checked: the adapter could not be served on fixture basic"},
+		{"container never listens", "process-never-ready", []string{"START-1", "START-2", "START-6"}, "start did not answer HTTP"},
+		{"container crashes", "process-crashes-on-error", []string{"PROC-6"}, "unhandled error in /api/throws: exiting"},
+		{"container ignores SIGTERM", "process-ignores-sigterm", []string{"START-5"}, "of SIGTERM and was killed"},
+	} {
+		image := brokenImage(t, dir, f.bug)
+		scenarios = append(scenarios, faultScenario{
+			name: f.name, args: []string{"--target", image, "--mode", "container", "--fixture", "basic", "--fixture", "no-404"}, container: true,
+			code: exitFail, verdict: reports.VerdictFail, failed: f.failed, inReport: f.inReport,
+		})
+	}
 	runs := make([]faultRun, len(scenarios))
 	var wg sync.WaitGroup
 	for i, s := range scenarios {
@@ -423,6 +443,35 @@ func TestFaultMatrixContainers(t *testing.T) {
 	for i, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) { checkFault(t, s, runs[i]) })
 	}
+}
+
+// faultImageLabel marks the images TestFaultMatrixContainers builds, so
+// that it removes them (and only them).
+const faultImageLabel = "adapter-conformance.test=fault-matrix"
+
+// brokenImage builds a local image FROM scratch of the broken adapter,
+// with BROKEN_ADAPTER set to bug, and removes it when the test ends.
+func brokenImage(t *testing.T, dir, bug string) string {
+	t.Helper()
+	ctxDir := filepath.Join(dir, "image-"+bug)
+	if err := os.MkdirAll(ctxDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(ctxDir, "adapter"), "../../fixtures/adapters/broken/cmd/broken-adapter")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the broken adapter: %v\n%s", err, out)
+	}
+	dockerfile := "FROM scratch\nCOPY adapter /adapter\nENV BROKEN_ADAPTER=" + bug + "\nEXPOSE 8080\nENTRYPOINT [\"/adapter\"]\n"
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tag := "adapter-conformance-fault/" + bug + ":" + strconv.Itoa(os.Getpid())
+	if out, err := exec.Command("docker", "build", "-q", "--label", faultImageLabel, "-t", tag, ctxDir).CombinedOutput(); err != nil {
+		t.Fatalf("docker build %s: %v\n%s", tag, err, out)
+	}
+	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", tag).Run() })
+	return tag
 }
 
 // ownedDocker lists the containers and images (intermediate ones too)

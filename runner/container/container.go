@@ -563,12 +563,19 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 		return nil
 	}
 	secs := int(math.Ceil(grace.Seconds()))
-	if _, err := c.cli.ContainerStop(ctx, c.id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
+	// The engine waits out the grace period, then kills and waits for the
+	// exit: the call takes a little longer than grace. Under the caller's
+	// deadline (the grace period and a little) it would be cut just before
+	// it returns, and an adapter ignoring SIGTERM would be reported as the
+	// kit giving up instead (START-5); so the call has its own bound.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), grace+cleanupTimeout)
+	defer scancel()
+	if _, err := c.cli.ContainerStop(sctx, c.id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
 		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
 		c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGKILL"})
-		if ctx.Err() != nil {
-			return fmt.Errorf("the adapter container had not exited when the kit gave up: %w", ctx.Err())
+		if sctx.Err() != nil {
+			return fmt.Errorf("the adapter container had not exited when the kit gave up: %w", sctx.Err())
 		}
 		return fmt.Errorf("stopping the adapter container: %w", err)
 	}
