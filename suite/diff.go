@@ -236,6 +236,11 @@ func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []
 			}
 			return 0
 		}
+		// The route's plain request comes first, always: DIFF-4 is about
+		// it, and with ten path values a route's few GETs may all carry a
+		// path variant that takes them off the route (/api/binary's
+		// corrupted bytes then never show in a GET).
+		out = append(out, diffReq{route: r})
 		for range per {
 			var q diffReq
 			q.route = r
