@@ -34,8 +34,15 @@ type client struct {
 	unanswered *atomic.Int64
 }
 
+// newClient: ExpectContinueTimeout is Go's DefaultTransport's (and curl's)
+// one second, so that a corpus request with `Expect: 100-continue` (DIFF-1)
+// waits for 100 Continue, or an answer, before it sends its body, as a
+// real client does; with none the body would go at once and the
+// expectation would never be exercised. A host that never sends 100
+// Continue costs a second per such request, never a failure: the body goes
+// after the timeout.
 func newClient(h *runner.Host) *client {
-	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 10 * time.Second}
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
 	return &client{host: h, tr: tr, unanswered: new(atomic.Int64), c: &http.Client{
 		Transport:     tr,
 		Timeout:       20 * time.Second,

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
+	"mime"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -49,13 +52,27 @@ var dimNames = [numDims]string{"method", "body", "framing", "headers", "path", "
 
 var diffMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND"}
 
-var diffBodies = []string{"none", "empty", "json", "binary-64KiB", "form-urlencoded", "multipart", "text"}
+// diffBodies: "binary-1MiB" is rare, sent only to one route whose answer
+// shows the body (diffRoute.echo), so that it appears a few times per
+// fixture rather than on every route (time to verdict).
+var diffBodies = []string{"none", "empty", "json", "binary-64KiB", "form-urlencoded", "multipart", "text", "binary-1MiB"}
 
-var diffFramings = []string{"content-length", "chunked"}
+// diffFramings: "expect 100-continue" is Content-Length framing with
+// `Expect: 100-continue`, as curl sends a body over 1 KiB (RFC 9110
+// §10.1.1).
+var diffFramings = []string{"content-length", "chunked", "expect 100-continue"}
 
-var diffHeaders = []string{"none", "repeated field", "value with commas", "several Cookie lines", "mixed-case names"}
+// diffHeaders: "long Cookie line" is one Cookie line of about 4 KiB, the
+// most a browser keeps per cookie (RFC 6265 §6.1); "large header block"
+// brings the request's header section to about 7 KiB, under the 8 KiB that
+// common servers accept by default.
+var diffHeaders = []string{"none", "repeated field", "value with commas", "several Cookie lines", "mixed-case names", "long Cookie line", "large header block"}
 
-var diffPaths = []string{"plain", "trailing slash toggled", "doubled slash", "dot segments", "percent-encoded letter", "upper case", "encoded slash", "raw sub-delimiters"}
+// diffPaths: "Unicode NFC" and "Unicode NFD" put café in the last segment,
+// percent-encoded as a client sends it, composed (%C3%A9) and decomposed
+// (e followed by U+0301, %CC%81): two different paths to the App, which
+// does not normalize (nor does Astro).
+var diffPaths = []string{"plain", "trailing slash toggled", "doubled slash", "dot segments", "percent-encoded letter", "upper case", "encoded slash", "raw sub-delimiters", "Unicode NFC", "Unicode NFD"}
 
 var diffQueries = []string{"none", "empty ?", "repeated keys", "+ and %20", "encoded delimiters", "valueless key"}
 
@@ -95,10 +112,16 @@ func diffGroup(d int) string {
 var diffIDs = []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"}
 
 // diffRoute is one kind of request target the manifest calls for: a route
-// with its params filled in, the 404 page, an unmatched path.
+// with its params filled in, the 404 page, an unmatched path, a public file.
 type diffRoute struct {
-	kind string // the route pattern, "(unmatched)"
+	kind string // the route pattern, "(unmatched)", "(public file) /robots.txt"
 	path string // the plain path
+	// echo: the route that gets the 1 MiB body: its answer shows the
+	// request whatever the method (an ALL echo endpoint), so the body's
+	// bytes matter to it. One route per fixture, for time to verdict.
+	echo bool
+	// asset: the plain path is one of the manifest's public files.
+	asset bool
 }
 
 // diffReq is one request of the corpus: a route and one value per dimension.
@@ -134,24 +157,53 @@ func (d diffReq) describe() string {
 // diffExcluded says, per host shape, which dimension values a host changes
 // by design, with why (SPEC.md, DIFF area): they are left out of its corpus.
 func diffExcluded(shape app.HostShape, dim, v int) bool {
+	name := dimValueName(dim, v)
 	switch shape {
 	case app.ShapeLambdaV2:
 		// An HTTP API hands the function a decoded rawPath: no
-		// percent-encoding survives (aws-gateway-facts, request path).
-		if dim == dimPath && (v == 4 || v == 6) {
+		// percent-encoding survives (aws-gateway-facts, request path),
+		// neither an encoded ASCII letter nor encoded UTF-8.
+		if dim == dimPath && (name == "percent-encoded letter" || name == "encoded slash" || name == "Unicode NFC" || name == "Unicode NFD") {
 			return true
 		}
 	case app.ShapeLambdaV1:
 		// REST rebuilds the query from its decoded parameter maps
 		// (aws-gateway-facts, query string): no HTTP-3 on lambda-v1.
-		if dim == dimQuery && (v == 1 || v == 3 || v == 4 || v == 5) {
+		if dim == dimQuery && (name == "empty ?" || name == "+ and %20" || name == "encoded delimiters" || name == "valueless key") {
 			return true
 		}
 	}
-	if shape == app.ShapeLambdaV1 || shape == app.ShapeLambdaV2 || shape == app.ShapeFunctionURL {
+	if shape.IsLambda() {
 		// A gateway buffers the body and sends the event with none of the
-		// client's framing: chunked is the same request to the function.
+		// client's framing: chunked, or Content-Length after an Expect
+		// the gateway answered, is the same request to the function.
 		if dim == dimFraming && v != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// diffExcludedOn is diffExcluded for one route kind. The 1 MiB body goes
+// only to one route whose answer shows the body (a few requests per
+// fixture: under the race detector one costs about two seconds through a
+// Lambda gateway, and elsewhere the 64 KiB one tells as much). On
+// a public file the path variants whose file-or-route outcome depends on
+// how a host's file server normalizes paths are not sent (SPEC.md, DIFF
+// allowed differences): a trailing slash, a doubled slash, dot segments
+// (Astro serves /assets/../robots.txt, astro-behavior §8; ROBUST-8 and
+// MATCH-6 check dot segments and directories) and a percent-encoded letter.
+func diffExcludedOn(shape app.HostShape, r diffRoute, dim, v int) bool {
+	if diffExcluded(shape, dim, v) {
+		return true
+	}
+	name := dimValueName(dim, v)
+	if dim == dimBody && name == "binary-1MiB" && !r.echo {
+		return true
+	}
+	if r.asset && dim == dimPath {
+		switch name {
+		case "trailing slash toggled", "doubled slash", "dot segments", "percent-encoded letter":
 			return true
 		}
 	}
@@ -178,12 +230,17 @@ func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []
 			for range dimSizes[d] {
 				v := next[d] % dimSizes[d]
 				next[d]++
-				if !diffExcluded(shape, d, v) {
+				if !diffExcludedOn(shape, r, d, v) {
 					return v
 				}
 			}
 			return 0
 		}
+		// The route's plain request comes first, always: DIFF-4 is about
+		// it, and with ten path values a route's few GETs may all carry a
+		// path variant that takes them off the route (/api/binary's
+		// corrupted bytes then never show in a GET).
+		out = append(out, diffReq{route: r})
 		for range per {
 			var q diffReq
 			q.route = r
@@ -209,6 +266,7 @@ func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []
 func diffRoutes(m *app.Manifest) []diffRoute {
 	var out []diffRoute
 	base := strings.TrimSuffix(m.Base, "/")
+	bigBodyRoute := false
 	for _, r := range m.Routes {
 		if r.Internal || skipDiffRoute(r) {
 			continue
@@ -230,15 +288,35 @@ func diffRoutes(m *app.Manifest) []diffRoute {
 			}
 		}
 		p := "/" + strings.Join(segs, "/")
+		// The 1 MiB body goes to the first route that echoes every
+		// method's body (/api/echo-all) and nowhere else.
+		echo := !bigBodyRoute && echoAllRoute(r)
+		bigBodyRoute = bigBodyRoute || echo
 		if base != "" {
 			// Without the base, the routes are basic's (RENDER-12).
-			out = append(out, diffRoute{kind: "base " + r.Pattern, path: base + strings.TrimSuffix(p, "/")})
+			out = append(out, diffRoute{kind: "base " + r.Pattern, path: base + strings.TrimSuffix(p, "/"), echo: echo})
 			continue
 		}
-		out = append(out, diffRoute{kind: r.Pattern, path: p})
+		out = append(out, diffRoute{kind: r.Pattern, path: p, echo: echo})
 	}
 	out = append(out, diffRoute{kind: "(unmatched)", path: "/no-such-route"})
+	// Public files, as the manifest's Assets name them (with the base in
+	// the base fixture, astro-behavior §14.2); dotfiles are not served
+	// (MATCH-6), so they are no file's path.
+	for _, a := range m.Assets {
+		if strings.Contains(a, "/.") {
+			continue
+		}
+		out = append(out, diffRoute{kind: "(public file) " + a, path: a, asset: true})
+	}
 	return out
+}
+
+// echoAllRoute: the route echoes the request whatever its method (one ALL
+// handler that echoes), so every method's body shows in its answer.
+func echoAllRoute(r *app.Route) bool {
+	a, ok := r.Handlers["ALL"]
+	return ok && len(r.Handlers) == 1 && a.Kind == "echo"
 }
 
 func skipDiffRoute(r *app.Route) bool {
@@ -262,10 +340,9 @@ func (d diffReq) request() (method, target string, body []byte, opts []reqOpt) {
 	case "json":
 		body, ct = []byte(`{"hello":"world","n":[1,2,3]}`), "application/json"
 	case "binary-64KiB":
-		body, ct = make([]byte, 64<<10), "application/octet-stream"
-		for i := range body {
-			body[i] = byte(i*7 + i>>8)
-		}
+		body, ct = binaryBody(64<<10), "application/octet-stream"
+	case "binary-1MiB":
+		body, ct = binaryBody(1<<20), "application/octet-stream"
 	case "form-urlencoded":
 		body, ct = []byte("a=1&b=two+words&c=%26"), "application/x-www-form-urlencoded"
 	case "multipart":
@@ -277,8 +354,11 @@ func (d diffReq) request() (method, target string, body []byte, opts []reqOpt) {
 	if ct != "" {
 		opts = append(opts, header("Content-Type", ct))
 	}
-	if d.dims[dimFraming] == 1 {
+	switch diffFramings[d.dims[dimFraming]] {
+	case "chunked":
 		opts = append(opts, func(r *http.Request) { r.ContentLength = -1 })
+	case "expect 100-continue":
+		opts = append(opts, header("Expect", "100-continue"))
 	}
 	// The transport adds a User-Agent when there is none; set it, so the
 	// App's own render of the request sees it too.
@@ -292,9 +372,47 @@ func (d diffReq) request() (method, target string, body []byte, opts []reqOpt) {
 		opts = append(opts, header("Cookie", "a=1"), header("Cookie", "b=2; c=3"))
 	case "mixed-case names":
 		opts = append(opts, func(r *http.Request) { r.Header["x-MiXeD-Case"] = []string{"v"} })
+	case "long Cookie line":
+		opts = append(opts, header("Cookie", longCookie))
+	case "large header block":
+		for i, v := range largeHeaderBlock {
+			opts = append(opts, header(fmt.Sprintf("X-Pad-%02d", i), v))
+		}
 	}
 	return
 }
+
+// binaryBody is n bytes of every value, in a pattern that is not periodic
+// in 256 bytes, so a byte dropped or moved changes the hash.
+func binaryBody(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}
+
+// longCookie is one Cookie line of about 4 KiB: 60 pairs of 64 bytes.
+var longCookie = func() string {
+	pairs := make([]string, 60)
+	for i := range pairs {
+		pairs[i] = fmt.Sprintf("c%02d=%s", i, strings.Repeat(string(rune('a'+i%26)), 60))
+	}
+	return strings.Join(pairs, "; ")
+}()
+
+// largeHeaderBlock are the values of 26 X-Pad-NN fields of 240 bytes each:
+// about 6.5 KiB, which with the request line and the kit's own fields
+// (Host, User-Agent, Origin, Content-Type, the request ID) makes a header
+// section of about 7 KiB, under the 8 KiB that common servers accept and
+// AWS's gateways' 10 KiB (SPEC.md, DIFF).
+var largeHeaderBlock = func() []string {
+	out := make([]string, 26)
+	for i := range out {
+		out[i] = strings.Repeat(fmt.Sprintf("%02d-pad,", i), 30)
+	}
+	return out
+}()
 
 func diffPath(p string, v int) string {
 	last := strings.LastIndex(p, "/")
@@ -326,6 +444,10 @@ func diffPath(p string, v int) string {
 		return p + "%2Fz"
 	case "raw sub-delimiters":
 		return p + "!$&'()*+,;=:@~"
+	case "Unicode NFC":
+		return p[:last+1] + "caf%C3%A9"
+	case "Unicode NFD":
+		return p[:last+1] + "cafe%CC%81"
 	}
 	return p
 }
@@ -351,6 +473,8 @@ type diffAnswer struct {
 	status int
 	header http.Header
 	body   []byte
+	// file: the answer is a public file's, compared by fileCompare.
+	file bool
 }
 
 // referenceApp is the kit's own App for the fixture (RENDER-2's too).
@@ -519,6 +643,12 @@ func echoDiff(ex *exchange, want []byte) string {
 		if framingHeaders[http.CanonicalHeaderKey(name)] || name == runner.RequestIDHeader {
 			continue
 		}
+		if ln == "expect" {
+			// The host meets the expectation itself (100 Continue, or an
+			// answer at once) and may or may not pass the field on to the
+			// App (RFC 9110 §10.1.1; SPEC.md, DIFF allowed differences).
+			continue
+		}
 		g, w := got.Headers[ln], exp.Headers[ln]
 		if ln == "cookie" {
 			g, w = cookiePairs(g), cookiePairs(w)
@@ -578,12 +708,107 @@ type diffRun struct {
 	excluded       string
 }
 
-// send sends one corpus request and compares it with the App's answer.
+// send sends one corpus request and compares it with the App's answer, or,
+// for a request that names a public file, with the file (see fileAnswer).
 func (h *hostEnv) diffSend(ctx context.Context, a *app.App, q diffReq) diffResult {
 	method, target, body, opts := q.request()
 	ex := h.http.send(ctx, method, target, body, opts...)
 	want := appAnswer(a, ex)
-	return diffResult{req: q, ex: ex, want: want, diff: diffCompare(ex, want)}
+	diff := diffCompare(ex, want)
+	if q.route.asset {
+		if file, ok := h.fileAnswer(a, target); ok {
+			switch {
+			case h.servesFiles():
+				want, diff = file, fileCompare(ex, file)
+			case diff != "" && fileCompare(ex, file) == "":
+				// A host that is not required to serve public files
+				// (MATCH-4) may still do so: a Lambda bridge with a
+				// file handler. Either answer is right (SPEC.md, DIFF).
+				want, diff = file, ""
+			}
+		}
+	}
+	return diffResult{req: q, ex: ex, want: want, diff: diff}
+}
+
+// servesFiles: the host must serve the public files (MATCH-4): the adapter
+// declares ServesStaticAssets, on a start or handler host not in
+// middleware mode (where next serves them, MATCH-1).
+func (h *hostEnv) servesFiles() bool {
+	if h.host == nil || h.host.Middleware || (h.shape != app.ShapeStart && h.shape != app.ShapeHandler) {
+		return false
+	}
+	d, ok := h.fx.inst.Declaration.Adapter()
+	return ok && d.Features.ServesStaticAssets
+}
+
+// fileAnswer is the answer for a request target whose path names one of the
+// manifest's public files as it is (with the base or, in the base fixture,
+// without it: astro-behavior §14.2), whatever the method or the query
+// (astro-behavior §8: any method gets the file): 200 and the file's bytes.
+// ok is false when the path names no file, and the App's answer stands.
+func (h *hostEnv) fileAnswer(a *app.App, target string) (diffAnswer, bool) {
+	p, _, _ := strings.Cut(target, "?")
+	m := h.fx.manifest
+	base := strings.TrimSuffix(m.Base, "/")
+	var rel string
+	switch {
+	case m.Public == nil:
+		return diffAnswer{}, false
+	case a.IsAsset(p):
+		rel = strings.TrimPrefix(strings.TrimPrefix(p, base), "/")
+	case base != "" && a.IsAsset(base+p):
+		rel = strings.TrimPrefix(p, "/")
+	default:
+		return diffAnswer{}, false
+	}
+	b, err := fs.ReadFile(m.Public, rel)
+	if err != nil {
+		return diffAnswer{}, false
+	}
+	hdr := http.Header{}
+	if ext := path.Ext(p); ext == ".svg" || ext == ".txt" {
+		hdr.Set("Content-Type", mime.TypeByExtension(ext))
+	}
+	return diffAnswer{status: http.StatusOK, header: hdr, body: b, file: true}, true
+}
+
+// fileCompare compares a public file's answer: the status, the bytes, and
+// the media type where MATCH-4 checks one (.svg and .txt). Its other
+// headers (Last-Modified, ETag, Accept-Ranges, Cache-Control, the charset
+// of the type) are the file server's, not the App's (SPEC.md, DIFF).
+func fileCompare(ex *exchange, want diffAnswer) string {
+	if ex.resp == nil {
+		return fmt.Sprintf("no response (%v)", ex.err)
+	}
+	if ex.err != nil {
+		return fmt.Sprintf("the body could not be read (%v)", ex.err)
+	}
+	if ex.status() != want.status {
+		return fmt.Sprintf("status %d, the public file's is %d", ex.status(), want.status)
+	}
+	if wt := want.header.Get("Content-Type"); wt != "" {
+		got, _, _ := mime.ParseMediaType(ex.resp.Header.Get("Content-Type"))
+		exp, _, _ := mime.ParseMediaType(wt)
+		if got != exp {
+			return fmt.Sprintf("Content-Type %q, the public file's is %s", ex.resp.Header.Get("Content-Type"), exp)
+		}
+	}
+	if ex.method == http.MethodHead {
+		if len(ex.body) != 0 {
+			return fmt.Sprintf("%d body bytes for a HEAD", len(ex.body))
+		}
+		return ""
+	}
+	if cl := ex.resp.Header.Get("Content-Length"); cl != "" {
+		if n, err := strconv.Atoi(cl); err != nil || n != len(ex.body) {
+			return fmt.Sprintf("Content-Length: %s, but %d body bytes came", cl, len(ex.body))
+		}
+	}
+	if !bytes.Equal(ex.body, want.body) {
+		return fmt.Sprintf("a body of %d bytes that is not the public file's %d bytes: %s", len(ex.body), len(want.body), excerpt(ex.body))
+	}
+	return ""
 }
 
 // shrink drops the request's dimensions one at a time (each reset to its
@@ -746,7 +971,11 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	}
 	fmt.Fprintf(&b, "corpus: seed %d, %d requests sent; %d minimal request(s) differ under %s; rerun with --seed %d --focus %s\n", run.seed, run.sent, len(found), id, run.seed, id)
 	fmt.Fprintf(&b, "exchange with the %s host (%s):\n%s", r.ex.hostInfo.Shape, r.ex.hostInfo.Export, r.ex.dump())
-	fmt.Fprintf(&b, "what the App answers to the same request:\n  < %d\n", r.want.status)
+	if r.want.file {
+		fmt.Fprintf(&b, "the public file's answer (status, bytes, and the media type for .svg and .txt):\n  < %d\n", r.want.status)
+	} else {
+		fmt.Fprintf(&b, "what the App answers to the same request:\n  < %d\n", r.want.status)
+	}
 	writeHeaders(&b, "  < ", r.want.header)
 	fmt.Fprintf(&b, "  < (%d body bytes) %s\n", len(r.want.body), excerpt(r.want.body))
 	for _, c := range r.contrasts {

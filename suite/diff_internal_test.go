@@ -25,7 +25,16 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 				t.Errorf("%s %s: %d requests, want a few hundred", fixture, shape, len(c))
 			}
 			byRoute := map[string][numDims]map[int]bool{}
+			routes := map[string]diffRoute{}
+			big, assets := 0, 0
 			for _, q := range c {
+				routes[q.route.kind] = q.route
+				if diffBodies[q.dims[dimBody]] == "binary-1MiB" {
+					big++
+				}
+				if q.route.asset {
+					assets++
+				}
 				seen, ok := byRoute[q.route.kind]
 				if !ok {
 					for d := range seen {
@@ -34,7 +43,7 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 					byRoute[q.route.kind] = seen
 				}
 				for d, v := range q.dims {
-					if diffExcluded(shape, d, v) {
+					if diffExcludedOn(shape, q.route, d, v) {
 						t.Errorf("%s %s: %s uses %s %q, which the shape excludes", fixture, shape, q.describe(), dimNames[d], dimValueName(d, v))
 					}
 					seen[d][v] = true
@@ -43,10 +52,17 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 			if fixture == "base-app" && !slices.ContainsFunc(c, func(q diffReq) bool { return strings.HasPrefix(q.route.path, "/app/") }) {
 				t.Errorf("%s: no request under the base", fixture)
 			}
+			// The 1 MiB body: a few times per fixture, not on every route.
+			if big == 0 || big > 12 {
+				t.Errorf("%s %s: %d requests with a 1 MiB body, want a few", fixture, shape, big)
+			}
+			if assets == 0 {
+				t.Errorf("%s %s: no request for a public file", fixture, shape)
+			}
 			for kind, seen := range byRoute {
 				for d := range numDims {
 					for v := range dimSizes[d] {
-						if !seen[d][v] && !diffExcluded(shape, d, v) {
+						if !seen[d][v] && !diffExcludedOn(shape, routes[kind], d, v) {
 							t.Errorf("%s %s: route %s never has %s %q", fixture, shape, kind, dimNames[d], dimValueName(d, v))
 						}
 					}
