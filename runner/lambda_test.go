@@ -637,6 +637,9 @@ func TestLambdaGatewayStreamLimit(t *testing.T) {
 		return &events.LambdaFunctionURLStreamingResponse{StatusCode: 200, Body: iotest.DataErrReader(body)}, nil
 	}
 	g := runner.NewLambdaGateway(app.ShapeFunctionURL, runner.InProcessInvoker(handler), nil)
+	// 20 MiB through the gateway under -race on a loaded CI machine can
+	// outlast the 10 s function timeout; the limit is what is checked here.
+	g.Timeout = time.Minute
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	get := func(id string) (int64, runner.Invocation, error) {
