@@ -500,13 +500,22 @@ func ownedDocker(pid int) []string {
 	if err != nil || len(bytes.TrimSpace(ids)) == 0 {
 		return out
 	}
-	b, err := exec.Command("docker", append([]string{"image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "` + container.LabelBuildOwner + `"}}`}, strings.Fields(string(ids))...)...).Output()
-	if err != nil {
-		return append(out, fmt.Sprintf("docker image inspect: %v", err))
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) == 2 && strings.HasPrefix(f[1], host+"/"+strconv.Itoa(pid)+"/") {
-			out = append(out, "image "+l)
+	// One inspect per image: another test's run or sweep may remove an
+	// image between the listing and its inspection, and an image that is
+	// gone was not left behind.
+	for _, id := range strings.Fields(string(ids)) {
+		var stderr bytes.Buffer
+		inspect := exec.Command("docker", "image", "inspect", "--format", `{{.Id}} {{index .Config.Labels "`+container.LabelBuildOwner+`"}}`, id)
+		inspect.Stderr = &stderr
+		b, err := inspect.Output()
+		if err != nil {
+			if !strings.Contains(strings.ToLower(stderr.String()), "no such image") {
+				out = append(out, fmt.Sprintf("docker image inspect %s: %v: %s", id, err, strings.TrimSpace(stderr.String())))
+			}
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) == 2 && strings.HasPrefix(f[1], host+"/"+strconv.Itoa(pid)+"/") {
+			out = append(out, "image "+strings.TrimSpace(string(b)))
 		}
 	}
 	return out
