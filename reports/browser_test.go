@@ -2,7 +2,6 @@ package reports_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -349,5 +348,5 @@ func keep(t *testing.T, name string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Log(fmt.Sprintf("%s: %s", name, path))
+	t.Logf("%s: %s", name, path)
 }

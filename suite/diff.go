@@ -705,7 +705,6 @@ type diffRun struct {
 	concurrentOnly int
 	seed           uint64
 	corpus         int
-	excluded       string
 }
 
 // send sends one corpus request and compares it with the App's answer, or,
