@@ -885,13 +885,21 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 		wg.Wait()
 		run.sent = len(todo)
 		h.fx.results.addDiffRequests(run.sent)
+		// A route whose plain request got the App's answer cannot shrink
+		// to DIFF-4; one whose plain request differed, or was not sent, can.
+		plainPassed := map[string]bool{}
+		for _, r := range results {
+			if len(r.req.varied()) == 0 && r.diff == "" {
+				plainPassed[r.req.route.path] = true
+			}
+		}
 		seen := map[string]bool{}
 		for _, r := range results {
 			if r.diff == "" {
 				continue
 			}
-			if countAll(run.byID) >= diffMaxShrunk {
-				break // enough evidence; shrinking every one costs time
+			if !shrinkMayAdd(run.byID, r.req, plainPassed[r.req.route.path]) {
+				continue // every requirement it could shrink to has its evidence
 			}
 			// Sent again on its own: a difference that only concurrent
 			// requests show is EXPORT-3's business, and shrinking must be
@@ -922,12 +930,24 @@ func diffIDOf(q diffReq) string {
 	return "DIFF-4"
 }
 
-func countAll(m map[string][]diffResult) int {
-	n := 0
-	for _, v := range m {
-		n += len(v)
+// shrinkMayAdd says whether shrinking q could add evidence: whether a
+// requirement its minimal request may be reported under (the group of a
+// dimension it varies, or DIFF-4 unless the route's plain request got the
+// App's answer) has fewer than diffMaxShrunkPerID minimal requests yet.
+// Shrinking only makes dimensions plain, so no other requirement can come
+// of it; which requirements fail is therefore the same as if every
+// difference were shrunk, whatever the corpus order, and only the evidence
+// per requirement is bounded.
+func shrinkMayAdd(byID map[string][]diffResult, q diffReq, plainPassed bool) bool {
+	if !plainPassed && len(byID["DIFF-4"]) < diffMaxShrunkPerID {
+		return true
 	}
-	return n
+	for _, d := range q.varied() {
+		if len(byID[diffGroup(d)]) < diffMaxShrunkPerID {
+			return true
+		}
+	}
+	return false
 }
 
 // registerDiff registers the DIFF specs on a host.
@@ -968,7 +988,11 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	} else {
 		fmt.Fprintf(&b, "expected: the App's answer to %s; got %s\n", r.req.describe(), r.diff)
 	}
-	fmt.Fprintf(&b, "corpus: seed %d, %d requests sent; %d minimal request(s) differ under %s; rerun with --seed %d --focus %s\n", run.seed, run.sent, len(found), id, run.seed, id)
+	count := strconv.Itoa(len(found))
+	if len(found) >= diffMaxShrunkPerID {
+		count = "at least " + count // shrinking stopped there
+	}
+	fmt.Fprintf(&b, "corpus: seed %d, %d requests sent; %s minimal request(s) differ under %s; rerun with --seed %d --focus %s\n", run.seed, run.sent, count, id, run.seed, id)
 	fmt.Fprintf(&b, "exchange with the %s host (%s):\n%s", r.ex.hostInfo.Shape, r.ex.hostInfo.Export, r.ex.dump())
 	if r.want.file {
 		fmt.Fprintf(&b, "the public file's answer (status, bytes, and the media type for .svg and .txt):\n  < %d\n", r.want.status)
@@ -989,9 +1013,12 @@ func diffMessage(id string, run *diffRun, found []diffResult) string {
 	return b.String()
 }
 
-// diffMaxShrunk bounds the differences shrunk per host: past it, the
-// report has its evidence and shrinking more only costs time.
-const diffMaxShrunk = 40
+// diffMaxShrunkPerID bounds the minimal requests kept per DIFF
+// requirement and host: past it, the requirement has its evidence (the
+// message shows five) and shrinking more only costs time. The bound is per
+// requirement, not per host, so that one requirement's many differences
+// never crowd out another's (see shrinkMayAdd).
+const diffMaxShrunkPerID = 10
 
 // diffConcurrency is how many corpus requests are in flight at once. One:
 // in corpus order, a stateful adapter's differences (a restart after a

@@ -82,3 +82,39 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 		t.Errorf("--corpus 2000 gave %d requests", len(big))
 	}
 }
+
+// TestShrinkStopsPerRequirement: a difference is shrunk while a requirement
+// it could be reported under lacks evidence, so one requirement's many
+// differences never keep another from being found (the corpus order does
+// not decide which DIFF requirements fail).
+func TestShrinkStopsPerRequirement(t *testing.T) {
+	full := func(ids ...string) map[string][]diffResult {
+		m := map[string][]diffResult{}
+		for _, id := range ids {
+			m[id] = make([]diffResult, diffMaxShrunkPerID)
+		}
+		return m
+	}
+	var methodOnly, methodAndPath diffReq
+	methodOnly.dims[dimMethod] = 1
+	methodAndPath.dims[dimMethod] = 1
+	methodAndPath.dims[dimPath] = 2
+	for _, c := range []struct {
+		name        string
+		byID        map[string][]diffResult
+		q           diffReq
+		plainPassed bool
+		want        bool
+	}{
+		{"its only group has its evidence", full("DIFF-1"), methodOnly, true, false},
+		{"nothing found yet", full(), methodOnly, true, true},
+		{"a path variant while DIFF-1 crowds the run", full("DIFF-1"), methodAndPath, true, true},
+		{"both groups have their evidence", full("DIFF-1", "DIFF-3"), methodAndPath, true, false},
+		{"the route's plain request differed", full("DIFF-1", "DIFF-3"), methodAndPath, false, true},
+		{"every group has its evidence", full("DIFF-1", "DIFF-3", "DIFF-4"), methodAndPath, false, false},
+	} {
+		if got := shrinkMayAdd(c.byID, c.q, c.plainPassed); got != c.want {
+			t.Errorf("%s: shrinkMayAdd = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
