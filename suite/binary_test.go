@@ -80,7 +80,7 @@ var wantFailedAsBinary = map[string][]string{
 	// The gateway facts (aws-gateway-facts.md) through the Runtime API.
 	"lambda-v2-question-as-query":    {"LAMBDA-17"},
 	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},
-	"b43-lambda-furl-double-encoded": {"HTTP-2", "LAMBDA-9", "DIFF-3"}, // DIFF-3: percent-encoded paths, the café ones too (the 40 differences a run shrinks are all path variants)
+	"b43-lambda-furl-double-encoded": {"HTTP-2", "LAMBDA-9", "DIFF-3", "DIFF-1"}, // DIFF-3: percent-encoded paths, the café ones too ; DIFF-1: an unrouted method on a percent-encoded path, whose 404 page shows the path encoded twice
 	"b47-lambda-v1-stage-stripped":   {"LAMBDA-10"},
 	"b09-lambda-furl-cookies-twice":  {"LAMBDA-3", "DIFF-2"}, // DIFF-2: several Cookie lines
 	"process-crashes-on-error":       {"PROC-6", "RENDER-2"},
@@ -101,9 +101,9 @@ var wantFailedAsBinary = map[string][]string{
 	"process-describe-fails":      {"PROC-1"},
 	"process-describe-floods":     {"PROC-1"},
 	"process-ignores-app-dir":     {"PROC-2", "START-3", "START-5"},
-	"b12-notfound-200":            {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2", "DIFF-3", "DIFF-4"}, // DIFF-3: a path variant that is a 404; DIFF-4: /page-null-404; the basic fixture's 40 shrunk differences (diffMaxShrunk) come before PUT to /api/echo (DIFF-1 in-process, with two fixtures)
-	"b01-cookies-folded":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"},                                                                                             // DIFF-4: the cookie routes' plain requests
-	"b17-panics-on-error":         {"ERROR-1", "ERROR-2", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                      // DIFF: the throwing routes, plain and via a path variant
+	"b12-notfound-200":            {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2", "DIFF-3", "DIFF-4", "DIFF-1"}, // DIFF-3: a path variant that is a 404; DIFF-4: /page-null-404; DIFF-1: PUT to /api/echo
+	"b01-cookies-folded":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"},                                                                                                       // DIFF-4: the cookie routes' plain requests
+	"b17-panics-on-error":         {"ERROR-1", "ERROR-2", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                                // DIFF: the throwing routes, plain and via a path variant
 	"b35-buffered-stream":         {"HTTP-16"},
 	"b52-hard-close":              {"START-3"},
 	"start-returns-server-closed": {"START-5"},
@@ -112,9 +112,9 @@ var wantFailedAsBinary = map[string][]string{
 	"b11-lambda-v2-header-split":  {"LAMBDA-4", "DIFF-2"},            // DIFF-2: the value with commas
 	"no-content-type-made-up":     {"RENDER-14"},
 	// Astro's origin check (issue 14), over HTTP and through the Runtime API.
-	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1"}, // DIFF-1: unsafe methods' origin check (403); the 40 differences a run shrinks (diffMaxShrunk) are all these before a path variant's turn
+	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"}, // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong scheme
 	"origin-forged":                      {"HTTP-23"},
-	"b49-lambda-ignores-forwarded-proto": {"HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7", "DIFF-1"}, // DIFF-1: every same-origin form POST gets 403
+	"b49-lambda-ignores-forwarded-proto": {"HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7", "DIFF-1", "DIFF-4"}, // DIFF-1: every same-origin form POST gets 403; DIFF-4: every route's plain request, whose URL says http
 	// Blind spots (issue 14) seen from outside the process: the client's
 	// disconnect never reaches the App (its stream-state stays
 	// "streaming"), and a 1 s deadline cuts HTTP-16's 1.2 s stream.

@@ -42,10 +42,10 @@ var wantFailed = map[string][]string{
 	"b37-query-dropped":           {"HTTP-3", "HTTP-4", "RENDER-11", "DIFF-3"},                                                                                      // DIFF-3: the query dimension
 	"b38-query-decoded":           {"HTTP-3", "DIFF-3"},                                                                                                             // DIFF-3: the query dimension
 	"b41-query-first-value":       {"HTTP-3", "HTTP-4", "DIFF-3"},                                                                                                   // DIFF-3: repeated keys
-	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3"},                                                                                    // DIFF-3: the encoded slash
+	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: the encoded slash; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
 	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: percent-encoded paths; DIFF-1: OPTIONS with an encoded letter: a 404 page whose pathname shows the double encoding
 	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3"},                                                           // DIFF-3: percent-encoded paths
-	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1"},                                                                  // DIFF-1: unsafe methods' origin check (403); the 40 differences a run shrinks (diffMaxShrunk) are all these before a path variant's turn
+	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"},                                                        // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong host
 	"b50-trusts-forwarded-host":   {"HTTP-6"},
 	"b11-last-header-value":       {"HTTP-7", "DIFF-2"},  // DIFF-2: the repeated field
 	"b51-no-client-address":       {"HTTP-18", "DIFF-4"}, // DIFF-4: every echo's plain request shows clientAddress null
@@ -111,7 +111,7 @@ var wantFailed = map[string][]string{
 	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3"},            // DIFF-3: percent-encoded paths
 	"b47-lambda-stage-kept":                {"LAMBDA-10"},
 	"b47-lambda-v1-stage-stripped":         {"LAMBDA-10"},
-	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3"}, // DIFF-3: percent-encoded paths, the café ones too (the 40 differences a run shrinks are all path variants)
+	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3", "DIFF-1"}, // DIFF-3: percent-encoded paths, the café ones too ; DIFF-1: an unrouted method on a percent-encoded path, whose 404 page shows the path encoded twice
 	"lambda-v2-question-as-query":          {"LAMBDA-17"},
 	// The 400 also hits RENDER-4's encoded params (and RENDER-16's) and LAMBDA-17's literal %.
 	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},
@@ -130,9 +130,9 @@ var wantFailed = map[string][]string{
 	// cross-site to the App: HTTP-1's methods and RENDER-7's POST get 403.
 	// A path rebuilt from its decoded form (b42, b43) escapes a literal '#'
 	// as %23, so the fragment becomes part of the path (RENDER-15).
-	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1"}, // DIFF-1: unsafe methods' origin check (403); the 40 differences a run shrinks (diffMaxShrunk) are all these before a path variant's turn
+	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"}, // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong scheme
 	"origin-forged":                      {"HTTP-23"},
-	"b49-lambda-ignores-forwarded-proto": {"DIFF-1", "HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7"}, // the emulator says https, as AWS does: every same-origin form POST gets 403
+	"b49-lambda-ignores-forwarded-proto": {"DIFF-1", "HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7", "DIFF-4"}, // the emulator says https, as AWS does: every same-origin form POST gets 403 (DIFF-1); DIFF-4: every route's plain request, whose URL says http
 	// Blind spots broken adapters slipped through (issue 14). The base
 	// fixture's public files are checked under the base and without it,
 	// so a file missing under /app fails MATCH-4 and MATCH-5 (the dynamic

@@ -34,7 +34,7 @@ var wantFailedAsContainer = map[string][]string{
 	"process-ignores-sigterm":  {"START-4", "START-5"},
 	"process-never-ready":      {"START-1", "START-2", "START-6"},
 	"process-describe-floods":  {"PROC-1"},
-	"b12-notfound-200":         {"DIFF-3", "DIFF-4", "ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2"}, // DIFF-3: a path variant that is a 404; DIFF-4: /page-null-404; the basic fixture's 40 shrunk differences (diffMaxShrunk) come before PUT to /api/echo (DIFF-1 in-process, with two fixtures)
+	"b12-notfound-200":         {"DIFF-1", "DIFF-3", "DIFF-4", "ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2"}, // DIFF-3: a path variant that is a 404; DIFF-4: /page-null-404; DIFF-1: PUT to /api/echo
 	// A Lambda adapter in a container polls the kit's Runtime API.
 	"b04-lambda-v2-cookies-in-headers": {"DIFF-4", "HTTP-8", "HTTP-9", "LAMBDA-1", "RENDER-2"}, // DIFF-4: the cookie routes' plain requests
 	// A streamed response posted to the Runtime API only once it is whole.
