@@ -26,6 +26,11 @@ type Host struct {
 	Shape  app.HostShape
 	Export string // the export's name, or "start"
 	URL    string // base URL, e.g. http://127.0.0.1:41234
+	// IPv6URL is a second base URL into the same host, on the IPv6
+	// loopback (http://[::1]:41235), for requests from an IPv6 peer
+	// (DIFF-5); "" when the host has none: out of process, behind a Lambda
+	// gateway, or on a machine without ::1.
+	IPv6URL string
 	// Peers are the addresses besides the kit's own that the adapter may
 	// see its client's requests come from: a container engine forwards a
 	// published port from its bridge's gateway (nil when there is none).

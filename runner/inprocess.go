@@ -189,8 +189,9 @@ func exportHost(name string, v any, declared []app.HostShape, renders *RenderLog
 	// A panicking handler is logged by net/http; keep that out of the
 	// user's terminal; the spec reports the failed exchange instead.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Listener = newDualListener(srv.Listener, listenLoopback6())
 	srv.Start()
-	h.URL = srv.URL
+	h.URL, h.IPv6URL = srv.URL, ipv6URL(srv.Listener)
 	in.onStop(func(context.Context) error { srv.CloseClientConnections(); srv.Close(); return nil })
 	return h
 }
@@ -209,10 +210,12 @@ func wrapNext(mw func(http.Handler) http.Handler, calls *atomic.Int64) (h http.H
 // startHost runs Start on a fresh loopback listener and waits until the
 // listener accepts HTTP (START-1, START-2).
 func startHost(ctx context.Context, start func(context.Context, *app.Manifest, net.Listener) error, m *app.Manifest, renders *RenderLog, in *Instance, readiness time.Duration) (*Host, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln4, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening on 127.0.0.1: %w", err)
 	}
+	// Start gets one listener that accepts on both loopbacks (DIFF-5).
+	ln := newDualListener(ln4, listenLoopback6())
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	exited := make(chan struct{})
 	var startErr error // written once, before exited is closed
@@ -225,7 +228,7 @@ func startHost(ctx context.Context, start func(context.Context, *app.Manifest, n
 		}()
 		startErr = start(runCtx, m, ln)
 	}()
-	h := &Host{Shape: app.ShapeStart, Export: "start", URL: "http://" + ln.Addr().String(), Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
+	h := &Host{Shape: app.ShapeStart, Export: "start", URL: "http://" + ln.Addr().String(), IPv6URL: ipv6URL(ln), Renders: renders, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
 	h.Shutdown = func(ctx context.Context) error {
 		cancel()
 		select {

@@ -101,7 +101,7 @@ func diffCorpusRate(b *testing.B, newTarget func() runner.Target, runs int) (flo
 	var sent int
 	var took time.Duration
 	for range runs {
-		res, err := suite.Run(nil, newTarget(), suite.Quiet(), suite.Fixtures("basic"), suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"))
+		res, err := suite.Run(nil, newTarget(), suite.Quiet(), suite.Fixtures("basic"), suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4", "DIFF-5"))
 		if err != nil {
 			b.Fatal(err)
 		}

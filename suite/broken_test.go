@@ -48,6 +48,7 @@ var wantFailed = map[string][]string{
 	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"},                                                        // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong host
 	"b50-trusts-forwarded-host":   {"HTTP-6"},
 	"b11-last-header-value":       {"HTTP-7", "DIFF-2"},  // DIFF-2: the repeated field
+	"ipv6-client-address-split":   {"DIFF-5"},            // only a request from ::1 shows it
 	"b51-no-client-address":       {"HTTP-18", "DIFF-4"}, // DIFF-4: every echo's plain request shows clientAddress null
 	"b51-client-from-xff":         {"HTTP-18"},
 	"b24-get-with-content-length": {"HTTP-13"},

@@ -66,6 +66,18 @@ func (c *client) patient(d time.Duration) *client {
 	}}
 }
 
+// over is a client for the same host through another of its base URLs
+// (its IPv6 listener, DIFF-5), counting its unanswered requests with c's;
+// its exchanges name a copy of the host whose URL is that one, so that
+// Origin, the Host header and the messages say where the request went.
+func (c *client) over(baseURL string) *client {
+	h := *c.host
+	h.URL = baseURL
+	o := newClient(&h)
+	o.unanswered = c.unanswered
+	return o
+}
+
 func (c *client) close() { c.tr.CloseIdleConnections() }
 
 // exchange is one request and what came back: the evidence a failure shows.

@@ -45,10 +45,11 @@ const (
 	dimHeaders
 	dimPath
 	dimQuery
+	dimPeer
 	numDims
 )
 
-var dimNames = [numDims]string{"method", "body", "framing", "headers", "path", "query"}
+var dimNames = [numDims]string{"method", "body", "framing", "headers", "path", "query", "peer"}
 
 var diffMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "PROPFIND"}
 
@@ -76,7 +77,13 @@ var diffPaths = []string{"plain", "trailing slash toggled", "doubled slash", "do
 
 var diffQueries = []string{"none", "empty ?", "repeated keys", "+ and %20", "encoded delimiters", "valueless key"}
 
-var dimSizes = [numDims]int{len(diffMethods), len(diffBodies), len(diffFramings), len(diffHeaders), len(diffPaths), len(diffQueries)}
+// diffPeers: the request comes from the IPv4 loopback, or from the IPv6
+// one, to the host's second listener there (runner.Host.IPv6URL), as a
+// client that resolved localhost to ::1 does: its Host and Origin then
+// name [::1] too.
+var diffPeers = []string{"IPv4 loopback", "IPv6 loopback"}
+
+var dimSizes = [numDims]int{len(diffMethods), len(diffBodies), len(diffFramings), len(diffHeaders), len(diffPaths), len(diffQueries), len(diffPeers)}
 
 func dimValueName(d, v int) string {
 	switch d {
@@ -90,8 +97,10 @@ func dimValueName(d, v int) string {
 		return diffHeaders[v]
 	case dimPath:
 		return diffPaths[v]
-	default:
+	case dimQuery:
 		return diffQueries[v]
+	default:
+		return diffPeers[v]
 	}
 }
 
@@ -105,11 +114,13 @@ func diffGroup(d int) string {
 		return "DIFF-2"
 	case dimPath, dimQuery:
 		return "DIFF-3"
+	case dimPeer:
+		return "DIFF-5"
 	}
 	return "DIFF-4"
 }
 
-var diffIDs = []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4"}
+var diffIDs = []string{"DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4", "DIFF-5"}
 
 // diffRoute is one kind of request target the manifest calls for: a route
 // with its params filled in, the 404 page, an unmatched path, a public file.
@@ -213,9 +224,15 @@ func diffExcludedOn(shape app.HostShape, r diffRoute, dim, v int) bool {
 // buildCorpus generates the corpus for a manifest: every route kind, each
 // with enough requests that every value of every dimension appears at least
 // once, the values combined round-robin from seeded offsets.
-func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []diffReq {
+//
+// ipv6 says whether the host has an IPv6 listener; without one every
+// request comes from the IPv4 loopback. The peer's offsets come from a
+// generator of their own, so the other dimensions' values are the same
+// for a seed whether or not the host has one.
+func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int, ipv6 bool) []diffReq {
 	routes := diffRoutes(m)
 	rng := rand.New(rand.NewPCG(seed, 0x6469666623))
+	peerRng := rand.New(rand.NewPCG(seed, 0x70656572))
 	per := 12
 	if len(routes) > 0 && size/len(routes) > per {
 		per = size / len(routes)
@@ -224,12 +241,19 @@ func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []
 	for _, r := range routes {
 		var next [numDims]int
 		for d := range next {
+			if d == dimPeer {
+				next[d] = peerRng.IntN(dimSizes[d])
+				continue
+			}
 			next[d] = rng.IntN(dimSizes[d])
 		}
 		take := func(d int) int {
 			for range dimSizes[d] {
 				v := next[d] % dimSizes[d]
 				next[d]++
+				if d == dimPeer && !ipv6 {
+					continue
+				}
 				if !diffExcludedOn(shape, r, d, v) {
 					return v
 				}
@@ -254,6 +278,7 @@ func buildCorpus(m *app.Manifest, shape app.HostShape, seed uint64, size int) []
 			q.dims[dimHeaders] = take(dimHeaders)
 			q.dims[dimPath] = take(dimPath)
 			q.dims[dimQuery] = take(dimQuery)
+			q.dims[dimPeer] = take(dimPeer)
 			out = append(out, q)
 		}
 	}
@@ -548,6 +573,7 @@ var plainPhrase = [numDims]string{
 	dimHeaders: "without the header variant",
 	dimPath:    "with the plain path",
 	dimQuery:   "without the query variant",
+	dimPeer:    "from the IPv4 loopback",
 }
 
 // diffCompare says how the adapter's answer differs from the App's, or "".
@@ -711,7 +737,11 @@ type diffRun struct {
 // for a request that names a public file, with the file (see fileAnswer).
 func (h *hostEnv) diffSend(ctx context.Context, a *app.App, q diffReq) diffResult {
 	method, target, body, opts := q.request()
-	ex := h.http.send(ctx, method, target, body, opts...)
+	c := h.http
+	if q.dims[dimPeer] != 0 {
+		c = h.http6
+	}
+	ex := c.send(ctx, method, target, body, opts...)
 	want := appAnswer(a, ex)
 	diff := diffCompare(ex, want)
 	if q.route.asset {
@@ -813,7 +843,7 @@ func fileCompare(ex *exchange, want diffAnswer) string {
 // shrink drops the request's dimensions one at a time (each reset to its
 // plain value) while the difference remains.
 func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResult {
-	for _, d := range []int{dimPath, dimQuery, dimHeaders, dimFraming, dimBody, dimMethod} {
+	for _, d := range []int{dimPeer, dimPath, dimQuery, dimHeaders, dimFraming, dimBody, dimMethod} {
 		if r.req.dims[d] == 0 {
 			continue
 		}
@@ -856,7 +886,7 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 		if err != nil {
 			ginkgo.Fail("the kit's own App for the fixture: " + err.Error())
 		}
-		corpus := buildCorpus(h.fx.manifest, h.shape, run.seed, run.corpus)
+		corpus := buildCorpus(h.fx.manifest, h.shape, run.seed, run.corpus, h.http6 != nil)
 		var todo []diffReq
 		for _, q := range corpus {
 			if h.host.Middleware {
@@ -957,9 +987,13 @@ func registerDiff(h *hostEnv) {
 		"DIFF-2": "the corpus's header variants get the App's answer",
 		"DIFF-3": "the corpus's path and query variants get the App's answer",
 		"DIFF-4": "each route's plain request gets the App's answer",
+		"DIFF-5": "the corpus's requests from an IPv6 peer get the App's answer",
 	}
 	for _, id := range diffIDs {
 		h.it(id, titles[id], func(ctx ginkgo.SpecContext) {
+			if id == "DIFF-5" && h.http6 == nil {
+				ginkgo.Skip("cannot be checked: the host has no listener on the IPv6 loopback (the machine has no ::1), so the corpus came from IPv4 only")
+			}
 			run := h.runDiff(ctx)
 			found := run.byID[id]
 			if len(found) == 0 {

@@ -20,7 +20,7 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, shape := range shapesDriven {
-			c := buildCorpus(m, shape, DefaultSeed, DefaultCorpus)
+			c := buildCorpus(m, shape, DefaultSeed, DefaultCorpus, true)
 			if len(c) < 100 || len(c) > 2*DefaultCorpus {
 				t.Errorf("%s %s: %d requests, want a few hundred", fixture, shape, len(c))
 			}
@@ -68,18 +68,53 @@ func TestDiffCorpusCoversEveryValue(t *testing.T) {
 					}
 				}
 			}
-			again := buildCorpus(m, shape, DefaultSeed, DefaultCorpus)
+			again := buildCorpus(m, shape, DefaultSeed, DefaultCorpus, true)
 			if !slices.Equal(c, again) {
 				t.Errorf("%s %s: the same seed gave another corpus", fixture, shape)
 			}
-			if other := buildCorpus(m, shape, DefaultSeed+1, DefaultCorpus); slices.Equal(c, other) {
+			if other := buildCorpus(m, shape, DefaultSeed+1, DefaultCorpus, true); slices.Equal(c, other) {
 				t.Errorf("%s %s: another seed gave the same corpus", fixture, shape)
 			}
 		}
 	}
 	m, _ := fixtures.Resolve("basic")
-	if big := buildCorpus(m, app.ShapeHandler, DefaultSeed, 2000); len(big) < 1500 {
+	if big := buildCorpus(m, app.ShapeHandler, DefaultSeed, 2000, true); len(big) < 1500 {
 		t.Errorf("--corpus 2000 gave %d requests", len(big))
+	}
+}
+
+// TestDiffCorpusPeerIsIndependent: without an IPv6 listener every request
+// comes from the IPv4 loopback, and every other dimension's values are
+// those of the corpus with one, so a seed's corpus (and which broken
+// controls fail what) is the same on a host with and without ::1.
+func TestDiffCorpusPeerIsIndependent(t *testing.T) {
+	m, err := fixtures.Resolve("basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shape := range shapesDriven {
+		with := buildCorpus(m, shape, DefaultSeed, DefaultCorpus, true)
+		without := buildCorpus(m, shape, DefaultSeed, DefaultCorpus, false)
+		if len(with) != len(without) {
+			t.Fatalf("%s: %d requests with ::1, %d without", shape, len(with), len(without))
+		}
+		ipv6 := 0
+		for i := range with {
+			if without[i].dims[dimPeer] != 0 {
+				t.Errorf("%s: %s comes from ::1 on a host without it", shape, without[i].describe())
+			}
+			if with[i].dims[dimPeer] != 0 {
+				ipv6++
+			}
+			a, b := with[i], without[i]
+			a.dims[dimPeer], b.dims[dimPeer] = 0, 0
+			if a != b {
+				t.Errorf("%s: request %d is %s with ::1 and %s without", shape, i, a.describe(), b.describe())
+			}
+		}
+		if ipv6 < len(with)/4 {
+			t.Errorf("%s: %d of %d requests from ::1, want about half", shape, ipv6, len(with))
+		}
 	}
 }
 

@@ -62,6 +62,9 @@ type hostEnv struct {
 	export string
 	host   *runner.Host
 	http   *client
+	// http6 sends to the host's IPv6 listener (DIFF-5's peer); nil when
+	// the host has none.
+	http6 *client
 	// absent says why the fixture has no host of this shape.
 	absent string
 	// shutdownBegan is set once START-3 has stopped the host on purpose.
@@ -160,10 +163,16 @@ func fixtureBody(fx *fixtureEnv) {
 					return
 				}
 				h.http = newClient(h.host)
+				if h.host.IPv6URL != "" {
+					h.http6 = h.http.over(h.host.IPv6URL)
+				}
 			})
 			ginkgo.AfterAll(func() {
 				if h.http != nil {
 					h.http.close()
+				}
+				if h.http6 != nil {
+					h.http6.close()
 				}
 			})
 			if fx.primary {
