@@ -44,7 +44,7 @@ var wantFailed = map[string][]string{
 	"b41-query-first-value":       {"HTTP-3", "HTTP-4", "DIFF-3"},                                                                                                   // DIFF-3: repeated keys
 	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: the encoded slash; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
 	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: percent-encoded paths; DIFF-1: OPTIONS with an encoded letter: a 404 page whose pathname shows the double encoding
-	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3"},                                                           // DIFF-3: percent-encoded paths
+	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3", "DIFF-1"},                                                 // DIFF-3: percent-encoded paths; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
 	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"},                                                        // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong host
 	"b50-trusts-forwarded-host":   {"HTTP-6"},
 	"b11-last-header-value":       {"HTTP-7", "DIFF-2"},  // DIFF-2: the repeated field
@@ -109,7 +109,7 @@ var wantFailed = map[string][]string{
 	"b37-lambda-query-dropped":             {"HTTP-3", "HTTP-4", "LAMBDA-8", "RENDER-11", "DIFF-3"}, // DIFF-3: the query dimension
 	"b38-lambda-query-decoded":             {"HTTP-3", "HTTP-4", "LAMBDA-8", "DIFF-3"},              // DIFF-3: the query dimension
 	"b41-lambda-v1-query-last-value":       {"HTTP-4", "LAMBDA-8", "DIFF-3"},                        // DIFF-3: repeated keys
-	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3"},            // DIFF-3: percent-encoded paths
+	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3", "DIFF-1"},  // DIFF-3: percent-encoded paths; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
 	"b47-lambda-stage-kept":                {"LAMBDA-10"},
 	"b47-lambda-v1-stage-stripped":         {"LAMBDA-10"},
 	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3", "DIFF-1"}, // DIFF-3: percent-encoded paths, the café ones too ; DIFF-1: an unrouted method on a percent-encoded path, whose 404 page shows the path encoded twice
