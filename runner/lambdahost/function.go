@@ -52,34 +52,34 @@ type Function struct {
 const maxRuntimeStarts = 20
 
 // ensure starts the process when none is running (a cold start).
-func (lr *Function) ensure() (Process, error) {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	if lr.stopping {
+func (fn *Function) ensure() (Process, error) {
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	if fn.stopping {
 		return nil, errors.New("the runtime is being stopped")
 	}
-	if lr.p != nil {
+	if fn.p != nil {
 		select {
-		case <-lr.p.Exited():
-			fmt.Fprintf(&lr.oldLogs, "%s%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", lr.p.Output(), lr.endNote, lr.p.ExitStatus())
-			lr.endNote = ""
-			lr.p = nil
+		case <-fn.p.Exited():
+			fmt.Fprintf(&fn.oldLogs, "%s%s--- the runtime process %s; the kit starts a new one (cold start) ---\n", fn.p.Output(), fn.endNote, fn.p.ExitStatus())
+			fn.endNote = ""
+			fn.p = nil
 		default:
-			return lr.p, nil
+			return fn.p, nil
 		}
 	}
-	if lr.starts >= maxRuntimeStarts {
-		if lr.gaveUp == "" {
-			lr.gaveUp = fmt.Sprintf("exited %d times; the kit stopped restarting it", lr.starts)
+	if fn.starts >= maxRuntimeStarts {
+		if fn.gaveUp == "" {
+			fn.gaveUp = fmt.Sprintf("exited %d times; the kit stopped restarting it", fn.starts)
 		}
-		return nil, errors.New("the runtime process " + lr.gaveUp)
+		return nil, errors.New("the runtime process " + fn.gaveUp)
 	}
-	p, err := lr.launch()
+	p, err := fn.launch()
 	if err != nil {
 		return nil, err
 	}
-	lr.starts++
-	lr.p = p
+	fn.starts++
+	fn.p = p
 	return p, nil
 }
 
@@ -90,21 +90,18 @@ func NewFunction(api *RuntimeAPI, launch func() (Process, error), readiness time
 	return &Function{launch: launch, api: api, readiness: readiness}
 }
 
-// API is the Runtime API the function's runtime processes poll.
-func (lr *Function) API() *RuntimeAPI { return lr.api }
-
 // Start makes the first cold start and waits until the runtime asks for
 // its first invocation, its process exits, or the readiness bound passes.
 // An error from launch is returned as it is; the wait's failure (the
 // runtime never polled: START-2 for a Lambda host) is wrapped in a
 // *NotReadyError, so that the caller can tell a function that is running
 // but broken from one that could not be started.
-func (lr *Function) Start(ctx context.Context) error {
-	p, err := lr.ensure()
+func (fn *Function) Start(ctx context.Context) error {
+	p, err := fn.ensure()
 	if err != nil {
 		return err
 	}
-	if err := lr.waitPolled(ctx, p); err != nil {
+	if err := fn.waitPolled(ctx, p); err != nil {
 		return &NotReadyError{Err: err}
 	}
 	return nil
@@ -122,11 +119,11 @@ func (e *NotReadyError) Unwrap() error { return e.Err }
 
 // Logs is what the runtime processes wrote so far: those that ended, each
 // with how it ended, then the running one's.
-func (lr *Function) Logs() string {
-	lr.mu.Lock()
-	s, p, note := lr.oldLogs.String(), lr.p, lr.endNote
-	lr.mu.Unlock()
-	// A container's output is fetched from the engine: not under lr.mu.
+func (fn *Function) Logs() string {
+	fn.mu.Lock()
+	s, p, note := fn.oldLogs.String(), fn.p, fn.endNote
+	fn.mu.Unlock()
+	// A container's output is fetched from the engine: not under fn.mu.
 	if p != nil {
 		s += p.Output() + note
 	}
@@ -135,22 +132,22 @@ func (lr *Function) Logs() string {
 
 // ExitStatus says why the function no longer runs (the kit stopped
 // restarting a runtime that kept exiting), or "".
-func (lr *Function) ExitStatus() string {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.gaveUp
+func (fn *Function) ExitStatus() string {
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	return fn.gaveUp
 }
 
 // Invoke runs one invocation, starting a runtime process when none runs.
 // A process that exits before taking the invocation is replaced, as the
 // Lambda service replaces an execution environment; the invocation waits
 // for the new one.
-func (lr *Function) Invoke(ctx context.Context, requestID string, event []byte) ([]byte, error) {
-	p, err := lr.ensure()
+func (fn *Function) Invoke(ctx context.Context, requestID string, event []byte) ([]byte, error) {
+	p, err := fn.ensure()
 	if err != nil {
 		return nil, &FunctionError{Type: "Runtime.Unavailable", Message: err.Error()}
 	}
-	inv, err := lr.api.enqueue(ctx, requestID, event)
+	inv, err := fn.api.enqueue(ctx, requestID, event)
 	if err != nil {
 		return nil, err
 	}
@@ -168,11 +165,11 @@ func (lr *Function) Invoke(ctx context.Context, requestID string, event []byte) 
 		if inv.taken.Load() && !inv.answered.Load() {
 			ownerMu.Lock()
 			defer ownerMu.Unlock()
-			lr.endTimedOut(requestID, owner)
+			fn.endTimedOut(requestID, owner)
 		}
 	})
 	for {
-		res, retry := lr.api.wait(ctx, inv, p.Exited())
+		res, retry := fn.api.wait(ctx, inv, p.Exited())
 		if !retry {
 			if res.stream == nil && inv.answered.Load() {
 				timedOut.Stop()
@@ -180,7 +177,7 @@ func (lr *Function) Invoke(ctx context.Context, requestID string, event []byte) 
 			out, err := res.deliver(ctx)
 			return out, crashOf(p, err)
 		}
-		if p, err = lr.ensure(); err != nil {
+		if p, err = fn.ensure(); err != nil {
 			inv.dropped.Store(true)
 			return nil, &FunctionError{Type: "Runtime.Unavailable", Message: err.Error()}
 		}
@@ -192,9 +189,9 @@ func (lr *Function) Invoke(ctx context.Context, requestID string, event []byte) 
 
 // endTimedOut kills the runtime process an invocation timed out in, when
 // it is still the running one (not a newer cold start).
-func (lr *Function) endTimedOut(requestID string, owner Process) {
-	lr.mu.Lock()
-	p := lr.p
+func (fn *Function) endTimedOut(requestID string, owner Process) {
+	fn.mu.Lock()
+	p := fn.p
 	if p != owner {
 		p = nil
 	}
@@ -203,14 +200,14 @@ func (lr *Function) endTimedOut(requestID string, owner Process) {
 		case <-p.Exited():
 			p = nil // it ended on its own; its group may be gone
 		default:
-			if lr.stopping {
+			if fn.stopping {
 				p = nil
 			} else {
-				lr.endNote = fmt.Sprintf("--- invocation %s timed out; the kit ended this execution environment, as the Lambda service does ---\n", requestID)
+				fn.endNote = fmt.Sprintf("--- invocation %s timed out; the kit ended this execution environment, as the Lambda service does ---\n", requestID)
 			}
 		}
 	}
-	lr.mu.Unlock()
+	fn.mu.Unlock()
 	if p != nil {
 		p.Kill()
 	}
@@ -218,36 +215,36 @@ func (lr *Function) endTimedOut(requestID string, owner Process) {
 
 // Stop kills the running runtime process and closes the Runtime API; no
 // cold start follows.
-func (lr *Function) Stop() {
-	lr.mu.Lock()
-	lr.stopping = true
-	p := lr.p
-	lr.mu.Unlock()
+func (fn *Function) Stop() {
+	fn.mu.Lock()
+	fn.stopping = true
+	p := fn.p
+	fn.mu.Unlock()
 	if p != nil {
 		// The Lambda service ends an execution environment with SIGKILL
 		// (SIGTERM only when extensions are registered).
 		p.Kill()
 	}
-	lr.api.Close()
+	fn.api.Close()
 }
 
 // waitPolled waits until the runtime asks for its first invocation, the
 // process exits, or the readiness timeout passes.
-func (lr *Function) waitPolled(ctx context.Context, p Process) error {
-	t := time.NewTimer(lr.readiness)
+func (fn *Function) waitPolled(ctx context.Context, p Process) error {
+	t := time.NewTimer(fn.readiness)
 	defer t.Stop()
 	select {
-	case <-lr.api.Polled():
+	case <-fn.api.Polled():
 		return nil
 	case <-p.Exited():
 		msg := "the runtime process " + p.ExitStatus() + " before it asked for an invocation (GET " + RuntimeAPIVersion + "/runtime/invocation/next)"
-		if ie := lr.api.InitError(); ie != nil {
+		if ie := fn.api.InitError(); ie != nil {
 			msg += "; it posted /runtime/init/error: " + ie.Error()
 		}
 		return fmt.Errorf("%s; its output:\n%s", msg, tail(p.Output(), 2000))
 	case <-t.C:
 		return fmt.Errorf("the runtime never asked for an invocation (GET %s/runtime/invocation/next on AWS_LAMBDA_RUNTIME_API=%s) within %s; its output:\n%s",
-			RuntimeAPIVersion, lr.api.Addr, lr.readiness, tail(p.Output(), 2000))
+			RuntimeAPIVersion, fn.api.Addr, fn.readiness, tail(p.Output(), 2000))
 	case <-ctx.Done():
 		return ctx.Err()
 	}

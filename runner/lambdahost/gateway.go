@@ -30,7 +30,8 @@ const (
 	OutcomeRequestTooLarge = "request-too-large"
 	// OutcomeFunctionError: the function returned an error or panicked; 502.
 	OutcomeFunctionError = "function-error"
-	// OutcomeTimeout: the function did not answer within Timeout.
+	// OutcomeTimeout: the function did not answer within its timeout
+	// (Gateway.Timeout).
 	OutcomeTimeout = "timeout"
 	// OutcomeBadRequest: the kit could not build an event for the request.
 	OutcomeBadRequest = "bad-request"
@@ -46,8 +47,8 @@ type Gateway struct {
 	// Shape is the gateway emulated: REST (lambda-v1), HTTP API
 	// (lambda-v2) or Function URL.
 	Shape app.HostShape
-	// Timeout is the function timeout of each invocation (Timeout
-	// when zero).
+	// Timeout is the function timeout of each invocation (the package's
+	// Timeout when zero).
 	Timeout time.Duration
 	invoke  Invoker
 	faults  FaultRecorder
@@ -60,7 +61,8 @@ type Gateway struct {
 
 // NewGateway puts a function behind the gateway of a shape. Contract
 // breaches it sees (a malformed envelope, a failing function) are added to
-// faults, when non-nil, so that every exchange's dump shows them.
+// faults, when not nil, so that every exchange's dump shows them (a nil
+// *runner.FaultLog is not nil: pass nil itself for none).
 func NewGateway(shape app.HostShape, invoke Invoker, faults FaultRecorder) *Gateway {
 	return &Gateway{Shape: shape, invoke: invoke, faults: faults}
 }

@@ -138,8 +138,10 @@ func NewRuntimeAPI() (*RuntimeAPI, error) {
 	return ServeRuntimeAPI(ln), nil
 }
 
-// ServeRuntimeAPI serves the Runtime API on a listener; Addr is the
-// listener's address.
+// ServeRuntimeAPI serves the Runtime API on ln, which the caller chooses
+// so that its runtimes can reach it (a container dials the engine's bridge
+// gateway, not 127.0.0.1); Addr is the listener's address, which the
+// caller may replace with the one its runtimes dial.
 func ServeRuntimeAPI(ln net.Listener) *RuntimeAPI {
 	api := &RuntimeAPI{
 		Addr: ln.Addr().String(), ln: ln,
