@@ -57,6 +57,39 @@ func TestInProcessSuiteUsersLinkNoContainerEngine(t *testing.T) {
 	expectNoContainerEngine(t, binaries, "-test ")
 }
 
+// TestLambdaHostDepsAreAppOnly: runner/lambdahost, the emulated Lambda
+// hosts (gateway, event codec, invoker, Runtime API), depends on app, the
+// standard library and aws-lambda-go only (issue 17 item 1): no other
+// package of this module (so never runner, which imports it), and no
+// container engine. It can then be read, tested and reused without the
+// rest of the kit, and a Lambda-only user of it links nothing else.
+func TestLambdaHostDepsAreAppOnly(t *testing.T) {
+	const module = "github.com/adapterconformance/adapter-conformance"
+	const pkg = module + "/runner/lambdahost"
+	lines := goList(t, "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, pkg)
+	if len(lines) != 1 {
+		t.Fatalf("go list answered %d lines for %s, want 1", len(lines), pkg)
+	}
+	expectNoContainerEngine(t, lines, "")
+	_, deps, _ := strings.Cut(lines[0], " ")
+	var own []string
+	for _, dep := range strings.Fields(deps) {
+		if (dep == module || strings.HasPrefix(dep, module+"/")) && dep != module+"/app" {
+			own = append(own, dep)
+		}
+	}
+	if len(own) > 0 {
+		t.Errorf("%s depends on %s of this module; it may depend on app only (find the import with: go list -deps %s)", pkg, strings.Join(own, ", "), pkg)
+	}
+	// The allowed dependencies outside the standard library.
+	for _, dep := range strings.Fields(deps) {
+		first, _, _ := strings.Cut(dep, "/")
+		if strings.Contains(first, ".") && !strings.HasPrefix(dep, module+"/") && !strings.HasPrefix(dep, "github.com/aws/aws-lambda-go/") {
+			t.Errorf("%s depends on %s: it may depend on app, the standard library and aws-lambda-go only", pkg, dep)
+		}
+	}
+}
+
 // expectNoContainerEngine fails for each line of go list output (a package
 // and its dependencies, space separated) whose dependencies include a
 // container-engine package; listFlags are go list's flags that reproduce

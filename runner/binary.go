@@ -308,7 +308,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	}
 	if shapes := DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API.
-		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness, 0)
+		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness)
 	}
 	port, err := freePort(BindHost)
 	if err != nil {

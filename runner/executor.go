@@ -3,12 +3,12 @@ package runner
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // What an executor outside this package needs to run an adapter under the
@@ -18,7 +18,9 @@ import (
 // and the Docker client (issue 17), and everything it shares with the
 // binary target is exported here, in one place, rather than copied, so
 // that both modes keep one behaviour: the same options, the same exported
-// app, the same --describe reading and errors, the same Lambda runtime.
+// app, the same --describe reading and errors, the same Lambda runtime. (The
+// Lambda pieces that need no target, the Runtime API, the environment
+// it gives a runtime, are runner/lambdahost's.)
 
 // Settings are the options of a target (WithReadinessTimeout,
 // WithGracePeriod, WithEnv, WithName) after defaults, for a target type
@@ -121,52 +123,12 @@ func GraceUnder(ctx context.Context, grace time.Duration) time.Duration {
 // redirect: any HTTP answer means ready (START-2), in every mode alike.
 func ProbeClient() *http.Client { return probeClient() }
 
-// RuntimeProcess is one execution environment of a Lambda function run by
-// an executor outside this package (a container): what the kit's Lambda
-// runtime needs to restart it as the Lambda service does and to report
-// its output.
-type RuntimeProcess interface {
-	// Exited is closed once it has ended; Output and ExitStatus are final
-	// from then on.
-	Exited() <-chan struct{}
-	// ExitStatus says how it ended, or "" while it runs.
-	ExitStatus() string
-	// Output is what it wrote so far.
-	Output() string
-	// Kill ends it at once (SIGKILL) and waits, briefly, for its end.
-	Kill()
-}
-
-// exportedRuntime is a RuntimeProcess as the runtime uses it.
-type exportedRuntime struct{ p RuntimeProcess }
-
-func (r exportedRuntime) exited() <-chan struct{} { return r.p.Exited() }
-func (r exportedRuntime) exitStatus() string      { return r.p.ExitStatus() }
-func (r exportedRuntime) output() string          { return r.p.Output() }
-func (r exportedRuntime) kill()                   { r.p.Kill() }
-
-// ServeRuntimeAPI serves the kit's Lambda Runtime API on ln, which an
-// executor chooses so that its runtimes can reach it (a container dials
-// the engine's bridge gateway, not 127.0.0.1).
-func ServeRuntimeAPI(ln net.Listener) *RuntimeAPI { return serveRuntimeAPI(ln) }
-
-// LambdaEnv is the environment the Lambda service gives a runtime, with
-// the Runtime API at addr and the function's code in taskRoot.
-func LambdaEnv(addr, taskRoot string) []string { return lambdaEnv(addr, taskRoot) }
-
 // RunLambdaRuntime runs an adapter as a Lambda function of a shape, as the
 // binary target does: the emulated gateway in front of api, a first cold
 // start with launch and a wait (up to readiness) for the runtime's first
 // poll; launch starts a new execution environment whenever one has exited.
 // The returned Host, when not nil, belongs in in.Hosts; stopping in kills
 // the runtime and closes the Runtime API and the gateway.
-func RunLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, api *RuntimeAPI, launch func() (RuntimeProcess, error), readiness time.Duration) (*Host, error) {
-	start := func() (runtimeProcess, error) {
-		p, err := launch()
-		if err != nil {
-			return nil, err
-		}
-		return exportedRuntime{p}, nil
-	}
-	return runLambdaRuntime(ctx, in, &Host{Shape: shape, Export: "runtime"}, api, start, readiness, 0)
+func RunLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, api *lambdahost.RuntimeAPI, launch func() (lambdahost.Process, error), readiness time.Duration) (*Host, error) {
+	return runLambdaRuntime(ctx, in, &Host{Shape: shape, Export: "runtime"}, api, launch, readiness, 0)
 }

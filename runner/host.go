@@ -9,11 +9,13 @@ import (
 	"sync/atomic"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // RequestIDHeader carries the kit's id for each request it sends, so that
-// what the App saw can be tied back to what the client sent.
-const RequestIDHeader = "X-Conformance-Request-Id"
+// what the App saw can be tied back to what the client sent. It is
+// lambdahost's header, under which the emulated gateway files invocations.
+const RequestIDHeader = lambdahost.RequestIDHeader
 
 // NextHeader marks a response written by the kit's "next" handler in
 // middleware mode, so the suite can tell that the adapter passed the request on.
@@ -60,6 +62,15 @@ type Host struct {
 	// that still run, each as "pid N: command line" (PROC-8); nil when the
 	// kit cannot see the target's processes (in-process, containers).
 	LeftBehind func() []string
+	// Gateway is the emulated API Gateway or Function URL in front of a
+	// Lambda host (LAMBDA-n: the LAMBDA specs read the invocations it
+	// recorded, the events and envelopes, not only the HTTP result); nil
+	// for the other shapes.
+	Gateway *lambdahost.Gateway
+	// Runtime is the Lambda Runtime API a Lambda host run out of process
+	// (a binary, a container) polls, with the calls its runtime made; nil
+	// in-process and for the other shapes.
+	Runtime *lambdahost.RuntimeAPI
 }
 
 // Render is one App.Render call as the observer saw it.

@@ -116,7 +116,7 @@ func TestInProcessLambdaHandlerExports(t *testing.T) {
 	if resp := get("panic-1", "X-Panic", "1"); resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("panicking glue: %d, want 502", resp.StatusCode)
 	}
-	invs := runner.LambdaGatewayOf(h).For("panic-1")
+	invs := h.Gateway.For("panic-1")
 	if len(invs) != 1 || !invs[0].Crashed || !strings.Contains(invs[0].FunctionError, "glue panicked") {
 		t.Errorf("panic invocation %+v, want a crash naming the panic", invs)
 	}
@@ -153,7 +153,7 @@ func TestLambdaRuntimePanicIsACrash(t *testing.T) {
 	if err != nil || h.StartError != nil {
 		t.Fatal(err, h.StartError)
 	}
-	g := runner.LambdaGatewayOf(h)
+	g := h.Gateway
 	for i, panics := range []bool{false, true, false} {
 		id := fmt.Sprintf("inv-%d", i)
 		req, _ := http.NewRequest("GET", h.URL+"/about", nil)

@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // formType is the content type of an HTML form's submission.
@@ -76,13 +76,13 @@ func registerFidelity(h *hostEnv) {
 			// x-forwarded-proto https, x-forwarded-port 443), and so does
 			// the emulator; the browser's Origin is then https and the Host.
 			origin := "https://" + u.Host
-			inv := h.invoke(ctx, "POST", "/api/echo", []byte("a=1"), runner.EventOptions{},
+			inv := h.invoke(ctx, "POST", "/api/echo", []byte("a=1"), lambdahost.EventOptions{},
 				header("Content-Type", formType), withOrigin(origin))
 			e := echoOfInvocation("LAMBDA-19", inv)
 			Expect(e.URL).To(HavePrefix(origin+"/"), explainInv("LAMBDA-19", "the App's URL on "+origin+", the scheme the gateway reported", inv))
 			Expect(e.Method).To(Equal("POST"), explainInv("LAMBDA-19", "the echo of the same-origin form POST", inv))
 			// The gateway's value replaces the client's own.
-			inv = h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{}, header("X-Forwarded-Proto", "http"))
+			inv = h.invoke(ctx, "GET", "/api/echo", nil, lambdahost.EventOptions{}, header("X-Forwarded-Proto", "http"))
 			Expect(echoOfInvocation("LAMBDA-19", inv).URL).To(HavePrefix(origin+"/"),
 				explainInv("LAMBDA-19", "the App's URL on "+origin+": the gateway reports https and replaces the client's X-Forwarded-Proto: http", inv))
 		})

@@ -22,6 +22,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // The cookies /api/cookies sets, raw and through the cookie API.
@@ -138,7 +139,7 @@ func registerLambda(h *hostEnv) {
 			host := h.startWith(ctx, "LAMBDA-7", textFixture())
 			c := newClient(host)
 			defer c.close()
-			g := runner.LambdaGatewayOf(host)
+			g := host.Gateway
 			for _, p := range []struct{ path, contentType string }{
 				{"/about", "text/html"}, {"/api/echo", "application/json"},
 				{"/lambda/json-charset", "application/json; charset=utf-8"}, {"/lambda/jwks", "application/jwk-set+json"},
@@ -191,7 +192,7 @@ func registerLambda(h *hostEnv) {
 		h.it("LAMBDA-10", "the stage never reaches the App's path", func(ctx ginkgo.SpecContext) {
 			type event struct {
 				target, what string
-				o            runner.EventOptions
+				o            lambdahost.EventOptions
 				route        string
 			}
 			var cases []event
@@ -200,15 +201,15 @@ func registerLambda(h *hostEnv) {
 				// so a stage named like a route's first segment must not be
 				// stripped from it.
 				cases = []event{
-					{"/blog/first-post", "path /blog/first-post with stage blog (requestContext.path /blog/blog/first-post)", runner.EventOptions{Stage: "blog"}, "/blog/first-post"},
-					{"/blog/first-post", "path /blog/first-post with stage blog on a custom domain", runner.EventOptions{Stage: "blog", CustomDomain: "www.example.test"}, "/blog/first-post"},
-					{"/about", "path /about with stage prod", runner.EventOptions{Stage: "prod"}, "/about"},
+					{"/blog/first-post", "path /blog/first-post with stage blog (requestContext.path /blog/blog/first-post)", lambdahost.EventOptions{Stage: "blog"}, "/blog/first-post"},
+					{"/blog/first-post", "path /blog/first-post with stage blog on a custom domain", lambdahost.EventOptions{Stage: "blog", CustomDomain: "www.example.test"}, "/blog/first-post"},
+					{"/about", "path /about with stage prod", lambdahost.EventOptions{Stage: "prod"}, "/about"},
 				}
 			} else {
 				cases = []event{
-					{"/about", "rawPath /prod/about with stage prod", runner.EventOptions{Stage: "prod"}, "/about"},
-					{"/blog/first-post", "rawPath /blog/blog/first-post with stage blog", runner.EventOptions{Stage: "blog"}, "/blog/first-post"},
-					{"/about", "rawPath /about with stage $default", runner.EventOptions{Stage: runner.DefaultStage}, "/about"},
+					{"/about", "rawPath /prod/about with stage prod", lambdahost.EventOptions{Stage: "prod"}, "/about"},
+					{"/blog/first-post", "rawPath /blog/blog/first-post with stage blog", lambdahost.EventOptions{Stage: "blog"}, "/blog/first-post"},
+					{"/about", "rawPath /about with stage $default", lambdahost.EventOptions{Stage: lambdahost.DefaultStage}, "/about"},
 				}
 			}
 			for _, c := range cases {
@@ -220,7 +221,7 @@ func registerLambda(h *hostEnv) {
 		})
 		h.it("LAMBDA-11", "clientAddress is the event's source IP", func(ctx ginkgo.SpecContext) {
 			const ip = "198.51.100.7"
-			inv := h.invoke(ctx, "GET", "/api/echo", nil, runner.EventOptions{SourceIP: ip}, header("X-Forwarded-For", "203.0.113.9"))
+			inv := h.invoke(ctx, "GET", "/api/echo", nil, lambdahost.EventOptions{SourceIP: ip}, header("X-Forwarded-For", "203.0.113.9"))
 			e := echoOfInvocation("LAMBDA-11", inv)
 			Expect(e.ClientAddress).NotTo(BeNil(), explainInv("LAMBDA-11", "a clientAddress", inv))
 			Expect(*e.ClientAddress).To(Equal(ip), explainInv("LAMBDA-11", "clientAddress "+ip+", the event's sourceIp", inv))
@@ -232,9 +233,9 @@ func registerLambda(h *hostEnv) {
 				ginkgo.Skip(notApplicablePrefix + "the adapter answers in response streaming mode, where the 6 MB payload limit of a buffered response does not apply (HTTP-15 checks the whole body arrives)")
 			}
 			Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-12", "the function to answer rather than fail", inv, ex))
-			ownError := inv.Outcome == runner.OutcomeOK && inv.Status >= 500
-			Expect(inv.Outcome == runner.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv("LAMBDA-12",
-				"the whole response, which the Lambda service rejects as over "+itoa(runner.MaxLambdaPayload)+" bytes (or a 5xx of the adapter's own), never a body cut to fit", inv, ex))
+			ownError := inv.Outcome == lambdahost.OutcomeOK && inv.Status >= 500
+			Expect(inv.Outcome == lambdahost.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv("LAMBDA-12",
+				"the whole response, which the Lambda service rejects as over "+itoa(lambdahost.MaxPayload)+" bytes (or a 5xx of the adapter's own), never a body cut to fit", inv, ex))
 			Expect(ex.status()).To(BeNumerically(">=", 500), explainInv("LAMBDA-12", "the gateway's 502, not a 2xx", inv, ex))
 			h.expectAlive(ctx, "LAMBDA-12")
 		})
@@ -246,7 +247,7 @@ func registerLambda(h *hostEnv) {
 				}
 				ex := h.do(ctx, c.method, c.target, body, header("Content-Type", "application/json"))
 				inv := h.invocationOf("LAMBDA-13", ex)
-				Expect(inv.Outcome).NotTo(Equal(runner.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
+				Expect(inv.Outcome).NotTo(Equal(lambdahost.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
 			}
 		})
 		h.it("LAMBDA-18", "the function does not panic or crash on events with unusual bytes, and the next invocation is answered", func(ctx ginkgo.SpecContext) {
@@ -258,7 +259,7 @@ func registerLambda(h *hostEnv) {
 				{"/api/echo?q=a+b%20c&r=%E6%97%A5", nil},
 				{"/about", []reqOpt{header("User-Agent", "probe/1.0 (日本)")}},
 			} {
-				inv := h.invoke(ctx, "GET", c.target, nil, runner.EventOptions{}, c.opts...)
+				inv := h.invoke(ctx, "GET", c.target, nil, lambdahost.EventOptions{}, c.opts...)
 				Expect(inv.Crashed).To(BeFalse(), explainInv("LAMBDA-18", "the function to answer, not to panic or end its runtime process", inv))
 				Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-18", "the function to answer rather than fail", inv))
 				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-18", "200 for GET "+c.target, inv))
@@ -282,7 +283,7 @@ func registerLambda(h *hostEnv) {
 			if !inv.Streamed {
 				ginkgo.Skip(notApplicablePrefix + "the adapter answers with buffered envelopes, not in response streaming mode")
 			}
-			Expect(inv.Outcome).To(Equal(runner.OutcomeOK), explainInv("LAMBDA-15", "a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
+			Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), explainInv("LAMBDA-15", "a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
 			expectStatus("LAMBDA-15", ex, http.StatusOK)
 			Expect(firstErr).NotTo(HaveOccurred(), explainInv("LAMBDA-15", "a first chunk", inv, ex))
 			// As HTTP-16: the last chunk cannot be produced before
@@ -320,17 +321,17 @@ func registerLambda(h *hostEnv) {
 				h.expectRenderedAsSent("LAMBDA-17", ex)
 			}
 		})
-		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI) {
+		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("LAMBDA-14", "the runtime to ask for an invocation (GET /next) once started", api, h.host))
 			for _, p := range []string{"/", "/about", "/api/echo?x=1"} {
 				ex := h.get(ctx, p)
 				inv := h.invocationOf("LAMBDA-14", ex)
-				Expect(inv.Outcome).To(Equal(runner.OutcomeOK), withRuntime(explainInv("LAMBDA-14", "an answer before the invocation's deadline", inv, ex), api, h.host))
+				Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), withRuntime(explainInv("LAMBDA-14", "an answer before the invocation's deadline", inv, ex), api, h.host))
 				Expect(runtimePosts(api, ex.id)).To(Equal([]string{"response 202"}), withRuntime(explainInv("LAMBDA-14", "exactly one POST /runtime/invocation/{id}/response", inv, ex), api, h.host))
 			}
 			// An event the handler cannot decode: rawPath (v2) or path (v1)
 			// is a number.
-			inv := h.invoke(ctx, "GET", "/about", nil, runner.EventOptions{Edit: func(ev map[string]any) {
+			inv := h.invoke(ctx, "GET", "/about", nil, lambdahost.EventOptions{Edit: func(ev map[string]any) {
 				ev["rawPath"], ev["path"] = 42, 42
 			}})
 			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv("LAMBDA-14", "an event the function cannot handle reported once on POST /runtime/invocation/{id}/error", inv), api, h.host))
@@ -346,12 +347,15 @@ func registerLambda(h *hostEnv) {
 // itRuntime registers a spec about a Lambda host run through the Runtime
 // API. Unlike it, it runs when the runtime never became ready: that is what
 // it reports.
-func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *runner.RuntimeAPI)) {
+func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI)) {
 	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}
-		api := runner.RuntimeOf(h.host)
+		var api *lambdahost.RuntimeAPI
+		if h.host != nil {
+			api = h.host.Runtime
+		}
 		if api == nil {
 			ginkgo.Skip(notApplicablePrefix + "the " + string(h.shape) + " host is not served through the Lambda Runtime API")
 		}
@@ -361,7 +365,7 @@ func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, a
 
 // runtimePosts lists the /response and /error posts the runtime made for
 // a request id, with the status the kit answered.
-func runtimePosts(api *runner.RuntimeAPI, id string) []string {
+func runtimePosts(api *lambdahost.RuntimeAPI, id string) []string {
 	var out []string
 	for _, c := range api.CallsFor(id) {
 		if c.Method != http.MethodPost {
@@ -379,15 +383,15 @@ func runtimePosts(api *runner.RuntimeAPI, id string) []string {
 
 // withRuntime adds to a failure message what the runtime did on the
 // Runtime API, and its output.
-func withRuntime(f func() string, api *runner.RuntimeAPI, host *runner.Host) func() string {
+func withRuntime(f func() string, api *lambdahost.RuntimeAPI, host *runner.Host) func() string {
 	return func() string { return f() + runtimeReport(api, host) }
 }
 
-func explainRuntime(id, expected string, api *runner.RuntimeAPI, host *runner.Host) func() string {
+func explainRuntime(id, expected string, api *lambdahost.RuntimeAPI, host *runner.Host) func() string {
 	return withRuntime(explain(id, expected), api, host)
 }
 
-func runtimeReport(api *runner.RuntimeAPI, host *runner.Host) string {
+func runtimeReport(api *lambdahost.RuntimeAPI, host *runner.Host) string {
 	var b strings.Builder
 	if host.StartError != nil {
 		b.WriteString("the runtime did not start: " + host.StartError.Error() + "\n")
@@ -417,7 +421,7 @@ func tailString(s string, n int) string {
 }
 
 // invocationOf is the gateway's record of an exchange: one invocation.
-func (h *hostEnv) invocationOf(id string, ex *exchange) *runner.Invocation {
+func (h *hostEnv) invocationOf(id string, ex *exchange) *lambdahost.Invocation {
 	ginkgo.GinkgoHelper()
 	g := h.gateway()
 	invs := g.For(ex.id)
@@ -426,9 +430,12 @@ func (h *hostEnv) invocationOf(id string, ex *exchange) *runner.Invocation {
 	return invs[0]
 }
 
-func (h *hostEnv) gateway() *runner.LambdaGateway {
+func (h *hostEnv) gateway() *lambdahost.Gateway {
 	ginkgo.GinkgoHelper()
-	g := runner.LambdaGatewayOf(h.host)
+	var g *lambdahost.Gateway
+	if h.host != nil {
+		g = h.host.Gateway
+	}
 	if g == nil {
 		ginkgo.Skip("cannot be checked: the " + string(h.shape) + " host has no emulated gateway the kit can look into")
 	}
@@ -437,7 +444,7 @@ func (h *hostEnv) gateway() *runner.LambdaGateway {
 
 // invoke sends a request through the gateway directly, with event options
 // an HTTP client cannot ask for (a stage, a source IP, an edited event).
-func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte, o runner.EventOptions, opts ...reqOpt) *runner.Invocation {
+func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte, o lambdahost.EventOptions, opts ...reqOpt) *lambdahost.Invocation {
 	ginkgo.GinkgoHelper()
 	g := h.gateway()
 	r := httptest.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
@@ -483,7 +490,7 @@ func textFixture() *app.Manifest {
 }
 
 // envelopeOf decodes the function's response envelope as a JSON object.
-func envelopeOf(id string, inv *runner.Invocation, ex *exchange) map[string]json.RawMessage {
+func envelopeOf(id string, inv *lambdahost.Invocation, ex *exchange) map[string]json.RawMessage {
 	ginkgo.GinkgoHelper()
 	Expect(inv.FunctionError).To(BeEmpty(), explainInv(id, "the function to answer", inv, ex))
 	var env map[string]json.RawMessage
@@ -502,7 +509,7 @@ func decodeField(env map[string]json.RawMessage, name string, v any) error {
 }
 
 // echoOfInvocation decodes the echo the gateway answered with.
-func echoOfInvocation(id string, inv *runner.Invocation) app.Echo {
+func echoOfInvocation(id string, inv *lambdahost.Invocation) app.Echo {
 	ginkgo.GinkgoHelper()
 	Expect(inv.Status).To(Equal(http.StatusOK), explainInv(id, "status 200 from the echo endpoint", inv))
 	var e app.Echo
@@ -512,17 +519,17 @@ func echoOfInvocation(id string, inv *runner.Invocation) app.Echo {
 
 // explainInv is explain with the invocation: the event sent, the envelope
 // returned and what the gateway made of it.
-func explainInv(id, expected string, inv *runner.Invocation, exs ...*exchange) func() string {
+func explainInv(id, expected string, inv *lambdahost.Invocation, exs ...*exchange) func() string {
 	return func() string {
 		return explain(id, expected, exs...)() + dumpInvocation(inv)
 	}
 }
 
-func attachInvocation(inv *runner.Invocation) {
+func attachInvocation(inv *lambdahost.Invocation) {
 	ginkgo.AddReportEntry("lambda-invocation", dumpInvocation(inv), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
-func dumpInvocation(inv *runner.Invocation) string {
+func dumpInvocation(inv *lambdahost.Invocation) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Lambda invocation %s through the emulated %s gateway:\n", inv.ID, inv.Shape)
 	fmt.Fprintf(&b, "  event sent (%d bytes):\n    %s\n", len(inv.Event), jsonExcerpt(inv.Event, 3000))
@@ -532,7 +539,7 @@ func dumpInvocation(inv *runner.Invocation) string {
 	case inv.Response != nil:
 		fmt.Fprintf(&b, "  envelope returned (%d bytes):\n    %s\n", len(inv.Response), jsonExcerpt(inv.Response, 3000))
 	}
-	if inv.Outcome != runner.OutcomeOK {
+	if inv.Outcome != lambdahost.OutcomeOK {
 		fmt.Fprintf(&b, "  the gateway did not use it (%s): %s\n", inv.Outcome, inv.Detail)
 	}
 	fmt.Fprintf(&b, "  the gateway answered %d", inv.Status)

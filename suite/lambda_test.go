@@ -19,18 +19,21 @@ import (
 	goodlambda "github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
 // TestGoodLambdaAdaptersAsRuntimes builds each good Lambda adapter's
 // bootstrap executable (aws-lambda-go's lambda.Start, unchanged) and runs
-// the suite against it through the kit's Runtime API.
+// the suite against it through the kit's Runtime API: runner.Binary, as for
+// any executable, sees from its --describe that it declares Lambda host
+// shapes and runs it as a Lambda function instead of a server.
 func TestGoodLambdaAdaptersAsRuntimes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every good Lambda adapter as a process")
 	}
 	eachInChild(t, []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"}, func(t *testing.T, name string) {
-		target := runner.LambdaBinary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
+		target := runner.Binary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
 		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "base-app"))
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +92,7 @@ func TestLambdaHelperRuntime(t *testing.T) {
 	case "exit-after-one":
 		// A custom runtime that answers one invocation and exits, instead
 		// of polling for the next.
-		api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + runner.RuntimeAPIVersion + "/runtime/invocation/"
+		api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + lambdahost.RuntimeAPIVersion + "/runtime/invocation/"
 		resp, err := http.Get(api + "next")
 		if err != nil {
 			os.Exit(1)

@@ -19,6 +19,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // A Lambda adapter as a container target: the image describes itself like
@@ -48,17 +49,17 @@ func (t *containerTarget) startLambda(ctx context.Context, in *runner.Instance, 
 	if err != nil {
 		return in, err
 	}
-	api := runner.ServeRuntimeAPI(ln)
+	api := lambdahost.ServeRuntimeAPI(ln)
 	// What the container dials, which is not always what the kit listens on.
 	api.Addr = addr
 
 	kit := map[string]string{contract.EnvApp: ContainerAppDir}
-	for _, kv := range runner.LambdaEnv(addr, taskRoot(ctx, cli, image)) {
+	for _, kv := range lambdahost.Env(addr, taskRoot(ctx, cli, image)) {
 		k, v, _ := strings.Cut(kv, "=")
 		kit[k] = v
 	}
 	env := t.containerEnv(kit)
-	launch := func() (runner.RuntimeProcess, error) {
+	launch := func() (lambdahost.Process, error) {
 		return startLambdaContainer(cli, image, env, files, labels, extraHosts)
 	}
 	h, err := runner.RunLambdaRuntime(ctx, in, shape, api, launch, t.Readiness)

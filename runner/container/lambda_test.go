@@ -17,6 +17,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/container"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // getThrough sends GET path through a host with a request id, and returns
@@ -84,8 +85,8 @@ func TestContainerLambdaV2(t *testing.T) {
 	if h.Export != "runtime" || h.WorkDir != "" {
 		t.Errorf("Export %q, WorkDir %q", h.Export, h.WorkDir)
 	}
-	api := runner.RuntimeOf(h)
-	if api == nil || runner.LambdaGatewayOf(h) == nil {
+	api := h.Runtime
+	if api == nil || h.Gateway == nil {
 		t.Fatal("the host has no Runtime API or no gateway")
 	}
 	t.Logf("host URL %s, AWS_LAMBDA_RUNTIME_API=%s", h.URL, api.Addr)
@@ -99,8 +100,8 @@ func TestContainerLambdaV2(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(body, "Home") {
 		t.Errorf("GET / = %d %.300q, want 200 with the Home page", status, body)
 	}
-	invs := runner.LambdaGatewayOf(h).For("clv2-1")
-	if len(invs) != 1 || invs[0].Outcome != runner.OutcomeOK {
+	invs := h.Gateway.For("clv2-1")
+	if len(invs) != 1 || invs[0].Outcome != lambdahost.OutcomeOK {
 		t.Errorf("invocations %+v, want one ok", invs)
 	}
 	if calls := api.CallsFor("clv2-1"); len(calls) != 2 || calls[1].Status != http.StatusAccepted {
@@ -155,8 +156,17 @@ func TestContainerLambdaV2(t *testing.T) {
 	if logs := h.Logs(); !strings.Contains(logs, "cold start") {
 		t.Errorf("logs after Stop = %q", logs)
 	}
-	if runner.RuntimeOf(h) != nil || runner.LambdaGatewayOf(h) != nil {
-		t.Error("the Runtime API or gateway is still registered after Stop")
+	// Stop closes the gateway and the Runtime API: neither answers.
+	if resp, err := http.Get(h.URL + "/"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the gateway still answers after Stop (%d)", resp.StatusCode)
+	}
+	if host, _, _ := net.SplitHostPort(h.Runtime.Addr); net.ParseIP(host) != nil {
+		// (An address through host.docker.internal is not dialled from here.)
+		if c, err := net.DialTimeout("tcp", h.Runtime.Addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("the Runtime API at %s still accepts connections after Stop", h.Runtime.Addr)
+		}
 	}
 	image, err := target.(imager).Image(ctx)
 	if err != nil {

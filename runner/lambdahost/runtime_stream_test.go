@@ -1,4 +1,4 @@
-package runner_test
+package lambdahost_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // streamRuntime is a custom runtime written against the Runtime API by
@@ -24,8 +24,8 @@ type streamRuntime struct {
 	base string
 }
 
-func newStreamRuntime(t *testing.T, api *runner.RuntimeAPI) streamRuntime {
-	return streamRuntime{t: t, base: "http://" + api.Addr + runner.RuntimeAPIVersion + "/runtime/invocation/"}
+func newStreamRuntime(t *testing.T, api *lambdahost.RuntimeAPI) streamRuntime {
+	return streamRuntime{t: t, base: "http://" + api.Addr + lambdahost.RuntimeAPIVersion + "/runtime/invocation/"}
 }
 
 // next takes the next invocation and returns its request id. It runs on
@@ -88,13 +88,13 @@ func streamHeader(kv ...string) http.Header {
 
 // streamGateway puts a Function URL gateway with a function timeout in
 // front of a fresh Runtime API.
-func streamGateway(t *testing.T, timeout time.Duration) (*runner.RuntimeAPI, *runner.LambdaGateway, *httptest.Server) {
+func streamGateway(t *testing.T, timeout time.Duration) (*lambdahost.RuntimeAPI, *lambdahost.Gateway, *httptest.Server) {
 	t.Helper()
-	api, err := runner.NewRuntimeAPI()
+	api, err := lambdahost.NewRuntimeAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := runner.NewLambdaGateway(app.ShapeFunctionURL, api.Invoke, nil)
+	g := lambdahost.NewGateway(app.ShapeFunctionURL, api.Invoke, nil)
 	g.Timeout = timeout
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
@@ -108,7 +108,7 @@ func streamGateway(t *testing.T, timeout time.Duration) (*runner.RuntimeAPI, *ru
 func getStream(t *testing.T, srv *httptest.Server, id string) *http.Response {
 	t.Helper()
 	req, _ := http.NewRequest("GET", srv.URL+"/s", nil)
-	req.Header.Set(runner.RequestIDHeader, id)
+	req.Header.Set(lambdahost.RequestIDHeader, id)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -123,9 +123,9 @@ func getStream(t *testing.T, srv *httptest.Server, id string) *http.Response {
 // the stream ends.
 func TestRuntimeAPIStreams(t *testing.T) {
 	for name, header := range map[string]http.Header{
-		"content type":   streamHeader("Content-Type", runner.LambdaStreamContentType),
-		"mode header":    streamHeader(runner.ResponseModeHeader, "streaming", "Content-Type", "application/octet-stream"),
-		"both, any case": streamHeader(runner.ResponseModeHeader, "Streaming", "Content-Type", runner.LambdaStreamContentType+"; charset=binary"),
+		"content type":   streamHeader("Content-Type", lambdahost.StreamContentType),
+		"mode header":    streamHeader(lambdahost.ResponseModeHeader, "streaming", "Content-Type", "application/octet-stream"),
+		"both, any case": streamHeader(lambdahost.ResponseModeHeader, "Streaming", "Content-Type", lambdahost.StreamContentType+"; charset=binary"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			api, g, srv := streamGateway(t, 10*time.Second)
@@ -159,7 +159,7 @@ func TestRuntimeAPIStreams(t *testing.T) {
 				t.Errorf("rest %q, %v", rest, err)
 			}
 			invs := g.For("s-1")
-			if len(invs) != 1 || !invs[0].Streamed || invs[0].Outcome != runner.OutcomeOK || string(invs[0].Body) != "first\nlast\n" {
+			if len(invs) != 1 || !invs[0].Streamed || invs[0].Outcome != lambdahost.OutcomeOK || string(invs[0].Body) != "first\nlast\n" {
 				t.Fatalf("invocations %+v", invs)
 			}
 			waitCall(t, api, "s-1", http.StatusAccepted, fmt.Sprintf("streamed %d bytes", len(streamPrelude+"first\nlast\n")))
@@ -169,7 +169,7 @@ func TestRuntimeAPIStreams(t *testing.T) {
 
 // waitCall waits until the Runtime API has logged the response post of an
 // invocation, and checks its status and note.
-func waitCall(t *testing.T, api *runner.RuntimeAPI, id string, status int, note string) {
+func waitCall(t *testing.T, api *lambdahost.RuntimeAPI, id string, status int, note string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -192,7 +192,7 @@ func waitCall(t *testing.T, api *runner.RuntimeAPI, id string, status int, note 
 // answered as the Lambda service would, cuts the client's stream visibly
 // (no clean end), and is logged with what happened.
 func TestRuntimeAPIStreamFailures(t *testing.T) {
-	streaming := func() http.Header { return streamHeader("Content-Type", runner.LambdaStreamContentType) }
+	streaming := func() http.Header { return streamHeader("Content-Type", lambdahost.StreamContentType) }
 
 	t.Run("invalid mode header", func(t *testing.T) {
 		api, _, srv := streamGateway(t, 10*time.Second)
@@ -200,7 +200,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		statuses := make(chan int, 2)
 		go func() {
 			id := rt.next()
-			statuses <- <-rt.post(id, streamHeader(runner.ResponseModeHeader, "buffered"), strings.NewReader("{}"), nil)
+			statuses <- <-rt.post(id, streamHeader(lambdahost.ResponseModeHeader, "buffered"), strings.NewReader("{}"), nil)
 			// Refused before the invocation was taken: a valid post works.
 			statuses <- <-rt.post(id, streamHeader("Content-Type", "application/json"), strings.NewReader(`{"statusCode":204}`), nil)
 		}()
@@ -218,10 +218,10 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 	t.Run("error trailers", func(t *testing.T) {
 		api, g, srv := streamGateway(t, 10*time.Second)
 		rt := newStreamRuntime(t, api)
-		trailer := http.Header{runner.ErrorTypeTrailer: nil, runner.ErrorBodyTrailer: nil}
+		trailer := http.Header{lambdahost.ErrorTypeTrailer: nil, lambdahost.ErrorBodyTrailer: nil}
 		posted := rt.answerNext(streaming(), io.MultiReader(strings.NewReader(streamPrelude+"partial"), failAfter(func() {
-			trailer.Set(runner.ErrorTypeTrailer, "Runtime.RenderFailed")
-			trailer.Set(runner.ErrorBodyTrailer, base64.StdEncoding.EncodeToString([]byte(`{"errorType":"Runtime.RenderFailed","errorMessage":"the page threw"}`)))
+			trailer.Set(lambdahost.ErrorTypeTrailer, "Runtime.RenderFailed")
+			trailer.Set(lambdahost.ErrorBodyTrailer, base64.StdEncoding.EncodeToString([]byte(`{"errorType":"Runtime.RenderFailed","errorMessage":"the page threw"}`)))
 		})), trailer)
 		resp := getStream(t, srv, "trailer-1")
 		body, err := io.ReadAll(resp.Body)
@@ -233,7 +233,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 			t.Errorf("the post was answered %d, want 202", s)
 		}
 		invs := g.For("trailer-1")
-		if len(invs) != 1 || invs[0].Outcome != runner.OutcomeStreamCut || !strings.Contains(invs[0].FunctionError, "Runtime.RenderFailed: the page threw") {
+		if len(invs) != 1 || invs[0].Outcome != lambdahost.OutcomeStreamCut || !strings.Contains(invs[0].FunctionError, "Runtime.RenderFailed: the page threw") {
 			t.Errorf("invocations %+v", invs)
 		}
 		waitCall(t, api, "trailer-1", http.StatusAccepted, "then failed (trailers): Runtime.RenderFailed: the page threw")
@@ -242,16 +242,16 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 	t.Run("error trailers on a buffered post", func(t *testing.T) {
 		api, g, srv := streamGateway(t, 10*time.Second)
 		rt := newStreamRuntime(t, api)
-		trailer := http.Header{runner.ErrorTypeTrailer: nil}
+		trailer := http.Header{lambdahost.ErrorTypeTrailer: nil}
 		posted := rt.answerNext(streamHeader("Content-Type", "application/json"), io.MultiReader(strings.NewReader(`{"statusCode":200}`), failAfter(func() {
-			trailer.Set(runner.ErrorTypeTrailer, "Runtime.LateFailure")
+			trailer.Set(lambdahost.ErrorTypeTrailer, "Runtime.LateFailure")
 		})), trailer)
 		resp := getStream(t, srv, "trailer-2")
 		resp.Body.Close()
 		if s := <-posted; s != http.StatusAccepted || resp.StatusCode != http.StatusBadGateway {
 			t.Errorf("the post was answered %d and the client got %d; want 202 and 502", s, resp.StatusCode)
 		}
-		if invs := g.For("trailer-2"); len(invs) != 1 || invs[0].Outcome != runner.OutcomeFunctionError || !strings.Contains(invs[0].FunctionError, "Runtime.LateFailure") {
+		if invs := g.For("trailer-2"); len(invs) != 1 || invs[0].Outcome != lambdahost.OutcomeFunctionError || !strings.Contains(invs[0].FunctionError, "Runtime.LateFailure") {
 			t.Errorf("invocations %+v", invs)
 		}
 	})
@@ -259,7 +259,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 	t.Run("over the streaming limit", func(t *testing.T) {
 		api, g, srv := streamGateway(t, 30*time.Second)
 		rt := newStreamRuntime(t, api)
-		big := io.LimitReader(zeros{}, runner.MaxLambdaStreamResponse) // with the prelude, past the limit
+		big := io.LimitReader(zeros{}, lambdahost.MaxStreamResponse) // with the prelude, past the limit
 		// Then the runtime stalls: the 413 must not wait for more of it.
 		stall := make(chan struct{})
 		defer close(stall)
@@ -267,7 +267,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		resp := getStream(t, srv, "big-1")
 		n, err := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if err == nil || n > runner.MaxLambdaStreamResponse {
+		if err == nil || n > lambdahost.MaxStreamResponse {
 			t.Errorf("client read %d bytes, %v; want a stream cut at the limit", n, err)
 		}
 		select {
@@ -279,7 +279,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 			t.Error("the 413 was not sent while the runtime stalled after passing the limit")
 		}
 		invs := g.For("big-1")
-		if len(invs) != 1 || invs[0].Outcome != runner.OutcomeStreamCut || !strings.Contains(invs[0].Detail, "streaming limit") {
+		if len(invs) != 1 || invs[0].Outcome != lambdahost.OutcomeStreamCut || !strings.Contains(invs[0].Detail, "streaming limit") {
 			t.Errorf("invocation outcome %q: %s", invs[0].Outcome, invs[0].Detail)
 		}
 		waitCall(t, api, "big-1", http.StatusRequestEntityTooLarge, "over the streaming limit")
@@ -337,7 +337,7 @@ func TestRuntimeAPIStreamFailures(t *testing.T) {
 		if len(invs) != 1 {
 			t.Fatalf("%d invocations recorded, want 1", len(invs))
 		}
-		if inv := invs[0]; inv.Outcome != runner.OutcomeStreamCut || !strings.Contains(inv.Detail, "did not end within the function's timeout") || inv.FunctionError != "" {
+		if inv := invs[0]; inv.Outcome != lambdahost.OutcomeStreamCut || !strings.Contains(inv.Detail, "did not end within the function's timeout") || inv.FunctionError != "" {
 			t.Errorf("outcome %q, detail %q, function error %q; want a stream cut by the timeout, with no function error", inv.Outcome, inv.Detail, inv.FunctionError)
 		}
 		waitCall(t, api, "late-1", 0, "timeout passed before the stream ended")

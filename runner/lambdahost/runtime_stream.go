@@ -1,4 +1,4 @@
-package runner
+package lambdahost
 
 import (
 	"encoding/base64"
@@ -20,7 +20,7 @@ import (
 // gateway as it arrives, so the client gets the first chunk while the
 // function still produces the rest. A runtime is in streaming mode when it
 // says so in ResponseModeHeader (the Node.js runtimes) or posts a body of
-// LambdaStreamContentType (aws-lambda-go posts an
+// StreamContentType (aws-lambda-go posts an
 // events.LambdaFunctionURLStreamingResponse chunked with that content type
 // and no mode header). A failure after the body began comes in the HTTP
 // trailers ErrorTypeTrailer and ErrorBodyTrailer.
@@ -35,10 +35,10 @@ const (
 	ErrorTypeTrailer = "Lambda-Runtime-Function-Error-Type"
 	// ErrorBodyTrailer: see ErrorTypeTrailer.
 	ErrorBodyTrailer = "Lambda-Runtime-Function-Error-Body"
-	// MaxLambdaStreamResponse is the response size limit in streaming mode
+	// MaxStreamResponse is the response size limit in streaming mode
 	// (20 MiB, the documented soft limit; adapter-bugs-and-hosts.md 2a).
 	// A stream past it is cut, and the Runtime API answers its post 413.
-	MaxLambdaStreamResponse = 20 << 20
+	MaxStreamResponse = 20 << 20
 )
 
 // How a stream ended without its runtime ending it: what reading it
@@ -60,7 +60,7 @@ func responseMode(r *http.Request) (streaming bool, invalid string) {
 		return true, ""
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == LambdaStreamContentType, ""
+	return mt == StreamContentType, ""
 }
 
 // runtimeStream is the body of a /response post in streaming mode, read by
@@ -100,9 +100,9 @@ func (s *runtimeStream) Read(p []byte) (int, error) {
 	s.n += int64(n)
 	total := s.n
 	s.mu.Unlock()
-	if total > MaxLambdaStreamResponse {
-		n -= int(total - MaxLambdaStreamResponse)
-		tooLarge := fmt.Errorf("Function.ResponseSizeTooLarge: the streamed response passed the %d-byte streaming limit; the Runtime API answers 413 and the stream is cut", MaxLambdaStreamResponse)
+	if total > MaxStreamResponse {
+		n -= int(total - MaxStreamResponse)
+		tooLarge := fmt.Errorf("Function.ResponseSizeTooLarge: the streamed response passed the %d-byte streaming limit; the Runtime API answers 413 and the stream is cut", MaxStreamResponse)
 		s.finish(http.StatusRequestEntityTooLarge, tooLarge, "streamed response over the streaming limit")
 		return max(n, 0), tooLarge
 	}
@@ -145,7 +145,7 @@ func (s *runtimeStream) Close() error {
 // finish records the stream's end once and logs the post. Only a post
 // the Runtime API answers (status != 0) counts as the invocation's
 // answer: a post cut off at the deadline leaves the invocation unanswered,
-// and its execution environment is ended (lambdaRuntime.invoke).
+// and its execution environment is ended (Function.Invoke).
 func (s *runtimeStream) finish(status int, err error, note string) {
 	s.endOnce.Do(func() {
 		if status != 0 {
@@ -231,7 +231,7 @@ func (api *RuntimeAPI) streamResponse(w http.ResponseWriter, r *http.Request, in
 		// the post (to keep the connection), delaying the answer for as
 		// long as the runtime takes to send it.
 		rc.SetReadDeadline(time.Now())
-		writeRuntimeError(w, status, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed streamed payload size (%d bytes).", MaxLambdaStreamResponse))
+		writeRuntimeError(w, status, "RequestEntityTooLarge", fmt.Sprintf("Exceeded maximum allowed streamed payload size (%d bytes).", MaxStreamResponse))
 	default:
 		// Unblock a read still waiting for the runtime, and send nothing:
 		// the connection is closed under the runtime's post.
@@ -253,7 +253,7 @@ func (s *runtimeStream) drain(rc *http.ResponseController) {
 	}
 	rc.SetReadDeadline(s.inv.deadline)
 	s.mu.Lock()
-	room := MaxLambdaStreamResponse - s.n
+	room := MaxStreamResponse - s.n
 	s.mu.Unlock()
 	n, err := io.CopyN(io.Discard, s.r.Body, room+1)
 	switch {

@@ -1,4 +1,4 @@
-package runner_test
+package lambdahost_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // TestLambdaEventForwardedProto: every gateway sets X-Forwarded-Proto and
@@ -33,7 +33,7 @@ func TestLambdaEventForwardedProto(t *testing.T) {
 		r.Header.Set("X-Forwarded-Proto", "gopher")
 		r.Header.Set("X-Forwarded-Port", "1")
 		for _, shape := range []app.HostShape{app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL} {
-			raw, err := runner.BuildLambdaEvent(shape, r, nil, "id", runner.EventOptions{Proto: c.proto})
+			raw, err := lambdahost.BuildEvent(shape, r, nil, "id", lambdahost.EventOptions{Proto: c.proto})
 			if err != nil {
 				t.Fatal(err)
 			}

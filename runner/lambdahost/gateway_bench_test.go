@@ -1,4 +1,4 @@
-package runner_test
+package lambdahost_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // BenchmarkLambdaGateway is the cost of one request through the emulated
@@ -31,19 +31,19 @@ func BenchmarkLambdaGateway(b *testing.B) {
 	}
 	for _, c := range []struct {
 		name   string
-		invoke func(b *testing.B) runner.LambdaInvoker
+		invoke func(b *testing.B) lambdahost.Invoker
 	}{
-		{"inprocess", func(*testing.B) runner.LambdaInvoker { return runner.InProcessInvoker(handler) }},
-		{"runtime-api-buffered", func(b *testing.B) runner.LambdaInvoker {
+		{"inprocess", func(*testing.B) lambdahost.Invoker { return lambdahost.InProcessInvoker(handler) }},
+		{"runtime-api-buffered", func(b *testing.B) lambdahost.Invoker {
 			return runtimeLoop(b, "application/json", func() io.Reader { return bytes.NewReader(buffered) })
 		}},
-		{"runtime-api-streaming", func(b *testing.B) runner.LambdaInvoker {
+		{"runtime-api-streaming", func(b *testing.B) lambdahost.Invoker {
 			// No length: posted chunked, as aws-lambda-go posts a stream.
-			return runtimeLoop(b, runner.LambdaStreamContentType, func() io.Reader { return io.MultiReader(bytes.NewReader(streamed)) })
+			return runtimeLoop(b, lambdahost.StreamContentType, func() io.Reader { return io.MultiReader(bytes.NewReader(streamed)) })
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			g := runner.NewLambdaGateway(app.ShapeFunctionURL, c.invoke(b), nil)
+			g := lambdahost.NewGateway(app.ShapeFunctionURL, c.invoke(b), nil)
 			srv := httptest.NewServer(g)
 			defer srv.Close()
 			client := srv.Client()
@@ -64,8 +64,8 @@ func BenchmarkLambdaGateway(b *testing.B) {
 
 // runtimeLoop serves a Runtime API whose runtime, a goroutine, answers
 // every invocation with the reader answer makes, of content type ct.
-func runtimeLoop(b *testing.B, ct string, answer func() io.Reader) runner.LambdaInvoker {
-	api, err := runner.NewRuntimeAPI()
+func runtimeLoop(b *testing.B, ct string, answer func() io.Reader) lambdahost.Invoker {
+	api, err := lambdahost.NewRuntimeAPI()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func runtimeLoop(b *testing.B, ct string, answer func() io.Reader) runner.Lambda
 		api.Close()
 		<-done
 	})
-	base := "http://" + api.Addr + runner.RuntimeAPIVersion + "/runtime/invocation/"
+	base := "http://" + api.Addr + lambdahost.RuntimeAPIVersion + "/runtime/invocation/"
 	go func() {
 		defer close(done)
 		client := &http.Client{}

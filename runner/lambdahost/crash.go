@@ -1,4 +1,4 @@
-package runner
+package lambdahost
 
 import (
 	"errors"
@@ -68,7 +68,7 @@ const crashGrace = 500 * time.Millisecond
 // crashOf turns the error an out-of-process invocation ended with into a
 // CrashError when the runtime process exited during it, or exits within
 // crashGrace of reporting it.
-func crashOf(p runtimeProcess, err error) error {
+func crashOf(p Process, err error) error {
 	var fe *FunctionError
 	if err == nil || !errors.As(err, &fe) {
 		return err
@@ -80,8 +80,8 @@ func crashOf(p runtimeProcess, err error) error {
 		return &CrashError{How: "exited during the invocation", Err: err}
 	}
 	select {
-	case <-p.exited():
-		return &CrashError{How: "reported an error and its runtime process " + p.exitStatus(), Err: err}
+	case <-p.Exited():
+		return &CrashError{How: "reported an error and its runtime process " + p.ExitStatus(), Err: err}
 	case <-time.After(crashGrace):
 		return err
 	}
