@@ -206,11 +206,17 @@ const (
 	describeOutputLimit = 1 << 20
 )
 
-// Describe runs the executable with --describe for an exported app (PROC-1).
-// It runs in a process group of its own, which is killed once it has
-// exited: a --describe that leaves a child running does not leak it.
+// Describe runs the executable with --describe for an exported app (PROC-1),
+// within the default Timeouts.Describe.
 func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.Description, error) {
-	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
+	return describeWithin(ctx, describeTimeout, bin, appDir, env)
+}
+
+// describeWithin runs --describe in a process group of its own, which is
+// killed once it has exited: a --describe that leaves a child running does
+// not leak it.
+func describeWithin(ctx context.Context, limit time.Duration, bin, appDir string, env []string) (*contract.Description, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
 	id := nextProcessID()
@@ -231,7 +237,7 @@ func Describe(ctx context.Context, bin, appDir string, env []string) (*contract.
 		err = nil
 	}
 	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("it did not exit within %s (%v)", describeTimeout, err)
+		err = fmt.Errorf("it did not exit within %s (%v)", limit, err)
 	}
 	return describeResult(what, err, stdout, stderr)
 }
@@ -299,7 +305,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	if err != nil {
 		return in, err
 	}
-	desc, err := Describe(ctx, bin, dir, t.env)
+	desc, err := describeWithin(ctx, t.timeouts.Describe, bin, dir, t.env)
 	if err != nil {
 		in.DescribeError = err
 	} else {
@@ -308,7 +314,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	}
 	if shapes := DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API.
-		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.readiness)
+		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.timeouts.Readiness)
 	}
 	port, err := freePort(BindHost)
 	if err != nil {
@@ -331,7 +337,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
-		shutdownOnce.Do(func() { shutdownErr = p.terminate(ctx, graceUnder(ctx, t.grace)) })
+		shutdownOnce.Do(func() { shutdownErr = p.terminate(ctx, graceUnder(ctx, t.timeouts.Grace)) })
 		return shutdownErr
 	}
 	in.onStop(func(ctx context.Context) error {
@@ -341,7 +347,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	})
 	in.Hosts = append(in.Hosts, h)
 	exited := p.done
-	if err := waitReady(ctx, h.URL, t.readiness, exited, func() error {
+	if err := waitReady(ctx, h.URL, t.timeouts.Readiness, exited, func() error {
 		return fmt.Errorf("the adapter process %s; its output:\n%s", p.exitStatus(), tail(p.logs.String(), 2000))
 	}); err != nil {
 		h.StartError = err

@@ -22,14 +22,16 @@ import (
 // Lambda pieces that need no target, the Runtime API, the environment
 // it gives a runtime, are runner/lambdahost's.)
 
-// Settings are the options of a target (WithReadinessTimeout,
-// WithGracePeriod, WithEnv, WithName) after defaults, for a target type
-// defined outside this package.
+// Settings are the options of a target (WithTimeouts and its shorthands
+// WithReadinessTimeout and WithGracePeriod, WithEnv, WithName) after
+// defaults, for a target type defined outside this package.
 type Settings struct {
-	Readiness time.Duration // how long a start-shape host may take to answer (START-2)
-	Grace     time.Duration // how long it may take to exit after SIGTERM (START-5)
-	Env       []string      // KEY=VALUE pairs added to the adapter's environment
-	Name      string        // the target's name in reports; "" to derive one
+	Timeouts Timeouts // every field set: the defaults under the options
+	// Readiness and Grace are Timeouts.Readiness and Timeouts.Grace.
+	Readiness time.Duration
+	Grace     time.Duration
+	Env       []string // KEY=VALUE pairs added to the adapter's environment
+	Name      string   // the target's name in reports; "" to derive one
 }
 
 // ApplyOptions gives the settings that opts make of the defaults, as the
@@ -40,7 +42,7 @@ func ApplyOptions(opts ...Option) Settings {
 	for _, o := range opts {
 		o(&s)
 	}
-	return Settings{Readiness: s.readiness, Grace: s.grace, Env: s.env, Name: s.name}
+	return Settings{Timeouts: s.timeouts, Readiness: s.timeouts.Readiness, Grace: s.timeouts.Grace, Env: s.env, Name: s.name}
 }
 
 // OnStop adds f to what Stop runs, in reverse order of addition: an
@@ -69,10 +71,6 @@ func BuildExecutable(ctx context.Context, path, goos, goarch string) (bin, build
 // owner token, so that SweepDeadRuns removes it once this process is dead
 // even if it never could.
 func KitTempDir(kind string) (string, error) { return kitTempDir(kind) }
-
-// DescribeTimeout bounds a --describe run, in a process or a container
-// (PROC-1).
-const DescribeTimeout = describeTimeout
 
 // DescribeCapture collects what one --describe run prints and reads the
 // description from it, with the binary target's bounds and errors: stdout

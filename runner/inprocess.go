@@ -34,23 +34,25 @@ func InProcess(name string, integration app.Integration, opts ...Option) Target 
 type Option func(*settings)
 
 type settings struct {
-	readiness time.Duration
-	grace     time.Duration
-	env       []string
-	name      string
+	timeouts Timeouts
+	env      []string
+	name     string
 }
 
 func defaultSettings() settings {
-	return settings{readiness: ReadinessTimeout, grace: contract.GracePeriod}
+	return settings{timeouts: DefaultTimeouts()}
 }
 
-// WithReadinessTimeout bounds how long a start-shape host may take to answer
-// (default ReadinessTimeout). The kit's own tests shorten it.
-func WithReadinessTimeout(d time.Duration) Option { return func(s *settings) { s.readiness = d } }
+// Timeouts are the waits the target runs with (TimeoutsOf).
+func (s settings) Timeouts() Timeouts { return s.timeouts }
 
-// WithGracePeriod bounds how long a process may take to exit after SIGTERM
-// before it is killed (default contract.GracePeriod).
-func WithGracePeriod(d time.Duration) Option { return func(s *settings) { s.grace = d } }
+// WithReadinessTimeout sets Timeouts.Readiness: how long a host may take
+// to answer (default ReadinessTimeout). The kit's own tests shorten it.
+func WithReadinessTimeout(d time.Duration) Option { return WithTimeouts(Timeouts{Readiness: d}) }
+
+// WithGracePeriod sets Timeouts.Grace: how long a process may take to exit
+// after SIGTERM before it is killed (default contract.GracePeriod).
+func WithGracePeriod(d time.Duration) Option { return WithTimeouts(Timeouts{Grace: d}) }
 
 // WithEnv adds KEY=VALUE pairs to an out-of-process adapter's environment.
 func WithEnv(kv ...string) Option { return func(s *settings) { s.env = append(s.env, kv...) } }
@@ -99,7 +101,7 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 		}
 	}
 	if ep.Start != nil {
-		h, err := startHost(ctx, ep.Start, &mc, renders, in, t.readiness)
+		h, err := startHost(ctx, ep.Start, &mc, renders, in, t.timeouts.Readiness)
 		if h == nil {
 			return in, err
 		}
@@ -111,14 +113,11 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 	return in, nil
 }
 
-// listTimeout bounds the CreateExports call of ListExports, which runs
-// while the suite's specs are being registered.
-const listTimeout = 10 * time.Second
-
 // ListExports declares the integration and creates its exports once for
 // the manifest, to name them and their host shapes in the order Start puts
 // them behind hosts. It returns nil when that fails or takes longer than
-// listTimeout: Start then reports the problem. The exports it creates are
+// Timeouts.Describe (it runs while the suite's specs are being
+// registered): Start then reports the problem. The exports it creates are
 // values, not servers, and are dropped; a CreateExports that hangs keeps
 // its goroutine, since nothing can stop a call in the same process.
 func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
@@ -139,7 +138,7 @@ func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
 	var exports map[string]any
 	select {
 	case exports = <-done:
-	case <-time.After(listTimeout):
+	case <-time.After(t.timeouts.Describe):
 		return nil
 	}
 	var keys []HostKey

@@ -45,8 +45,8 @@ func (t *urlTarget) Mode() Mode   { return ModeURL }
 func (t *urlTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
 	in := &Instance{Target: t.Name(), Mode: ModeURL, Unsupported: map[string]string{}}
 	h := &Host{Shape: app.ShapeStart, Export: "deployment", URL: t.base, Faults: &FaultLog{}, NextCalls: &atomic.Int64{}}
-	if err := waitReady(ctx, t.base, t.readiness, nil, nil); err != nil {
-		h.StartError = deploymentSilent(t.base, t.readiness)
+	if err := waitReady(ctx, t.base, t.timeouts.Readiness, nil, nil); err != nil {
+		h.StartError = deploymentSilent(t.base, t.timeouts.Readiness)
 	}
 	in.Hosts = append(in.Hosts, h)
 	return in, nil

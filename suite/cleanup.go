@@ -25,10 +25,10 @@ type instances struct {
 	mu     sync.Mutex
 	live   []*runner.Instance
 	closed bool
+	// stop bounds the stop of one instance at the end of a run
+	// (runner.Timeouts.Stop).
+	stop time.Duration
 }
-
-// stopTimeout bounds the stop of one instance at the end of a run.
-const stopTimeout = 30 * time.Second
 
 // start starts the target for m and remembers the instance. A Start that
 // returns after the run ended (a BeforeAll ginkgo abandoned past its grace
@@ -45,7 +45,7 @@ func (l *instances) start(ctx context.Context, target runner.Target, m *app.Mani
 	}
 	l.mu.Unlock()
 	if closed {
-		stopCtx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		stopCtx, cancel := context.WithTimeout(context.Background(), l.stop)
 		in.Stop(stopCtx)
 		cancel()
 	}
@@ -63,7 +63,7 @@ func (l *instances) stopAll() {
 	var wg sync.WaitGroup
 	for _, in := range live {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), l.stop)
 			defer cancel()
 			in.Stop(ctx)
 		})

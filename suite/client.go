@@ -41,11 +41,14 @@ type client struct {
 // expectation would never be exercised. A host that never sends 100
 // Continue costs a second per such request, never a failure: the body goes
 // after the timeout.
-func newClient(h *runner.Host) *client {
-	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: 10 * time.Second, ExpectContinueTimeout: time.Second}
+//
+// request is how long a request waits for its response headers
+// (runner.Timeouts.Request); the whole exchange gets twice that.
+func newClient(h *runner.Host, request time.Duration) *client {
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: request, ExpectContinueTimeout: time.Second}
 	return &client{host: h, tr: tr, unanswered: new(atomic.Int64), c: &http.Client{
 		Transport:     tr,
-		Timeout:       20 * time.Second,
+		Timeout:       2 * request,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
@@ -73,7 +76,7 @@ func (c *client) patient(d time.Duration) *client {
 func (c *client) over(baseURL string) *client {
 	h := *c.host
 	h.URL = baseURL
-	o := newClient(&h)
+	o := newClient(&h, c.tr.ResponseHeaderTimeout)
 	o.unanswered = c.unanswered
 	return o
 }

@@ -21,7 +21,7 @@ func TestClientErrorsNameTheHost(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	c := newClient(&runner.Host{URL: srv.URL})
+	c := newClient(&runner.Host{URL: srv.URL}, runner.DefaultTimeouts().Request)
 	defer c.close()
 	for _, target := range []string{"/api/throws", "//evil.example/"} {
 		ex := c.send(context.Background(), "GET", target, nil)

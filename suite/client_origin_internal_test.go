@@ -25,7 +25,7 @@ func TestClientSendsOrigin(t *testing.T) {
 		sameOrigin[r.Method+" "+r.URL.Path] = r.Header.Get("Origin") == app.RequestOrigin(r)
 	}))
 	defer srv.Close()
-	c := newClient(&runner.Host{URL: srv.URL})
+	c := newClient(&runner.Host{URL: srv.URL}, runner.DefaultTimeouts().Request)
 	defer c.close()
 	ctx := context.Background()
 	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PROPFIND"} {

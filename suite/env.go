@@ -49,6 +49,8 @@ type fixtureEnv struct {
 	// seed and corpus shape the differential corpus (DIFF-1..4).
 	seed   uint64
 	corpus int
+	// timeouts are the target's waits (runner.TimeoutsOf).
+	timeouts runner.Timeouts
 	// shard is the part of the work this run does (the Shard option).
 	shard ShardSpec
 }
@@ -162,7 +164,7 @@ func fixtureBody(fx *fixtureEnv) {
 					h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
 					return
 				}
-				h.http = newClient(h.host)
+				h.http = newClient(h.host, fx.timeouts.Request)
 				if h.host.IPv6URL != "" {
 					h.http6 = h.http.over(h.host.IPv6URL)
 				}

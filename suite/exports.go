@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -34,7 +33,7 @@ func registerExportHost(h *hostEnv) {
 				bodies[i] = concurrentBody(i)
 			}
 			exs := make([]*exchange, n)
-			c := h.http.patient(concurrentTimeout)
+			c := h.http.patient(h.fx.timeouts.Concurrent)
 			defer c.close()
 			var wg sync.WaitGroup
 			for i := range n {
@@ -69,11 +68,6 @@ func registerExportHost(h *hostEnv) {
 	})
 }
 
-// concurrentTimeout bounds each of EXPORT-3's concurrent requests: an
-// adapter that serves requests one at a time still answers fifty well
-// within it, one that deadlocks under concurrency does not.
-const concurrentTimeout = 60 * time.Second
-
 // concurrentBodySize is the size of EXPORT-3's request bodies: large
 // enough to take several reads and buffer copies.
 const concurrentBodySize = 256 << 10
@@ -105,7 +99,7 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
 	host := inst.Host(h.shape)
 	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the second fixture"))
 	Expect(host.StartError).NotTo(HaveOccurred(), explain(id, "the adapter to become ready with the second fixture app"))
-	c := newClient(host)
+	c := newClient(host, h.fx.timeouts.Request)
 	defer c.close()
 	ex := c.send(ctx, "GET", "/only-in-second", nil)
 	attach(ex)

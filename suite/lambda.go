@@ -137,7 +137,7 @@ func registerLambda(h *hostEnv) {
 		})
 		h.it("LAMBDA-7", "a text response is sent as plain text", func(ctx ginkgo.SpecContext) {
 			host := h.startWith(ctx, "LAMBDA-7", textFixture())
-			c := newClient(host)
+			c := newClient(host, h.fx.timeouts.Request)
 			defer c.close()
 			g := host.Gateway
 			for _, p := range []struct{ path, contentType string }{

@@ -17,9 +17,6 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
-// ShutdownGrace is how long Start may take to return once shutdown begins (START-5).
-const ShutdownGrace = 10 * time.Second
-
 // registerStart checks the start contract (START area). It must be the last
 // group of the start host: START-3 shuts the host down.
 func registerStart(h *hostEnv) {
@@ -53,12 +50,12 @@ func registerStart(h *hostEnv) {
 			began := time.Now()
 			go func() {
 				defer close(done)
-				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownGrace)
+				sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.fx.timeouts.Grace)
 				defer cancel()
 				shutdownErr = h.host.Shutdown(sctx)
 				shutdownTook = time.Since(began)
 			}()
-			newConnAnswer, newConnErr = tryNewConnection(ctx, h.host.URL, done)
+			newConnAnswer, newConnErr = tryNewConnection(ctx, h.host.URL, done, h.fx.timeouts.ShutdownReaction)
 			if inflight.err != nil {
 				inflightErr = inflight.err
 			} else {
@@ -95,7 +92,7 @@ func registerStart(h *hostEnv) {
 		})
 		h.it("START-5", "Start returns nil within the grace period", func(ctx ginkgo.SpecContext) {
 			shutdown(ctx)
-			expected := "Start to return nil within " + ShutdownGrace.String() + " of its context being cancelled"
+			expected := "Start to return nil within " + h.fx.timeouts.Grace.String() + " of its context being cancelled"
 			if h.outOfProcess() {
 				expected = "the process to exit with status 0 within the grace period after SIGTERM"
 			}
@@ -129,10 +126,6 @@ func (h *hostEnv) startedWhat() string {
 	return "Start being called"
 }
 
-// shutdownReaction is how long a server may take to stop accepting once
-// its shutdown began.
-const shutdownReaction = 500 * time.Millisecond
-
 var errNoShutdown = errorString("the host has no way to shut it down")
 
 type errorString string
@@ -142,11 +135,12 @@ func (e errorString) Error() string { return string(e) }
 // tryNewConnection dials the server after shutdown began and reports the
 // dial error, or what a request on a new connection got. A server may still
 // answer in the instants before it acts on the shutdown (a signal is
-// delivered asynchronously), so answers are retried for shutdownReaction,
-// or until the shutdown is over, and then tried once more.
-func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}) (string, error) {
+// delivered asynchronously), so answers are retried for reaction
+// (runner.Timeouts.ShutdownReaction), or until the shutdown is over, and
+// then tried once more.
+func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}, reaction time.Duration) (string, error) {
 	u, _ := url.Parse(base)
-	deadline := time.Now().Add(shutdownReaction)
+	deadline := time.Now().Add(reaction)
 	ask := func() (string, error) {
 		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", u.Host)
 		if err != nil {

@@ -453,7 +453,10 @@ func register(target runner.Target, o *options) {
 	if o.results != nil {
 		o.results.Seed = o.seed
 	}
-	live := &instances{}
+	// The waits the target runs with are the specs' too: the grace period
+	// a Start gets, how long a request waits (runner.Timeouts).
+	timeouts := runner.TimeoutsOf(target)
+	live := &instances{stop: timeouts.Stop}
 	serving := &servability{}
 	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
@@ -465,7 +468,7 @@ func register(target runner.Target, o *options) {
 		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, serving: serving, seed: o.seed, corpus: o.corpus, shard: o.shard}
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, serving: serving, seed: o.seed, corpus: o.corpus, shard: o.shard, timeouts: timeouts}
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}

@@ -106,6 +106,9 @@ type containerTarget struct {
 func (t *containerTarget) Name() string      { return t.name }
 func (t *containerTarget) Mode() runner.Mode { return runner.ModeContainer }
 
+// Timeouts are the waits the target runs with (runner.TimeoutsOf).
+func (t *containerTarget) Timeouts() runner.Timeouts { return t.Settings.Timeouts }
+
 // Image returns the image the target runs, building it on first use when
 // the target is a directory. Its error is a *runner.BuildError, wrapping
 // ErrNoDocker when there is no engine.
@@ -375,7 +378,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 
 // describe runs the image once with --describe and the app at /app.
 func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, image string, files testcontainers.CustomizeRequestOption, labels map[string]string) (*contract.Description, error) {
-	ctx, cancel := context.WithTimeout(ctx, runner.DescribeTimeout+cleanupTimeout)
+	ctx, cancel := context.WithTimeout(ctx, t.Settings.Timeouts.Describe+cleanupTimeout)
 	defer cancel()
 	ctr, err := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tcLog),
@@ -383,7 +386,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 		testcontainers.WithEnv(t.containerEnv(map[string]string{contract.EnvApp: ContainerAppDir})),
 		files,
 		testcontainers.WithLabels(labels),
-		testcontainers.WithWaitStrategyAndDeadline(runner.DescribeTimeout, wait.ForExit().WithExitTimeout(runner.DescribeTimeout)),
+		testcontainers.WithWaitStrategyAndDeadline(t.Settings.Timeouts.Describe, wait.ForExit().WithExitTimeout(t.Settings.Timeouts.Describe)),
 	)
 	if ctr != nil {
 		defer func() {
@@ -400,7 +403,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	stdout, stderr := capture.Writers()
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {
-		err = fmt.Errorf("it did not exit within %s (%v)", runner.DescribeTimeout, err)
+		err = fmt.Errorf("it did not exit within %s (%v)", t.Settings.Timeouts.Describe, err)
 	} else if logErr != nil {
 		return nil, fmt.Errorf("reading the output of %s: %w", what, logErr)
 	} else if st, serr := ctr.State(ctx); serr != nil {
