@@ -28,6 +28,9 @@ type Settings struct {
 	Grace     time.Duration // how long it may take to exit after SIGTERM (START-5)
 	Env       []string      // KEY=VALUE pairs added to the adapter's environment
 	Name      string        // the target's name in reports; "" to derive one
+	// NoImageCache: build the image afresh and remove it on Close
+	// (WithoutImageCache), for container targets.
+	NoImageCache bool
 }
 
 // ApplyOptions gives the settings that opts make of the defaults, as the
@@ -38,7 +41,7 @@ func ApplyOptions(opts ...Option) Settings {
 	for _, o := range opts {
 		o(&s)
 	}
-	return Settings{Readiness: s.readiness, Grace: s.grace, Env: s.env, Name: s.name}
+	return Settings{Readiness: s.readiness, Grace: s.grace, Env: s.env, Name: s.name, NoImageCache: s.noCache}
 }
 
 // OnStop adds f to what Stop runs, in reverse order of addition: an
