@@ -32,6 +32,9 @@ type Settings struct {
 	Grace     time.Duration
 	Env       []string // KEY=VALUE pairs added to the adapter's environment
 	Name      string   // the target's name in reports; "" to derive one
+	// NoImageCache: build the image afresh and remove it on Close
+	// (WithoutImageCache), for container targets.
+	NoImageCache bool
 }
 
 // ApplyOptions gives the settings that opts make of the defaults, as the
@@ -42,7 +45,7 @@ func ApplyOptions(opts ...Option) Settings {
 	for _, o := range opts {
 		o(&s)
 	}
-	return Settings{Timeouts: s.timeouts, Readiness: s.timeouts.Readiness, Grace: s.timeouts.Grace, Env: s.env, Name: s.name}
+	return Settings{Timeouts: s.timeouts, Readiness: s.timeouts.Readiness, Grace: s.timeouts.Grace, Env: s.env, Name: s.name, NoImageCache: s.noCache}
 }
 
 // OnStop adds f to what Stop runs, in reverse order of addition: an

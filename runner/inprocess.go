@@ -37,6 +37,7 @@ type settings struct {
 	timeouts Timeouts
 	env      []string
 	name     string
+	noCache  bool
 }
 
 func defaultSettings() settings {
@@ -59,6 +60,12 @@ func WithEnv(kv ...string) Option { return func(s *settings) { s.env = append(s.
 
 // WithName names the target in reports (default: the path's base name).
 func WithName(name string) Option { return func(s *settings) { s.name = name } }
+
+// WithoutImageCache makes a container target (runner/container) build its
+// image afresh and remove it when it is closed, instead of reusing and
+// keeping an image built earlier from the same build context. Other
+// targets ignore it.
+func WithoutImageCache() Option { return func(s *settings) { s.noCache = true } }
 
 type inProcess struct {
 	name        string

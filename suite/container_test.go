@@ -24,7 +24,7 @@ func needDocker(t *testing.T) {
 
 func TestGoodAdapterAsContainer(t *testing.T) {
 	needDocker(t)
-	expectAllPass(t, container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone")), "basic", "trailing-never")
+	expectAllPass(t, container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"), runner.WithoutImageCache()), "basic", "trailing-never")
 	expectNoContainers(t)
 }
 
@@ -49,7 +49,7 @@ func TestBrokenAdaptersAsContainers(t *testing.T) {
 	for name, want := range wantFailedAsContainer {
 		t.Run(name, func(t *testing.T) {
 			target := container.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
-				runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second))
+				runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second), runner.WithoutImageCache())
 			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
 			if err != nil {
 				t.Fatal(err)
@@ -79,7 +79,7 @@ func TestGoodLambdaAdaptersAsContainers(t *testing.T) {
 	needDocker(t)
 	for _, name := range []string{"lambda-v2", "function-url-streaming"} {
 		t.Run(name, func(t *testing.T) {
-			res := expectAllPass(t, container.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name)), "basic")
+			res := expectAllPass(t, container.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name), runner.WithoutImageCache()), "basic")
 			if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
 				t.Errorf("LAMBDA-15 did not pass: the stream did not come through the Runtime API in a container")
 			}

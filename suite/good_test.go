@@ -132,10 +132,10 @@ var diffTargets = []struct {
 		return runner.Binary(adapterDir("good", "lambda", "cmd", "function-url-streaming"), runner.WithName("good-function-url-streaming"))
 	}},
 	{"container", "standalone", func() runner.Target {
-		return container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
+		return container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"), runner.WithoutImageCache())
 	}},
 	{"container", "lambda-v2", func() runner.Target {
-		return container.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
+		return container.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"), runner.WithoutImageCache())
 	}},
 }
 

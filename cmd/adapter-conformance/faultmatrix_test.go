@@ -402,7 +402,9 @@ func TestFaultMatrixContainers(t *testing.T) {
 	}
 	t.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	dir, cli, _ := cliSandbox(t)
-	args := []string{"--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic"}
+	// Without the image cache, so that the image is the run's to remove
+	// too (a cached one is kept on purpose: runner/container tests that).
+	args := []string{"--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic", "--no-image-cache"}
 	scenarios := []faultScenario{
 		{name: "container run to the end", args: args, container: true, code: exitPass, verdict: reports.VerdictPass},
 		{

@@ -2,7 +2,7 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache]
 //	adapter-conformance report merge DIR... --out DIR
 //	adapter-conformance report diff OLD NEW
 //	adapter-conformance list [--area AREA] [--status checked|planned]
@@ -173,7 +173,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache]
   adapter-conformance report merge DIR... --out DIR    merge the shards' reports into the run's
   adapter-conformance report diff OLD NEW              newly failing and passing requirements, as Markdown
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
@@ -264,6 +264,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
 	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
+	noImageCache := fs.Bool("no-image-cache", false, "container mode: build the image afresh and remove it at the end, instead of reusing (and keeping) an image built from the same build context")
 	shardFlag := fs.String("shard", "", "run part i of n of the work (i/n, such as 2/3), for a CI matrix; merge the shards' reports with 'report merge'")
 	if err := parseFlags(fs, args); err != nil {
 		return exitCannotRun, err
@@ -342,7 +343,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	began := time.Now()
 	deadline := began.Add(*timeout)
-	t, err := prepareTarget(deadline, *target, runner.Mode(*mode))
+	var targetOpts []runner.Option
+	if *noImageCache {
+		targetOpts = append(targetOpts, runner.WithoutImageCache())
+	}
+	t, err := prepareTarget(deadline, *target, runner.Mode(*mode), targetOpts...)
 	switch {
 	case errors.Is(err, errInterrupted):
 		cut = "the run was interrupted while the target was being built or started"
@@ -372,6 +377,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		fixtureNames = multiFlag{"basic"}
 	}
 	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
+	if line := imageLine(t); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
 	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
 		suite.Timeout(time.Until(deadline))}
 	if !isTerminal(os.Stdout) {
@@ -446,12 +454,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 // interrupt (Ctrl-C, a CI job cancelled) stops the build and still lets
 // the reports be written and the build directory be removed; once the
 // suite runs, ginkgo's own interrupt handling takes over.
-func prepareTarget(deadline time.Time, spec string, mode runner.Mode) (runner.Target, error) {
+func prepareTarget(deadline time.Time, spec string, mode runner.Mode, opts ...runner.Option) (runner.Target, error) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	t, err := resolveTarget(ctx, spec, mode)
+	t, err := resolveTarget(ctx, spec, mode, opts...)
 	if err == nil {
 		if p, ok := t.(runner.Preparer); ok {
 			err = p.Prepare(ctx)
@@ -543,7 +551,7 @@ func builtinTargets() map[string]runner.Target {
 // package directory or an executable runs as a binary (no Docker needed), a
 // directory with only a Dockerfile or the name of a local image runs as a
 // container.
-func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.Target, error) {
+func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...runner.Option) (runner.Target, error) {
 	switch mode {
 	case "auto", runner.ModeInProcess, runner.ModeBinary, runner.ModeContainer, runner.ModeURL:
 	default:
@@ -604,7 +612,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode) (runner.T
 		}
 		return runner.Binary(spec), nil
 	default:
-		return containerTarget(ctx, spec, statErr)
+		return containerTarget(ctx, spec, statErr, opts...)
 	}
 }
 

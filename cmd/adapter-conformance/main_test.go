@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,12 +155,17 @@ func TestContainerMode(t *testing.T) {
 		args []string
 		code int
 	}{
-		{[]string{"run", "--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic"}, exitPass},
+		// Without the image cache: the test leaves no image behind
+		// (TestContainerImageCache runs with it).
+		{[]string{"run", "--target", "../../fixtures/adapters/good/standalone", "--mode", "container", "--fixture", "basic", "--no-image-cache"}, exitPass},
 		{[]string{"run", "--target", "no-such-image-or-dir", "--mode", "container"}, exitCannotRun},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(append(c.args, "--report-dir", ""), &out, &errOut); code != c.code {
 			t.Errorf("%v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", c.args, code, c.code, out.String(), errOut.String())
+		}
+		if c.code == exitPass && !strings.Contains(errOut.String(), "image: cold build in ") {
+			t.Errorf("%v: the run does not say its image was a cold build:\n%s", c.args, errOut.String())
 		}
 	}
 	if left, err := container.OwnContainers(context.Background()); err != nil || len(left) > 0 {
@@ -220,5 +227,50 @@ func TestTimeoutDuringBuildIsIncomplete(t *testing.T) {
 	}
 	if !strings.Contains(r.Incomplete, "--timeout 50ms ran out") || r.Summary.Verdict != reports.VerdictInconclusive || r.Summary.Passed != 0 {
 		t.Errorf("incomplete %q, summary %+v", r.Incomplete, r.Summary)
+	}
+}
+
+// TestContainerImageCache: a second CLI run of an unchanged Dockerfile
+// directory reuses the image the first one built and says so, while the
+// first says it was a cold build; the cached image is removed at the end.
+func TestContainerImageCache(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an image")
+	}
+	container.ConfigureTestcontainers()
+	if err := container.DockerAvailable(context.Background()); err != nil {
+		t.Skipf("no container engine: %v", err)
+	}
+	// A Dockerfile directory of its own (its base name is the target's
+	// name, the cache's key with the context), holding a prebuilt adapter.
+	dir := filepath.Join(t.TempDir(), "image-cache-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "adapter"), "../../fixtures/adapters/good/standalone/cmd/standalone-adapter")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the adapter: %v\n%s", err, out)
+	}
+	dockerfile := "FROM scratch\nCOPY adapter /adapter\nEXPOSE 8080\nENTRYPOINT [\"/adapter\"]\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if n, err := container.RemoveCachedImages(context.Background(), filepath.Base(dir)); err != nil || n != 1 {
+			t.Errorf("RemoveCachedImages = %d, %v; want the one cached image", n, err)
+		}
+	})
+	for i, want := range []string{"image: cold build in ", "image: reused from the image cache"} {
+		var out, errOut bytes.Buffer
+		if code := run([]string{"run", "--target", dir, "--fixture", "basic", "--focus", "START-1", "--report-dir", ""}, &out, &errOut); code != exitPass {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i+1, code, out.String(), errOut.String())
+		}
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("run %d does not say %q:\n%s", i+1, want, errOut.String())
+		}
+	}
+	if left, err := container.OwnContainers(context.Background()); err != nil || len(left) > 0 {
+		t.Errorf("containers left behind: %v %v", left, err)
 	}
 }

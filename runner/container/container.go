@@ -70,8 +70,15 @@ const (
 //	EXPOSE 8080
 //	ENTRYPOINT ["/adapter"]
 //
-// Any other directory is the build context itself. The image is built once
-// per target, on the first Start, and Close removes it.
+// Any other directory is the build context itself. The image is resolved
+// once per target, on the first Start (or Prepare).
+//
+// Such images are cached, as Go caches builds: an image is labelled with
+// the content hash of its final build context (LabelContentHash) and kept
+// after Close, and a later target whose build context hashes the same
+// reuses it instead of building (see ImageBuilt); the newest three of a
+// target name are kept. runner.WithoutImageCache builds afresh and has
+// Close remove the image; RemoveCachedImages empties the cache.
 //
 // Containers are labelled (see LabelManaged) and every Instance.Stop removes
 // its own; SweepContainers removes those of a run that was killed.
@@ -94,13 +101,31 @@ type containerTarget struct {
 	target string
 	runner.Settings
 
-	// mu guards the image: it is built once (resolved), and Close removes
-	// it, after which a new Start builds it again.
+	// mu guards the image: it is resolved once, and Close releases it (or
+	// removes it, when uncached), after which a new Start resolves it again.
 	mu       sync.Mutex
 	resolved bool
 	image    string
 	built    bool
 	buildErr error
+	// lease is the tag this target holds on a cached image (cache.go):
+	// Close drops it, and the image stays in the cache.
+	lease string
+	// reused: the image came from the cache; buildTook is what building
+	// it took, when it did not (a cold build).
+	reused    bool
+	buildTook time.Duration
+}
+
+// ImageBuilt says how the target's image was had once it was resolved:
+// reused from the image cache (no build this run), or built (a cold build)
+// and in how long. Both are false for an image given by name. The CLI
+// prints it, since a cold build is most of a container run's time and
+// tells why a run was slow.
+func (t *containerTarget) ImageBuilt() (reused, built bool, took time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.reused, t.built && !t.reused, t.buildTook
 }
 
 func (t *containerTarget) Name() string      { return t.name }
@@ -133,12 +158,14 @@ func (t *containerTarget) Prepare(ctx context.Context) error {
 	return err
 }
 
-// Close removes the image the kit built. A later Start builds it anew.
+// Close releases the image: a cached one stays in the cache, for the next
+// run, and one built without the cache is removed. A later Start resolves
+// it anew.
 func (t *containerTarget) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	image, built := t.image, t.built
-	t.resolved, t.image, t.built, t.buildErr = false, "", false, nil
+	image, built, lease := t.image, t.built, t.lease
+	t.resolved, t.image, t.built, t.buildErr, t.lease, t.reused, t.buildTook = false, "", false, nil, "", false, 0
 	if !built {
 		return nil
 	}
@@ -148,6 +175,9 @@ func (t *containerTarget) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
+	if lease != "" {
+		return releaseLease(ctx, p.Client(), lease)
+	}
 	_, err = p.Client().ImageRemove(ctx, image, client.ImageRemoveOptions{Force: true, PruneChildren: true})
 	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("removing image %s: %w", image, err)
@@ -177,6 +207,7 @@ func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerP
 // buildImage builds a Dockerfile directory, with the Go main package's
 // static binary beside the Dockerfile when it has one.
 func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.DockerProvider) (string, error) {
+	began := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
 	dir := t.target
@@ -209,16 +240,36 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		}
 		buildCtx = tmp
 	}
+	hash, err := contextHash(buildCtx)
+	if err != nil {
+		return "", &runner.BuildError{Err: err}
+	}
+	cli := p.Client()
+	repo := "adapter-conformance/" + sanitizeImageName(t.name)
+	cache := !t.NoImageCache
+	if cache {
+		if lease, _, ok := reuseCached(ctx, cli, repo, hash); ok {
+			t.lease, t.reused = lease, true
+			return lease, nil
+		}
+	}
 	labels := ownerLabels()
 	labels[LabelTarget] = t.name
 	owner := buildOwner()
 	labels[LabelBuildOwner] = owner
+	labels[LabelContentHash] = hash
+	tag := randomHex(6)
+	if cache {
+		labels[LabelCached] = "true"
+		// Built under a lease of this run's, tagged for the cache after.
+		tag = leaseTag()
+	}
 	buildLog := runner.NewOutputBuffer()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        buildCtx,
 		Dockerfile:     "Dockerfile",
-		Repo:           "adapter-conformance/" + sanitizeImageName(t.name),
-		Tag:            randomHex(6),
+		Repo:           repo,
+		Tag:            tag,
 		BuildLogWriter: buildLog,
 		// The kit removes the image itself, in Close.
 		KeepImage: true,
@@ -240,6 +291,17 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)
 		}
 		return "", &runner.BuildError{Err: fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
+	}
+	t.buildTook = time.Since(began)
+	if cache {
+		t.lease = image
+		// Untagged for the cache (an engine error), the image is still
+		// this run's, under its lease, and goes when the lease does.
+		if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: image, Target: cacheRef(repo, hash)}); err == nil {
+			if err := evictCached(ctx, cli, t.name); err != nil {
+				tcLog.Printf("adapter-conformance: %v", err)
+			}
+		}
 	}
 	return image, nil
 }

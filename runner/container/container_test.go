@@ -75,9 +75,11 @@ type imager interface {
 
 // containerTarget makes a container target that is closed after the test,
 // and checks then that its image and every container of this process are gone.
+// It builds without the image cache (cache_test.go tests that), so that
+// the test leaves no image behind.
 func containerTarget(t *testing.T, cli client.APIClient, dir string, opts ...runner.Option) runner.Target {
 	t.Helper()
-	target := container.Container(dir, opts...)
+	target := container.Container(dir, append([]runner.Option{runner.WithoutImageCache()}, opts...)...)
 	if target.Mode() != runner.ModeContainer {
 		t.Fatalf("Mode() = %q", target.Mode())
 	}
@@ -109,7 +111,7 @@ func containerTarget(t *testing.T, cli client.APIClient, dir string, opts ...run
 	return target
 }
 
-func loadBasic(t *testing.T) *app.Manifest {
+func loadBasic(t testing.TB) *app.Manifest {
 	t.Helper()
 	m, err := fixtures.Load("basic")
 	if err != nil {

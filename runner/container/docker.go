@@ -50,6 +50,14 @@ const (
 	// first few of them: this key sorts first, so every image with any kit
 	// label carries its owner.
 	LabelBuildOwner = "adapter-conformance.build-owner"
+	// LabelContentHash is the sha256 of the build context an image was
+	// built from (contextHash): the key of the image cache (cache.go).
+	LabelContentHash = "adapter-conformance.content-hash"
+	// LabelCached is "true" on an image built for the image cache: kept
+	// after its run ends, for later runs of an unchanged build context,
+	// while it is tagged (the sweep removes it only untagged, as the
+	// leftover of an interrupted build).
+	LabelCached = "adapter-conformance.cached"
 )
 
 // tcLog receives what testcontainers logs: never the user's terminal. It
@@ -240,7 +248,8 @@ var sweepOnce sync.Once
 // SweepContainers removes the containers, and then the images, that a run
 // of the kit on this host left behind when it was killed before it could
 // clean up: those labelled adapter-conformance.managed=true whose owner-pid
-// is no live process here. Container targets call it once per process
+// is no live process here. A tagged cached image (LabelCached) is no
+// leftover: the sweep drops only the leases dead runs held on it. Container targets call it once per process
 // before their first start. removed counts the containers.
 func SweepContainers(ctx context.Context) (removed int, err error) {
 	p, err := dockerProvider(ctx)
@@ -273,14 +282,29 @@ func SweepContainers(ctx context.Context) (removed int, err error) {
 	if err != nil {
 		errs = append(errs, fmt.Errorf("listing the kit's images: %w", err))
 	}
+	// A parent goes with its last child (PruneChildren), and is in use
+	// while a child is: a cached image's parents are left to it.
+	parents := map[string]bool{}
 	for _, img := range images.Items {
-		if !buildOrphaned(img.Labels[LabelBuildOwner]) {
+		parents[img.ParentID] = true
+	}
+	for _, img := range images.Items {
+		if !buildOrphaned(img.Labels[LabelBuildOwner]) || parents[img.ID] {
+			continue
+		}
+		if img.Labels[LabelCached] == "true" && tagged(img.RepoTags) {
+			// A finished cached image outlives its builder; only its
+			// untagged intermediate images, or a build cut before its
+			// tag, are leftovers.
 			continue
 		}
 		_, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true})
 		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
 			errs = append(errs, fmt.Errorf("removing leftover image %.19s: %w", img.ID, err))
 		}
+	}
+	if err := sweepLeases(ctx, cli); err != nil {
+		errs = append(errs, err)
 	}
 	return removed, errors.Join(errs...)
 }
