@@ -68,7 +68,7 @@ func registerStart(h *hostEnv) {
 	}
 	ginkgo.Describe("the start contract", func() {
 		h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
-			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within 10 s of "+h.startedWhat()))
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()))
 		})
 		h.it("START-1", "start serves the fixture on the listener it was given", func(ctx ginkgo.SpecContext) {
 			if h.host.StartError != nil {
@@ -179,7 +179,7 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 // other spec of the fixture would only be skipped.
 func registerReadiness(h *hostEnv) {
 	h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
-		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within 10 s of "+h.startedWhat()+" for fixture "+h.fx.name))
+		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()+" for fixture "+h.fx.name))
 	})
 	h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
 		if h.host.ExitStatus == nil {

@@ -2,7 +2,7 @@
 // It is a thin shell over the suite and runner packages: everything it does
 // is also reachable from a Go test with suite.Test.
 //
-//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache]
+//	adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache] [--timeouts NAME=D,...]
 //	adapter-conformance report merge DIR... --out DIR
 //	adapter-conformance report diff OLD NEW
 //	adapter-conformance list [--area AREA] [--status checked|planned]
@@ -173,7 +173,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 const usage = `usage:
-  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache]
+  adapter-conformance run --target TARGET [--mode M] [--fixture NAME|PATH]... [--focus ID]... [--label-filter EXPR] [--report-dir DIR] [--timeout D] [--seed N] [--corpus N] [--strict] [--baseline FILE] [--write-baseline FILE] [--shard i/n] [--no-image-cache] [--timeouts NAME=D,...]
   adapter-conformance report merge DIR... --out DIR    merge the shards' reports into the run's
   adapter-conformance report diff OLD NEW              newly failing and passing requirements, as Markdown
   adapter-conformance list [--area AREA] [--status checked|planned] [--targets]
@@ -264,6 +264,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
 	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
+	timeoutsFlag := fs.String("timeouts", "", "the waits on the adapter, as NAME=DURATION,... with NAME one of readiness, grace, describe, request, concurrent, shutdown-reaction, stop (default "+runner.DefaultTimeouts().String()+")")
 	noImageCache := fs.Bool("no-image-cache", false, "container mode: build the image afresh and remove it at the end, instead of reusing (and keeping) an image built from the same build context")
 	shardFlag := fs.String("shard", "", "run part i of n of the work (i/n, such as 2/3), for a CI matrix; merge the shards' reports with 'report merge'")
 	if err := parseFlags(fs, args); err != nil {
@@ -344,6 +345,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	began := time.Now()
 	deadline := began.Add(*timeout)
 	var targetOpts []runner.Option
+	if *timeoutsFlag != "" {
+		tm, err := runner.ParseTimeouts(*timeoutsFlag)
+		if err != nil {
+			return cannotRun(runner.Mode(*mode), usageError{"--timeouts: " + err.Error()})
+		}
+		targetOpts = append(targetOpts, runner.WithTimeouts(tm))
+	}
 	if *noImageCache {
 		targetOpts = append(targetOpts, runner.WithoutImageCache())
 	}
@@ -535,13 +543,13 @@ func summarize(w io.Writer, r *reports.Report, verbose bool) {
 
 // builtinTargets are the kit's own adapters, good and broken, taken from
 // their registries so that none can be missing here.
-func builtinTargets() map[string]runner.Target {
+func builtinTargets(opts ...runner.Option) map[string]runner.Target {
 	targets := map[string]runner.Target{}
 	for _, g := range good.All() {
-		targets[g.Name] = runner.InProcess(g.Name, g.Integration)
+		targets[g.Name] = runner.InProcess(g.Name, g.Integration, opts...)
 	}
 	for _, b := range broken.All() {
-		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, runner.WithReadinessTimeout(2*time.Second))
+		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, append([]runner.Option{runner.WithReadinessTimeout(2 * time.Second)}, opts...)...)
 	}
 	return targets
 }
@@ -561,7 +569,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...r
 		if mode != "auto" && mode != runner.ModeInProcess {
 			return nil, usageError{fmt.Sprintf("builtin targets run in-process, not in %s mode", mode)}
 		}
-		t, ok := builtinTargets()[name]
+		t, ok := builtinTargets(opts...)[name]
 		if !ok {
 			return nil, usageError{fmt.Sprintf("unknown built-in target %q (see 'adapter-conformance list --targets')", name)}
 		}
@@ -571,7 +579,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...r
 		if mode != "auto" && mode != runner.ModeURL {
 			return nil, usageError{fmt.Sprintf("a URL target runs in url mode, not %s", mode)}
 		}
-		t, err := runner.URL(spec)
+		t, err := runner.URL(spec, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -610,7 +618,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...r
 		if statErr != nil {
 			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
 		}
-		return runner.Binary(spec), nil
+		return runner.Binary(spec, opts...), nil
 	default:
 		return containerTarget(ctx, spec, statErr, opts...)
 	}

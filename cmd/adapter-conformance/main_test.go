@@ -28,6 +28,7 @@ func TestExitCodes(t *testing.T) {
 		{"broken SHOULD fails strict", []string{"run", "--strict", "--target", "builtin:broken-b31-lambda-text-as-base64", "--fixture", "basic", "--focus", "LAMBDA-6", "--focus", "LAMBDA-7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b31-lambda-text-as-base64 --fixture basic --focus LAMBDA-7"},
 		// A differential failure names its seed, and its rerun command keeps it.
 		{"diff failure names its seed", []string{"run", "--target", "builtin:broken-b11-last-header-value", "--fixture", "basic", "--focus", "DIFF-2", "--seed", "7"}, exitFail, "rerun: adapter-conformance run --target builtin:broken-b11-last-header-value --fixture basic --seed 7 --focus DIFF-2"},
+		{"bad timeouts", []string{"run", "--target", "builtin:good-fetch", "--timeouts", "readyness=1s"}, exitCannotRun, "--timeouts: "},
 		{"bad corpus", []string{"run", "--target", "builtin:good-fetch", "--corpus", "0"}, exitCannotRun, "--corpus must be positive"},
 		{"no target", []string{"run"}, exitCannotRun, "--target is required"},
 		{"missing target path", []string{"run", "--target", "./does-not-exist", "--mode", "binary"}, exitCannotRun, "does-not-exist"},
@@ -91,6 +92,34 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTimeoutsFlagReachesTheTarget: --timeouts sets the target's waits,
+// and the failure says the wait it was given (runner.Timeouts).
+func TestTimeoutsFlagReachesTheTarget(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "report")
+	var out, errOut bytes.Buffer
+	code := run([]string{"run", "--target", "builtin:broken-start-ignores-listener", "--fixture", "basic", "--focus", "START-2",
+		"--timeouts", "readiness=1s", "--report-dir", dir}, &out, &errOut)
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFail, errOut.String())
+	}
+	r, err := reports.Read(filepath.Join(dir, reports.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range r.Requirements {
+		if req.ID != "START-2" {
+			continue
+		}
+		for _, s := range req.Specs {
+			if strings.Contains(s.Message, "an HTTP answer within 1s of Start being called") {
+				return
+			}
+		}
+		t.Fatalf("START-2's messages do not name the 1s readiness time: %+v", req.Specs)
+	}
+	t.Fatal("no START-2 in the report")
 }
 
 func TestFixturesExport(t *testing.T) {
