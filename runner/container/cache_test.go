@@ -1,8 +1,6 @@
 package container_test
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -218,31 +216,8 @@ func TestSweepKeepsCachedImages(t *testing.T) {
 	dead := strconv.Itoa(deadPID(t))
 	repo := "adapter-conformance/sweep-cache-" + strconv.Itoa(os.Getpid())
 	build := func(body string, tags ...string) string {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": body} {
-			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
-			tw.Write([]byte(body))
-		}
-		tw.Close()
-		owner := host + "/" + dead + "/" + body
-		resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true, Tags: tags,
-			Labels: map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true", container.LabelCached: "true",
-				container.LabelOwnerHost: host, container.LabelOwnerPID: dead, container.LabelTarget: repo}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", container.LabelBuildOwner+"="+owner)})
-		if err != nil || len(list.Items) == 0 {
-			t.Fatalf("the stand-in image was not built: %v", err)
-		}
-		id := list.Items[0].ID
-		t.Cleanup(func() {
-			cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
-		})
-		return id
+		return buildStandIn(ctx, t, cli, body, map[string]string{container.LabelBuildOwner: host + "/" + dead + "/" + body, container.LabelManaged: "true", container.LabelCached: "true",
+			container.LabelOwnerHost: host, container.LabelOwnerPID: dead, container.LabelTarget: repo}, tags...)
 	}
 	deadLease := repo + ":lease-" + dead + "-abcd-" + tagHost(host)
 	liveLease := repo + ":lease-" + strconv.Itoa(os.Getpid()) + "-abcd-" + tagHost(host)

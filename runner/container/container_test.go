@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -34,6 +35,50 @@ func fixtureAdapter(parts ...string) string {
 
 // dockerClient skips the test when no engine answers, and otherwise gives
 // a client of the engine the kit uses.
+// buildStandIn builds a one-file image FROM scratch with these labels
+// and tags, as a stand-in for what a kit run builds, and removes it when
+// the test ends. labels must hold a LabelBuildOwner of its own: the
+// image is found by it (intermediate images included).
+func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": body} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true, Tags: tags, Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The build's stream ends with the built image's ID (its "aux"
+	// message); the image also carries the labels, which the list checks.
+	var id string
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var msg struct {
+			Aux struct{ ID string } `json:"aux"`
+		}
+		if dec.Decode(&msg) != nil {
+			break
+		}
+		if msg.Aux.ID != "" {
+			id = msg.Aux.ID
+		}
+	}
+	resp.Body.Close()
+	owner := labels[container.LabelBuildOwner]
+	list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", container.LabelBuildOwner+"="+owner)})
+	if err != nil || len(list.Items) == 0 || id == "" {
+		t.Fatalf("the stand-in image was not built (image %q): %v", id, err)
+	}
+	t.Cleanup(func() {
+		cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+	})
+	return id
+}
+
 func dockerClient(t *testing.T) client.APIClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -576,32 +621,10 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	host, _ := os.Hostname()
+	// Just the labels the first label step of an interrupted build
+	// commits: no owner-pid, no owner-host.
 	build := func(owner string) string {
-		var buf bytes.Buffer
-		tw := tar.NewWriter(&buf)
-		for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": "partial build\n"} {
-			tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
-			tw.Write([]byte(body))
-		}
-		tw.Close()
-		// Just the labels the first label step of an interrupted build
-		// commits: no owner-pid, no owner-host.
-		resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true,
-			Labels: map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", container.LabelBuildOwner+"="+owner)})
-		if err != nil || len(list.Items) == 0 {
-			t.Fatalf("the stand-in image was not built: %v", err)
-		}
-		id := list.Items[0].ID
-		t.Cleanup(func() {
-			cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
-		})
-		return id
+		return buildStandIn(ctx, t, cli, "partial build\n", map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"})
 	}
 	orphan := build(host + "/" + strconv.Itoa(deadPID(t)) + "/interrupted")
 	mine := build(host + "/" + strconv.Itoa(os.Getpid()) + "/live")
