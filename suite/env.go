@@ -287,9 +287,39 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	ginkgo.It(fmt.Sprintf("[%s] %s", id, text), args...)
 }
 
-// it registers a spec on a host. When a start host never became ready,
-// only START-1 and START-2 can say anything; the rest cannot be checked.
+// hostSpecOption is what a spec declares about when it can say anything,
+// beside its requirement ID, so that the harness never names an ID.
+type hostSpecOption int
+
+const (
+	// judgesReadiness: the spec judges the start itself (the host
+	// answered, on the listener or address it was given), so it runs,
+	// and fails, when the host never became ready; every other spec of
+	// the host is then "cannot be checked".
+	judgesReadiness hostSpecOption = iota + 1
+	// judgesExit: the spec judges whether the adapter process kept
+	// running, so it runs when the process has exited; every other spec
+	// of the host is then "cannot be checked".
+	judgesExit
+)
+
+// it registers a spec on a host. extra holds ginkgo decorators and the
+// spec's hostSpecOptions. When a start host never became ready, only the
+// specs that judge readiness can say anything; when the adapter process
+// exited, only those that judge the exit; the rest cannot be checked.
 func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra ...any) {
+	readiness, exit := false, false
+	var decorators []any
+	for _, e := range extra {
+		switch e {
+		case judgesReadiness:
+			readiness = true
+		case judgesExit:
+			exit = true
+		default:
+			decorators = append(decorators, e)
+		}
+	}
 	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
 		if h.notTried != "" {
 			ginkgo.Skip(h.notTried)
@@ -300,12 +330,11 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 		if h.absent != "" {
 			ginkgo.Skip(notApplicablePrefix + h.absent)
 		}
-		readiness := id == "START-1" || id == "START-2" || id == "START-6"
 		if h.host.StartError != nil && !readiness {
 			why, _, _ := strings.Cut(h.host.StartError.Error(), "\n")
 			ginkgo.Skip("cannot be checked: follows from START-2, the start host never became ready: " + why)
 		}
-		if h.host.StartError == nil && h.host.ExitStatus != nil && id != "PROC-6" {
+		if h.host.StartError == nil && h.host.ExitStatus != nil && !exit {
 			h.settleExit()
 			if st := h.host.ExitStatus(); st != "" && !h.shutdownBegan {
 				during := "an earlier spec"
@@ -335,7 +364,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			})
 		}
 		body(ctx)
-	}, extra...)
+	}, decorators...)
 }
 
 // followsFrom says, for a failure message, which earlier failure on this

@@ -26,7 +26,7 @@ func registerProcess(h *hostEnv) {
 		h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
 			Expect(h.host.ExitStatus).NotTo(BeNil(), "the host does not run as a process")
 			Expect(h.host.ExitStatus()).To(BeEmpty(), explain("PROC-6", "the adapter process still running after the suite's requests"))
-		})
+		}, judgesExit)
 		h.it("PROC-7", "the process writes nothing into its working directory", func(ctx ginkgo.SpecContext) {
 			if h.host.WorkDir == "" {
 				ginkgo.Skip(notApplicablePrefix + "the kit cannot see this target's working directory")

@@ -69,17 +69,18 @@ func registerStart(h *hostEnv) {
 	ginkgo.Describe("the start contract", func() {
 		h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()))
-		})
+		}, judgesReadiness)
 		h.it("START-1", "start serves the fixture on the listener it was given", func(ctx ginkgo.SpecContext) {
 			if h.host.StartError != nil {
 				// Asking again would only wait for the client's time limit
-				// on an adapter that hangs: readiness already asked for 10 s.
+				// on an adapter that hangs: readiness already asked, for
+				// the whole readiness time.
 				ginkgo.Fail(explain("START-1", "the fixture's index page from GET / on the listener it was given; it never answered: "+firstLine(h.host.StartError.Error()))())
 			}
 			ex := h.get(ctx, "/")
 			expectStatus("START-1", ex, 200)
 			expectRoute("START-1", ex, "/", nil)
-		})
+		}, judgesReadiness)
 		h.it("START-3", "in-flight requests complete when shutdown begins", func(ctx ginkgo.SpecContext) {
 			shutdown(ctx)
 			Expect(inflightErr).NotTo(HaveOccurred(), explain("START-3", "the in-flight /api/stream request to complete", inflight))
@@ -110,7 +111,7 @@ func registerStart(h *hostEnv) {
 		})
 		h.it("START-6", "start binds the host it is told", func(ctx ginkgo.SpecContext) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-6", "an answer on the address the kit gave in HOST ("+h.host.URL+")"))
-		})
+		}, judgesReadiness)
 	})
 }
 
@@ -180,11 +181,11 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 func registerReadiness(h *hostEnv) {
 	h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
 		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()+" for fixture "+h.fx.name))
-	})
+	}, judgesReadiness)
 	h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
 		if h.host.ExitStatus == nil {
 			ginkgo.Skip(notApplicablePrefix + "the host does not run as a process")
 		}
 		Expect(h.host.ExitStatus()).To(BeEmpty(), explain("PROC-6", "the adapter process still running after the suite's requests"))
-	})
+	}, judgesExit)
 }
