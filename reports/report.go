@@ -43,12 +43,14 @@ const Schema = "adapter-conformance/report/v1"
 // that the report can list every requirement of SPEC.md: NotRun for one
 // that nothing checked (left out by --focus or a label filter, or planned),
 // Retired for one SPEC.md keeps only for its ID.
+// The spec states are the suite's typed ones (suite.State), written as
+// the report's strings.
 const (
-	Passed        = "passed"
-	Failed        = "failed"
-	Skipped       = "skipped"
-	NotApplicable = "not-applicable"
-	OtherShard    = suite.OtherShard
+	Passed        = string(suite.Passed)
+	Failed        = string(suite.Failed)
+	Skipped       = string(suite.Skipped)
+	NotApplicable = string(suite.NotApplicable)
+	OtherShard    = string(suite.OtherShard)
 	NotRun        = "not-run"
 	Retired       = "retired"
 )
@@ -201,7 +203,7 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 				continue
 			}
 			switch o.State {
-			case Passed, Failed, Skipped, NotApplicable, OtherShard:
+			case suite.Passed, suite.Failed, suite.Skipped, suite.NotApplicable, suite.OtherShard:
 			default:
 				return nil, fmt.Errorf("reports: spec %q of %s has unknown state %q", o.Spec, o.Requirement, o.State)
 			}
@@ -210,7 +212,7 @@ func New(target Target, fixtures []string, res *suite.Results) (*Report, error) 
 				exchanges[i] = reportText(e)
 			}
 			byID[o.Requirement] = append(byID[o.Requirement], Spec{
-				Spec: reportText(o.Spec), Fixture: reportText(o.Fixture), Shape: reportText(o.Shape), Result: o.State,
+				Spec: reportText(o.Spec), Fixture: reportText(o.Fixture), Shape: reportText(o.Shape), Result: string(o.State),
 				Message: reportText(o.Message), Exchanges: exchanges, Logs: reportText(o.Logs),
 				DurationMs: float64(o.Duration.Microseconds()) / 1000,
 			})

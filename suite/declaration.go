@@ -42,7 +42,7 @@ func registerDeclaration(fx *fixtureEnv) {
 		fx.it("DECL-5", "the declared exports equal what CreateExports returns", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			if a.ServerEntrypoint == nil || a.ServerEntrypoint.CreateExports == nil {
-				ginkgo.Skip(notApplicablePrefix + "the adapter has no CreateExports")
+				skipNotApplicable("the adapter has no CreateExports")
 			}
 			if fx.inst.ExportsError != nil {
 				ginkgo.Skip("cannot be checked: CreateExports failed (see DECL-6): " + fx.inst.ExportsError.Error())
@@ -83,7 +83,7 @@ func registerFixtureDeclaration(fx *fixtureEnv) {
 		fx.it("DECL-6", "CreateExports succeeds for the fixture", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			if a.ServerEntrypoint == nil || a.ServerEntrypoint.CreateExports == nil {
-				ginkgo.Skip(notApplicablePrefix + "the adapter has no CreateExports")
+				skipNotApplicable("the adapter has no CreateExports")
 			}
 			Expect(fx.inst.ExportsError).NotTo(HaveOccurred(), fx.explainDecl("DECL-6", "CreateExports to succeed for fixture "+fx.name))
 			Expect(fx.inst.Exports).NotTo(BeNil(), fx.explainDecl("DECL-6", "a non-nil exports map"))
@@ -97,7 +97,7 @@ func registerExports(fx *fixtureEnv) {
 		fx.it("EXPORT-1", "every export is non-nil and of a type the kit can drive", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			if a.ServerEntrypoint == nil || a.ServerEntrypoint.CreateExports == nil {
-				ginkgo.Skip(notApplicablePrefix + "the adapter has no CreateExports")
+				skipNotApplicable("the adapter has no CreateExports")
 			}
 			if fx.inst.ExportsError != nil {
 				ginkgo.Skip("cannot be checked: CreateExports failed (see DECL-6)")

@@ -277,10 +277,10 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	args = append(args, extra...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		if shape != "" && !req.AppliesToShape(string(shape)) {
-			ginkgo.Skip(notApplicablePrefix + id + " does not apply to the " + string(shape) + " host shape")
+			skipNotApplicable(id + " does not apply to the " + string(shape) + " host shape")
 		}
 		if mode != "" && !req.AppliesToMode(string(mode)) {
-			ginkgo.Skip(notApplicablePrefix + id + " does not apply in " + string(mode) + " mode")
+			skipNotApplicable(id + " does not apply in " + string(mode) + " mode")
 		}
 		body(ctx)
 	})
@@ -328,7 +328,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			ginkgo.Fail(id + ": " + h.startFailure)
 		}
 		if h.absent != "" {
-			ginkgo.Skip(notApplicablePrefix + h.absent)
+			skipNotApplicable(h.absent)
 		}
 		if h.host.StartError != nil && !readiness {
 			why, _, _ := strings.Cut(h.host.StartError.Error(), "\n")

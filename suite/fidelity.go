@@ -47,7 +47,7 @@ func registerFidelity(h *hostEnv) {
 		})
 		h.it("HTTP-23", "a cross-site form gets the App's 403", func(ctx ginkgo.SpecContext) {
 			if !h.fx.manifest.ChecksOrigin() {
-				ginkgo.Skip(notApplicablePrefix + "the fixture turns security.checkOrigin off (HTTP-24 applies instead)")
+				skipNotApplicable("the fixture turns security.checkOrigin off (HTTP-24 applies instead)")
 			}
 			for _, c := range []struct {
 				method, target, contentType string

@@ -230,7 +230,7 @@ func registerLambda(h *hostEnv) {
 			ex := h.get(ctx, "/api/large")
 			inv := h.invocationOf("LAMBDA-12", ex)
 			if inv.Streamed {
-				ginkgo.Skip(notApplicablePrefix + "the adapter answers in response streaming mode, where the 6 MB payload limit of a buffered response does not apply (HTTP-15 checks the whole body arrives)")
+				skipNotApplicable("the adapter answers in response streaming mode, where the 6 MB payload limit of a buffered response does not apply (HTTP-15 checks the whole body arrives)")
 			}
 			Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-12", "the function to answer rather than fail", inv, ex))
 			ownError := inv.Outcome == lambdahost.OutcomeOK && inv.Status >= 500
@@ -281,7 +281,7 @@ func registerLambda(h *hostEnv) {
 			attach(ex) // with the body as it came
 			inv := h.invocationOf("LAMBDA-15", ex)
 			if !inv.Streamed {
-				ginkgo.Skip(notApplicablePrefix + "the adapter answers with buffered envelopes, not in response streaming mode")
+				skipNotApplicable("the adapter answers with buffered envelopes, not in response streaming mode")
 			}
 			Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), explainInv("LAMBDA-15", "a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
 			expectStatus("LAMBDA-15", ex, http.StatusOK)
@@ -350,14 +350,14 @@ func registerLambda(h *hostEnv) {
 func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI)) {
 	spec(h.fx, id, h.shape, text, func(ctx ginkgo.SpecContext) {
 		if h.absent != "" {
-			ginkgo.Skip(notApplicablePrefix + h.absent)
+			skipNotApplicable(h.absent)
 		}
 		var api *lambdahost.RuntimeAPI
 		if h.host != nil {
 			api = h.host.Runtime
 		}
 		if api == nil {
-			ginkgo.Skip(notApplicablePrefix + "the " + string(h.shape) + " host is not served through the Lambda Runtime API")
+			skipNotApplicable("the " + string(h.shape) + " host is not served through the Lambda Runtime API")
 		}
 		body(ctx, api)
 	})

@@ -72,7 +72,7 @@ func registerNotFound(h *hostEnv) {
 // there (astro-behavior §5, MATCH-1).
 func (h *hostEnv) skipInMiddlewareMode() {
 	if h.host.Middleware {
-		ginkgo.Skip(notApplicablePrefix + "in middleware mode unmatched paths go to the host's next handler (MATCH-1)")
+		skipNotApplicable("in middleware mode unmatched paths go to the host's next handler (MATCH-1)")
 	}
 }
 
@@ -174,17 +174,17 @@ func registerMatch(h *hostEnv) {
 
 func (h *hostEnv) onlyMiddleware() {
 	if !h.host.Middleware {
-		ginkgo.Skip(notApplicablePrefix + "the " + h.host.Export + " export is not in middleware mode")
+		skipNotApplicable("the " + h.host.Export + " export is not in middleware mode")
 	}
 }
 
 func (h *hostEnv) onlyStaticAssets() {
 	a, ok := h.fx.inst.Declaration.Adapter()
 	if !ok || !a.Features.ServesStaticAssets {
-		ginkgo.Skip(notApplicablePrefix + "the adapter does not declare ServesStaticAssets")
+		skipNotApplicable("the adapter does not declare ServesStaticAssets")
 	}
 	if h.host.Middleware {
-		ginkgo.Skip(notApplicablePrefix + "in middleware mode the host serves static files, not the adapter")
+		skipNotApplicable("in middleware mode the host serves static files, not the adapter")
 	}
 }
 

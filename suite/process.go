@@ -29,7 +29,7 @@ func registerProcess(h *hostEnv) {
 		}, judgesExit)
 		h.it("PROC-7", "the process writes nothing into its working directory", func(ctx ginkgo.SpecContext) {
 			if h.host.WorkDir == "" {
-				ginkgo.Skip(notApplicablePrefix + "the kit cannot see this target's working directory")
+				skipNotApplicable("the kit cannot see this target's working directory")
 			}
 			entries, err := os.ReadDir(h.host.WorkDir)
 			Expect(err).NotTo(HaveOccurred())

@@ -266,7 +266,7 @@ func (h *hostEnv) modeIs(modes ...runner.Mode) bool {
 // (astro-behavior §2, §14.1).
 func (h *hostEnv) skipTrailingSlashInMiddleware() {
 	if h.host.Middleware {
-		ginkgo.Skip(notApplicablePrefix + "in middleware mode a path in the wrong trailing-slash form goes to next, as app.match() does not match it")
+		skipNotApplicable("in middleware mode a path in the wrong trailing-slash form goes to next, as app.match() does not match it")
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // OtherShard is the state of a spec that a sharded run left to another
 // shard (the Shard option): neither passed nor failed nor skipped, and not
 // "not run" either, since the shards of the run together run it.
-const OtherShard = "other-shard"
+const OtherShard State = "other-shard"
 
 // otherShardLabel marks, at registration, the specs of other shards; the
 // run's label filter leaves them out, so they cost nothing (not even the

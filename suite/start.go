@@ -101,7 +101,7 @@ func registerStart(h *hostEnv) {
 		})
 		h.it("PROC-8", "the adapter's process tree ends with it", func(ctx ginkgo.SpecContext) {
 			if h.host.LeftBehind == nil {
-				ginkgo.Skip(notApplicablePrefix + "the kit cannot see this target's processes")
+				skipNotApplicable("the kit cannot see this target's processes")
 			}
 			shutdown(ctx)
 			// Members of its group got SIGTERM with it: give them a moment.
@@ -184,7 +184,7 @@ func registerReadiness(h *hostEnv) {
 	}, judgesReadiness)
 	h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
 		if h.host.ExitStatus == nil {
-			ginkgo.Skip(notApplicablePrefix + "the host does not run as a process")
+			skipNotApplicable("the host does not run as a process")
 		}
 		Expect(h.host.ExitStatus()).To(BeEmpty(), explain("PROC-6", "the adapter process still running after the suite's requests"))
 	}, judgesExit)

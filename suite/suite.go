@@ -152,7 +152,7 @@ type Outcome struct {
 	Spec        string // the spec's full text
 	Fixture     string // the fixture app, "" when the spec is not tied to one
 	Shape       string // the host shape, "" for specs about the whole target
-	State       string // passed, failed, skipped, not-applicable
+	State       State
 	// Message is the failure message (requirement, expected, the exchange),
 	// or the reason of a skip.
 	Message string
@@ -205,7 +205,7 @@ func (r *Results) noteCutShort(why string) {
 	defer r.mu.Unlock()
 	r.CutShort = why
 	for i, o := range r.Outcomes {
-		if o.State == "skipped" && o.Message == "" {
+		if o.State == Skipped && o.Message == "" {
 			r.Outcomes[i].Message = "not run: " + why
 		}
 	}
@@ -233,7 +233,7 @@ func (r *Results) add(o Outcome) {
 }
 
 // Failed returns the sorted IDs of requirements with at least one failed spec.
-func (r *Results) Failed() []string { return r.idsIn("failed") }
+func (r *Results) Failed() []string { return r.idsIn(Failed) }
 
 // Blocking returns the sorted IDs of the failed requirements that fail the
 // run: every failed MUST, and under Strict every failed SHOULD too.
@@ -266,9 +266,9 @@ func (r *Results) warnsOnly(id string) bool {
 }
 
 // Passed returns the sorted IDs of requirements with at least one passed spec.
-func (r *Results) Passed() []string { return r.idsIn("passed") }
+func (r *Results) Passed() []string { return r.idsIn(Passed) }
 
-func (r *Results) idsIn(state string) []string {
+func (r *Results) idsIn(state State) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	set := map[string]bool{}
@@ -291,16 +291,51 @@ func (r *Results) Messages(id string) []string {
 	defer r.mu.Unlock()
 	var out []string
 	for _, o := range r.Outcomes {
-		if o.Requirement == id && o.State == "failed" {
+		if o.Requirement == id && o.State == Failed {
 			out = append(out, o.Message)
 		}
 	}
 	return out
 }
 
-// notApplicablePrefix marks skips that mean "this requirement does not apply
-// to this target", as opposed to "could not be checked".
+// State is a spec's outcome, one type shared by the suite, the reports
+// and the CLI, derived from ginkgo's typed report fields (the spec's
+// state, its report entries), never from the text of a message.
+type State string
+
+// The states of a spec, besides OtherShard.
+const (
+	Passed State = "passed"
+	Failed State = "failed"
+	// Skipped: the spec could not be checked (its message says why: a
+	// failed start, an earlier fault, a run cut short).
+	Skipped State = "skipped"
+	// NotApplicable: the requirement does not apply to this target (its
+	// shape, its mode, what it declares), as opposed to "could not be
+	// checked" (skipNotApplicable).
+	NotApplicable State = "not-applicable"
+)
+
+// notApplicablePrefix starts the skip message of a spec that does not
+// apply, for the person reading it; the state comes from the report entry
+// skipNotApplicable adds, not from this text.
 const notApplicablePrefix = "not applicable: "
+
+// notApplicableEntry is the name of the report entry that marks a skip as
+// "does not apply".
+const notApplicableEntry = "not-applicable"
+
+// skipNotApplicable skips the current spec as not applicable to this
+// target, saying why.
+func skipNotApplicable(why string) {
+	ginkgo.AddReportEntry(notApplicableEntry, ginkgo.ReportEntryVisibilityNever)
+	ginkgo.Skip(notApplicablePrefix + why)
+}
+
+// markedNotApplicable: the spec's report carries skipNotApplicable's entry.
+func markedNotApplicable(sr types.SpecReport) bool {
+	return slices.ContainsFunc(sr.ReportEntries, func(e types.ReportEntry) bool { return e.Name == notApplicableEntry })
+}
 
 func collect(o *options) {
 	if o.results == nil {
@@ -333,27 +368,27 @@ func collect(o *options) {
 			}
 			return
 		}
-		state := ""
+		var state State
 		msg := sr.Failure.Message
 		switch {
 		case sr.State.Is(types.SpecStateSkipped) && slices.Contains(sr.Labels(), otherShardLabel):
 			state = OtherShard
 			msg = "run by shard " + strconv.Itoa(o.shard.of(id, fixtureOf(sr), shapeOf(sr))) + "/" + strconv.Itoa(o.shard.Count) + ", not this one"
 		case sr.State.Is(types.SpecStatePassed):
-			state = "passed"
+			state = Passed
 		case sr.State.Is(types.SpecStateSkipped):
-			state = "skipped"
-			if strings.HasPrefix(msg, notApplicablePrefix) {
-				state = "not-applicable"
+			state = Skipped
+			if markedNotApplicable(sr) {
+				state = NotApplicable
 			}
 		case sr.State.Is(types.SpecStatePending):
-			state = "skipped"
+			state = Skipped
 		case cutShort(sr):
-			state = "skipped"
+			state = Skipped
 			cause, _, _ := strings.Cut(msg, "\n")
 			msg = "not checked: the run was stopped while this spec ran (" + cause + ")"
 		default:
-			state = "failed"
+			state = Failed
 		}
 		o := Outcome{Requirement: id, Spec: sr.FullText(), State: state, Message: msg, Duration: sr.RunTime,
 			Fixture: fixtureOf(sr), Shape: shapeOf(sr)}

@@ -1,0 +1,38 @@
+package suite_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
+	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/suite"
+)
+
+// TestOutcomeStatesAreTyped: a requirement that does not apply to the
+// target (START-6 is for processes and containers; this is a handler run
+// in process) is NotApplicable, one that passes is Passed, each read
+// from ginkgo's typed report, and the message still says why for a
+// person.
+func TestOutcomeStatesAreTyped(t *testing.T) {
+	res, err := suite.Run(nil, runner.InProcess(handler.Name, handler.Integration()), suite.Quiet(),
+		suite.Fixtures("basic"), suite.Focus("START-6", "RENDER-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]map[suite.State]bool{}
+	for _, o := range res.Outcomes {
+		if seen[o.Requirement] == nil {
+			seen[o.Requirement] = map[suite.State]bool{}
+		}
+		seen[o.Requirement][o.State] = true
+		if o.State == suite.NotApplicable && !strings.HasPrefix(o.Message, "not applicable: ") {
+			t.Errorf("%s is not applicable with the message %q, which does not say so", o.Requirement, o.Message)
+		}
+	}
+	// START-6 on every host shape; RENDER-1 passes on the handler host and
+	// does not apply to the shapes this adapter has no host of.
+	if len(seen["START-6"]) != 1 || !seen["START-6"][suite.NotApplicable] || !seen["RENDER-1"][suite.Passed] {
+		t.Errorf("states %v: want START-6 only %s and RENDER-1 %s on its host", seen, suite.NotApplicable, suite.Passed)
+	}
+}
