@@ -1,0 +1,283 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/adapterconformance/adapter-conformance/app"
+)
+
+// Running the differential corpus on a host (DIFF-1..5): each request sent
+// and compared (diff_compare.go), each difference sent again alone and
+// shrunk to its minimal request, and the DIFF specs' failure messages.
+
+// diffRun is a corpus run on one host: its minimal differences by
+// requirement, computed once and shared by the DIFF specs.
+type diffRun struct {
+	once    sync.Once
+	byID    map[string][]diffResult
+	sent    int
+	skipped int
+	// concurrentOnly counts differences that went away when the request
+	// was sent again on its own.
+	concurrentOnly int
+	seed           uint64
+	corpus         int
+}
+
+// send sends one corpus request and compares it with the App's answer, or,
+// for a request that names a public file, with the file (see fileAnswer).
+func (h *hostEnv) diffSend(ctx context.Context, a *app.App, q diffReq) diffResult {
+	method, target, body, opts := q.request()
+	c := h.http
+	if q.dims[dimPeer] != 0 {
+		c = h.http6
+	}
+	ex := c.send(ctx, method, target, body, opts...)
+	want := appAnswer(a, ex)
+	diff := diffCompare(ex, want)
+	if q.route.asset {
+		if file, ok := h.fileAnswer(a, target); ok {
+			switch {
+			case h.servesFiles():
+				want, diff = file, fileCompare(ex, file)
+			case diff != "" && fileCompare(ex, file) == "":
+				// A host that is not required to serve public files
+				// (MATCH-4) may still do so: a Lambda bridge with a
+				// file handler. Either answer is right (SPEC.md, DIFF).
+				want, diff = file, ""
+			}
+		}
+	}
+	return diffResult{req: q, ex: ex, want: want, diff: diff}
+}
+
+// shrink drops the request's dimensions one at a time (each reset to its
+// plain value) while the difference remains.
+func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResult {
+	for _, d := range []int{dimPeer, dimPath, dimQuery, dimHeaders, dimFraming, dimBody, dimMethod} {
+		if r.req.dims[d] == 0 {
+			continue
+		}
+		q := r.req
+		q.dims[d] = 0
+		if d == dimBody {
+			q.dims[dimFraming] = 0
+		}
+		if d == dimMethod && q.dims[dimBody] != 0 {
+			continue // a GET carries no body
+		}
+		if t := h.diffSend(ctx, a, q); t.diff != "" {
+			r = t
+		}
+	}
+	// What remains varied is what matters: each made plain in turn gets
+	// the App's answer (sent again here, for the report to show it).
+	for _, d := range r.req.varied() {
+		q := r.req
+		q.dims[d] = 0
+		if d == dimBody {
+			q.dims[dimFraming] = 0
+		}
+		if d == dimMethod && q.dims[dimBody] != 0 {
+			continue
+		}
+		if t := h.diffSend(ctx, a, q); t.diff == "" {
+			r.contrasts = append(r.contrasts, diffContrast{dim: d, ex: t.ex})
+		}
+	}
+	return r
+}
+
+func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
+	h.diffOnce.once.Do(func() {
+		run := &h.diffOnce
+		run.seed, run.corpus = h.fx.seed, h.fx.corpus
+		run.byID = map[string][]diffResult{}
+		a, err := h.fx.referenceApp()
+		if err != nil {
+			ginkgo.Fail("the kit's own App for the fixture: " + err.Error())
+		}
+		corpus := buildCorpus(h.fx.manifest, h.shape, run.seed, run.corpus, h.http6 != nil)
+		var todo []diffReq
+		for _, q := range corpus {
+			if h.host.Middleware {
+				// In middleware mode a request the App does not match is
+				// next's (MATCH-1).
+				method, target, _, _ := q.request()
+				if a.Match(httptest.NewRequest(method, target, nil)) == nil {
+					run.skipped++
+					continue
+				}
+			}
+			todo = append(todo, q)
+		}
+		results := make([]diffResult, len(todo))
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, diffConcurrency)
+		for i, q := range todo {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				results[i] = h.diffSend(ctx, a, q)
+			}()
+		}
+		wg.Wait()
+		run.sent = len(todo)
+		h.fx.results.addDiffRequests(run.sent)
+		// A route whose plain request got the App's answer cannot shrink
+		// to DIFF-4; one whose plain request differed, or was not sent, can.
+		plainPassed := map[string]bool{}
+		for _, r := range results {
+			if len(r.req.varied()) == 0 && r.diff == "" {
+				plainPassed[r.req.route.path] = true
+			}
+		}
+		seen := map[string]bool{}
+		for _, r := range results {
+			if r.diff == "" {
+				continue
+			}
+			if !shrinkMayAdd(run.byID, r.req, plainPassed[r.req.route.path]) {
+				continue // every requirement it could shrink to has its evidence
+			}
+			// Sent again on its own: a difference that only concurrent
+			// requests show is EXPORT-3's business, and shrinking must be
+			// deterministic.
+			if again := h.diffSend(ctx, a, r.req); again.diff == "" {
+				run.concurrentOnly++
+				continue
+			}
+			m := h.shrink(ctx, a, r)
+			if seen[m.req.key()] {
+				continue
+			}
+			seen[m.req.key()] = true
+			id := diffIDOf(m.req)
+			run.byID[id] = append(run.byID[id], m)
+		}
+	})
+	return &h.diffOnce
+}
+
+// diffIDOf is the requirement a minimal difference is reported under: the
+// group of the dimensions that matter (the first one's, when they span
+// groups), or DIFF-4 when the plain request differs.
+func diffIDOf(q diffReq) string {
+	if v := q.varied(); len(v) > 0 {
+		return diffGroup(v[0])
+	}
+	return "DIFF-4"
+}
+
+// shrinkMayAdd says whether shrinking q could add evidence: whether a
+// requirement its minimal request may be reported under (the group of a
+// dimension it varies, or DIFF-4 unless the route's plain request got the
+// App's answer) has fewer than diffMaxShrunkPerID minimal requests yet.
+// Shrinking only makes dimensions plain, so no other requirement can come
+// of it; which requirements fail is therefore the same as if every
+// difference were shrunk, whatever the corpus order, and only the evidence
+// per requirement is bounded.
+func shrinkMayAdd(byID map[string][]diffResult, q diffReq, plainPassed bool) bool {
+	if !plainPassed && len(byID["DIFF-4"]) < diffMaxShrunkPerID {
+		return true
+	}
+	for _, d := range q.varied() {
+		if len(byID[diffGroup(d)]) < diffMaxShrunkPerID {
+			return true
+		}
+	}
+	return false
+}
+
+// registerDiff registers the DIFF specs on a host.
+func registerDiff(h *hostEnv) {
+	titles := map[string]string{
+		"DIFF-1": "the corpus's methods, bodies and framings get the App's answer",
+		"DIFF-2": "the corpus's header variants get the App's answer",
+		"DIFF-3": "the corpus's path and query variants get the App's answer",
+		"DIFF-4": "each route's plain request gets the App's answer",
+		"DIFF-5": "the corpus's requests from an IPv6 peer get the App's answer",
+	}
+	for _, id := range diffIDs {
+		h.it(id, titles[id], func(ctx ginkgo.SpecContext) {
+			if id == "DIFF-5" && h.http6 == nil {
+				ginkgo.Skip("cannot be checked: the host has no listener on the IPv6 loopback (the machine has no ::1), so the corpus came from IPv4 only")
+			}
+			run := h.runDiff(ctx)
+			found := run.byID[id]
+			if len(found) == 0 {
+				return
+			}
+			sort.SliceStable(found, func(i, j int) bool { return len(found[i].req.varied()) < len(found[j].req.varied()) })
+			for _, r := range found[:min(len(found), 3)] {
+				attach(r.ex)
+			}
+			ginkgo.Fail(diffMessage(id, run, found))
+		})
+	}
+}
+
+func diffMessage(id string, run *diffRun, found []diffResult) string {
+	var b strings.Builder
+	req, _ := RequirementByID(id)
+	fmt.Fprintf(&b, "%s (%s): %s\n", id, req.Level, req.Text)
+	r := found[0]
+	if v := r.req.varied(); len(v) > 0 {
+		var names []string
+		for _, d := range r.matters() {
+			names = append(names, dimNames[d]+" ("+dimValueName(d, r.req.dims[d])+")")
+		}
+		fmt.Fprintf(&b, "expected: the App's answer; the minimal request that differs is %s: the dimension that matters is %s; got %s\n", r.req.describe(), strings.Join(names, " with "), r.diff)
+	} else {
+		fmt.Fprintf(&b, "expected: the App's answer to %s; got %s\n", r.req.describe(), r.diff)
+	}
+	count := strconv.Itoa(len(found))
+	if len(found) >= diffMaxShrunkPerID {
+		count = "at least " + count // shrinking stopped there
+	}
+	fmt.Fprintf(&b, "corpus: seed %d, %d requests sent; %s minimal request(s) differ under %s; rerun with --seed %d --focus %s\n", run.seed, run.sent, count, id, run.seed, id)
+	fmt.Fprintf(&b, "exchange with the %s host (%s):\n%s", r.ex.hostInfo.Shape, r.ex.hostInfo.Export, r.ex.dump())
+	if r.want.file {
+		fmt.Fprintf(&b, "the public file's answer (status, bytes, and the media type for .svg and .txt):\n  < %d\n", r.want.status)
+	} else {
+		fmt.Fprintf(&b, "what the App answers to the same request:\n  < %d\n", r.want.status)
+	}
+	writeHeaders(&b, "  < ", r.want.header)
+	fmt.Fprintf(&b, "  < (%d body bytes) %s\n", len(r.want.body), excerpt(r.want.body))
+	for _, c := range r.contrasts {
+		if !slices.Contains(r.matters(), c.dim) {
+			continue
+		}
+		fmt.Fprintf(&b, "contrast (%s made plain): %s it arrives intact, and the App's answer comes back:\n%s", dimNames[c.dim], plainPhrase[c.dim], c.ex.dump())
+	}
+	for _, o := range found[1:min(len(found), 5)] {
+		fmt.Fprintf(&b, "also: %s %s: %s: %s\n", o.ex.method, o.ex.target, o.req.describe(), o.diff)
+	}
+	return b.String()
+}
+
+// diffMaxShrunkPerID bounds the minimal requests kept per DIFF
+// requirement and host: past it, the requirement has its evidence (the
+// message shows five) and shrinking more only costs time. The bound is per
+// requirement, not per host, so that one requirement's many differences
+// never crowd out another's (see shrinkMayAdd).
+const diffMaxShrunkPerID = 10
+
+// diffConcurrency is how many corpus requests are in flight at once. One:
+// in corpus order, a stateful adapter's differences (a restart after a
+// failing route, B17) come out the same for the same seed, and in process
+// eight at a time was no faster on the kit's 2-core CI machine (measured:
+// the corpus of one host takes 0.1 to 0.3 s either way). Concurrency is
+// EXPORT-3's business.
+var diffConcurrency = 1
