@@ -18,13 +18,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
@@ -32,7 +30,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -40,8 +37,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/adapterconformance/adapter-conformance/fixtures"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good"
 	"github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
@@ -222,12 +217,6 @@ func compareIDs(a, b string) int {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// looksLikePath reports whether a target can only be a file system path:
-// an image reference never starts with ".", "/" or "~".
-func looksLikePath(spec string) bool {
-	return strings.HasPrefix(spec, ".") || strings.HasPrefix(spec, "/") || strings.HasPrefix(spec, "~")
 }
 
 // errHelp is --help or -h given to a command: its usage has been printed,
@@ -457,32 +446,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	return code, nil
 }
 
-// prepareTarget resolves the target and builds it (a Go package, a
-// container image) before any spec runs, within the run's deadline. An
-// interrupt (Ctrl-C, a CI job cancelled) stops the build and still lets
-// the reports be written and the build directory be removed; once the
-// suite runs, ginkgo's own interrupt handling takes over.
-func prepareTarget(deadline time.Time, spec string, mode runner.Mode, opts ...runner.Option) (runner.Target, error) {
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	t, err := resolveTarget(ctx, spec, mode, opts...)
-	if err == nil {
-		if p, ok := t.(runner.Preparer); ok {
-			err = p.Prepare(ctx)
-		}
-	}
-	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
-		// The signal, not the deadline, ended it.
-		err = fmt.Errorf("%w: %w", errInterrupted, err)
-	}
-	return t, err
-}
-
-// errInterrupted marks a target preparation that SIGINT or SIGTERM cut.
-var errInterrupted = errors.New("interrupted")
-
 // reportFixtures are the fixtures a run uses: those named, or by default
 // every built-in one (as suite.Fixtures has it).
 func reportFixtures(names []string) []string {
@@ -538,89 +501,6 @@ func summarize(w io.Writer, r *reports.Report, verbose bool) {
 		for _, id := range warnings {
 			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(id))
 		}
-	}
-}
-
-// builtinTargets are the kit's own adapters, good and broken, taken from
-// their registries so that none can be missing here.
-func builtinTargets(opts ...runner.Option) map[string]runner.Target {
-	targets := map[string]runner.Target{}
-	for _, g := range good.All() {
-		targets[g.Name] = runner.InProcess(g.Name, g.Integration, opts...)
-	}
-	for _, b := range broken.All() {
-		targets["broken-"+b.Name] = runner.InProcess(b.Name, b.Integration, append([]runner.Option{runner.WithReadinessTimeout(2 * time.Second)}, opts...)...)
-	}
-	return targets
-}
-
-// resolveTarget turns --target and --mode into a runner.Target. In auto
-// mode: builtin:NAME runs in-process, an http(s) URL is a deployment, a Go
-// package directory or an executable runs as a binary (no Docker needed), a
-// directory with only a Dockerfile or the name of a local image runs as a
-// container.
-func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...runner.Option) (runner.Target, error) {
-	switch mode {
-	case "auto", runner.ModeInProcess, runner.ModeBinary, runner.ModeContainer, runner.ModeURL:
-	default:
-		return nil, usageError{fmt.Sprintf("--mode %q: want auto, inprocess, binary, container or url", mode)}
-	}
-	if name, ok := strings.CutPrefix(spec, "builtin:"); ok {
-		if mode != "auto" && mode != runner.ModeInProcess {
-			return nil, usageError{fmt.Sprintf("builtin targets run in-process, not in %s mode", mode)}
-		}
-		t, ok := builtinTargets(opts...)[name]
-		if !ok {
-			return nil, usageError{fmt.Sprintf("unknown built-in target %q (see 'adapter-conformance list --targets')", name)}
-		}
-		return t, nil
-	}
-	if strings.HasPrefix(spec, "http://") || strings.HasPrefix(spec, "https://") {
-		if mode != "auto" && mode != runner.ModeURL {
-			return nil, usageError{fmt.Sprintf("a URL target runs in url mode, not %s", mode)}
-		}
-		t, err := runner.URL(spec, opts...)
-		if err != nil {
-			return nil, err
-		}
-		if err := runner.Probe(ctx, spec); err != nil {
-			return nil, fmt.Errorf("target %s does not answer: %w", runner.RedactURLs(spec), err) // err names the deployment
-		}
-		return t, nil
-	}
-	fi, statErr := os.Stat(spec)
-	if mode == "auto" {
-		switch {
-		case statErr == nil && !fi.IsDir():
-			mode = runner.ModeBinary
-		case statErr == nil:
-			if _, err := runner.MainPackage(ctx, spec); err == nil {
-				mode = runner.ModeBinary
-			} else if _, err := os.Stat(filepath.Join(spec, "Dockerfile")); err == nil {
-				mode = runner.ModeContainer
-			} else {
-				return nil, fmt.Errorf("target %s is neither a Go main package nor a directory with a Dockerfile: %w", spec, err)
-			}
-		case looksLikePath(spec):
-			// ./x, ../x, /x, ~/x: never an image name; a typo, not a
-			// container target.
-			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
-		default:
-			mode = runner.ModeContainer // maybe the name of a local image
-		}
-	}
-	switch mode {
-	case runner.ModeInProcess:
-		return nil, usageError{"only builtin:NAME targets run in-process from the CLI; for your own adapter use suite.Test in a Go test"}
-	case runner.ModeURL:
-		return nil, usageError{fmt.Sprintf("target %q is not an http:// or https:// URL", runner.RedactURLs(spec))}
-	case runner.ModeBinary:
-		if statErr != nil {
-			return nil, fmt.Errorf("target %s does not exist: %w", spec, statErr)
-		}
-		return runner.Binary(spec, opts...), nil
-	default:
-		return containerTarget(ctx, spec, statErr, opts...)
 	}
 }
 
