@@ -105,13 +105,22 @@ var plainPhrase = [numDims]string{
 	dimPeer:    "from the IPv4 loopback",
 }
 
-// diffCompare says how the adapter's answer differs from the App's, or "".
-func diffCompare(ex *exchange, want diffAnswer) string {
+// exchangeFault says why an exchange has no whole answer to compare (no
+// response, or a body that could not be read), or "".
+func exchangeFault(ex *exchange) string {
 	if ex.resp == nil {
 		return fmt.Sprintf("no response (%v)", ex.err)
 	}
 	if ex.err != nil {
 		return fmt.Sprintf("the body could not be read (%v)", ex.err)
+	}
+	return ""
+}
+
+// diffCompare says how the adapter's answer differs from the App's, or "".
+func diffCompare(ex *exchange, want diffAnswer) string {
+	if f := exchangeFault(ex); f != "" {
+		return f
 	}
 	if ex.status() != want.status {
 		return fmt.Sprintf("status %d, the App's is %d", ex.status(), want.status)
@@ -295,11 +304,8 @@ func (h *hostEnv) fileAnswer(a *app.App, target string) (diffAnswer, bool) {
 // headers (Last-Modified, ETag, Accept-Ranges, Cache-Control, the charset
 // of the type) are the file server's, not the App's (SPEC.md, DIFF).
 func fileCompare(ex *exchange, want diffAnswer) string {
-	if ex.resp == nil {
-		return fmt.Sprintf("no response (%v)", ex.err)
-	}
-	if ex.err != nil {
-		return fmt.Sprintf("the body could not be read (%v)", ex.err)
+	if f := exchangeFault(ex); f != "" {
+		return f
 	}
 	if ex.status() != want.status {
 		return fmt.Sprintf("status %d, the public file's is %d", ex.status(), want.status)
