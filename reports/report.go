@@ -81,7 +81,7 @@ type Report struct {
 	GeneratedAt time.Time `json:"generatedAt"`
 	Target      Target    `json:"target"`
 	Fixtures    []string  `json:"fixtures"`
-	// Seed is the differential corpus's seed (DIFF-1..4), 0 when unknown.
+	// Seed is the differential corpus's seed (DIFF-1..5), 0 when unknown.
 	Seed uint64 `json:"seed,omitempty"`
 	// Shard is set on the report of one shard of a run (--shard i/n): its
 	// other shards' specs are "other-shard", and "report merge" puts the

@@ -14,7 +14,7 @@ import (
 // Besides the bug's own requirement, a row lists what follows from it, so
 // that any change in what the suite sees shows up here (RENDER-2 compares
 // every corpus response with the App's, so most response bugs fail it too).
-// The differential corpus (DIFF-1..4) reaches every route with every
+// The differential corpus (DIFF-1..5) reaches every route with every
 // method, body, header, path and query variant, so a bug shows there under
 // the dimension its minimal request needs: DIFF-4 when the plain request
 // already differs, DIFF-3 when it takes a path variant (an upper-case or

@@ -9,7 +9,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 )
 
-// Differential testing (DIFF-1..4): a corpus of requests generated from the
+// Differential testing (DIFF-1..5): a corpus of requests generated from the
 // fixture's manifest, each sent to the adapter and rendered by the kit's own
 // App for the fixture; the adapter's answer must equal the App's. A
 // difference is shrunk to the smallest request that still shows it, and

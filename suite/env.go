@@ -46,7 +46,7 @@ type fixtureEnv struct {
 	referenceErr  error
 	referenceLog  *runner.RenderLog
 
-	// seed and corpus shape the differential corpus (DIFF-1..4).
+	// seed and corpus shape the differential corpus (DIFF-1..5).
 	seed   uint64
 	corpus int
 	// timeouts are the target's waits (runner.TimeoutsOf).

@@ -56,7 +56,7 @@ type Results struct {
 	// zero ShardSpec when it did all of it.
 	Shard ShardSpec
 	// DiffRequests counts the differential corpus's requests sent, over
-	// every fixture and host (DIFF-1..4; shrinking's requests not counted).
+	// every fixture and host (DIFF-1..5; shrinking's requests not counted).
 	DiffRequests int
 	// softFailures counts failed specs that only warn (a SHOULD, not
 	// strict), hardFailures every other failed spec: Run fails its test

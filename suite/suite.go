@@ -122,7 +122,7 @@ func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d }
 // LabelFilter("!SHOULD") if you want them to warn only.
 func Strict() Option { return func(o *options) { o.strict = true } }
 
-// Seed sets the seed of the differential corpus (DIFF-1..4). Default:
+// Seed sets the seed of the differential corpus (DIFF-1..5). Default:
 // DefaultSeed, so that a CI run is reproducible; a failure names its seed.
 func Seed(n uint64) Option { return func(o *options) { o.seed, o.seedSet = n, true } }
 

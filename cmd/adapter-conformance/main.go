@@ -248,7 +248,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
 	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
 	verbose := fs.Bool("v", false, "print every requirement's result, not only the counts, when the run passes")
-	seed := fs.Uint64("seed", suite.DefaultSeed, "seed of the differential corpus (DIFF-1..4); a failure names the seed to rerun with")
+	seed := fs.Uint64("seed", suite.DefaultSeed, "seed of the differential corpus (DIFF-1..5); a failure names the seed to rerun with")
 	corpus := fs.Int("corpus", suite.DefaultCorpus, "size of the differential corpus, in requests per fixture and host (more for a nightly run)")
 	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
 	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
