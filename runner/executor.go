@@ -27,11 +27,8 @@ import (
 // defaults, for a target type defined outside this package.
 type Settings struct {
 	Timeouts Timeouts // every field set: the defaults under the options
-	// Readiness and Grace are Timeouts.Readiness and Timeouts.Grace.
-	Readiness time.Duration
-	Grace     time.Duration
-	Env       []string // KEY=VALUE pairs added to the adapter's environment
-	Name      string   // the target's name in reports; "" to derive one
+	Env      []string // KEY=VALUE pairs added to the adapter's environment
+	Name     string   // the target's name in reports; "" to derive one
 	// NoImageCache: build the image afresh and remove it on Close
 	// (WithoutImageCache), for container targets.
 	NoImageCache bool
@@ -45,7 +42,7 @@ func ApplyOptions(opts ...Option) Settings {
 	for _, o := range opts {
 		o(&s)
 	}
-	return Settings{Timeouts: s.timeouts, Readiness: s.timeouts.Readiness, Grace: s.timeouts.Grace, Env: s.env, Name: s.name, NoImageCache: s.noCache}
+	return Settings{Timeouts: s.timeouts, Env: s.env, Name: s.name, NoImageCache: s.noCache}
 }
 
 // OnStop adds f to what Stop runs, in reverse order of addition: an

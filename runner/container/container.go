@@ -394,7 +394,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 	if err != nil {
 		return in, err
 	}
-	ready := &httpReady{host: host, timeout: t.Readiness}
+	ready := &httpReady{host: host, timeout: t.Timeouts().Readiness}
 	ctr, runErr := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tcLog),
 		testcontainers.WithEnv(t.containerEnv(map[string]string{
@@ -404,7 +404,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 		testcontainers.WithExposedPorts(containerPort),
 		testcontainers.WithLabels(labels),
 		testcontainers.WithConfigModifier(func(c *mobycontainer.Config) { c.StopSignal = "SIGTERM" }),
-		testcontainers.WithWaitStrategyAndDeadline(t.Readiness, ready),
+		testcontainers.WithWaitStrategyAndDeadline(t.Timeouts().Readiness, ready),
 	)
 	if ctr == nil {
 		return in, fmt.Errorf("starting the adapter container from %s: %w", image, runErr)
@@ -418,7 +418,7 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {
-		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, runner.GraceUnder(ctx, t.Grace)) })
+		shutdownOnce.Do(func() { shutdownErr = c.terminate(ctx, runner.GraceUnder(ctx, t.Timeouts().Grace)) })
 		return shutdownErr
 	}
 	in.OnStop(func(ctx context.Context) error {
@@ -428,14 +428,14 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 	})
 	in.Hosts = append(in.Hosts, h)
 	if runErr != nil {
-		h.StartError = c.startError(ctx, url, t.Readiness, runErr)
+		h.StartError = c.startError(ctx, url, t.Timeouts().Readiness, runErr)
 	}
 	return in, nil
 }
 
 // describe runs the image once with --describe and the app at /app.
 func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, image string, files testcontainers.CustomizeRequestOption, labels map[string]string) (*contract.Description, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.Settings.Timeouts.Describe+cleanupTimeout)
+	ctx, cancel := context.WithTimeout(ctx, t.Timeouts().Describe+cleanupTimeout)
 	defer cancel()
 	ctr, err := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tcLog),
@@ -443,7 +443,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 		testcontainers.WithEnv(t.containerEnv(map[string]string{contract.EnvApp: ContainerAppDir})),
 		files,
 		testcontainers.WithLabels(labels),
-		testcontainers.WithWaitStrategyAndDeadline(t.Settings.Timeouts.Describe, wait.ForExit().WithExitTimeout(t.Settings.Timeouts.Describe)),
+		testcontainers.WithWaitStrategyAndDeadline(t.Timeouts().Describe, wait.ForExit().WithExitTimeout(t.Timeouts().Describe)),
 	)
 	if ctr != nil {
 		defer func() {
@@ -460,7 +460,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	stdout, stderr := capture.Writers()
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {
-		err = fmt.Errorf("it did not exit within %s (%v)", t.Settings.Timeouts.Describe, err)
+		err = fmt.Errorf("it did not exit within %s (%v)", t.Timeouts().Describe, err)
 	} else if logErr != nil {
 		return nil, fmt.Errorf("reading the output of %s: %w", what, logErr)
 	} else if st, serr := ctr.State(ctx); serr != nil {

@@ -62,7 +62,7 @@ func (t *containerTarget) startLambda(ctx context.Context, in *runner.Instance, 
 	launch := func() (lambdahost.Process, error) {
 		return startLambdaContainer(cli, image, env, files, labels, extraHosts)
 	}
-	h, err := runner.RunLambdaRuntime(ctx, in, shape, api, launch, t.Readiness)
+	h, err := runner.RunLambdaRuntime(ctx, in, shape, api, launch, t.Timeouts().Readiness)
 	if h != nil {
 		in.Hosts = append(in.Hosts, h)
 	}
