@@ -193,20 +193,17 @@ const (
 // skipNotApplicable adds, not from this text.
 const notApplicablePrefix = "not applicable: "
 
-// notApplicableEntry is the name of the report entry that marks a skip as
-// "does not apply".
-const notApplicableEntry = "not-applicable"
-
 // skipNotApplicable skips the current spec as not applicable to this
 // target, saying why.
 func skipNotApplicable(why string) {
-	ginkgo.AddReportEntry(notApplicableEntry, ginkgo.ReportEntryVisibilityNever)
+	// The entry, named after the state, is what collect reads.
+	ginkgo.AddReportEntry(string(NotApplicable), ginkgo.ReportEntryVisibilityNever)
 	ginkgo.Skip(notApplicablePrefix + why)
 }
 
 // markedNotApplicable: the spec's report carries skipNotApplicable's entry.
 func markedNotApplicable(sr types.SpecReport) bool {
-	return slices.ContainsFunc(sr.ReportEntries, func(e types.ReportEntry) bool { return e.Name == notApplicableEntry })
+	return slices.ContainsFunc(sr.ReportEntries, func(e types.ReportEntry) bool { return e.Name == string(NotApplicable) })
 }
 
 func collect(o *options) {
