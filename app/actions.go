@@ -100,14 +100,7 @@ func (c *renderContext) runAction(a *Action) (*result, error) {
 		}
 		return res, nil
 	case "redirect":
-		// ctx.redirect: Location kept as given (relative), no body (astro-behavior.md 10).
-		st := a.Status
-		if st == 0 {
-			st = http.StatusFound
-		}
-		res := nullResult(st)
-		res.header.Set("Location", a.Location)
-		return res, nil
+		return locationResult(a.Status, a.Location), nil
 	case "throws":
 		return nil, &routeError{msg: "endpoint " + c.route.Pattern + " threw an intentional error"}
 	case "null":

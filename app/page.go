@@ -205,14 +205,7 @@ func (c *renderContext) renderPage(route *Route, status int) (*result, error) {
 	case "throws":
 		return nil, &routeError{msg: "page " + route.Pattern + " threw an intentional error"}
 	case "redirect":
-		// Astro.redirect: 302 by default, an empty body (astro-behavior.md 10).
-		st := spec.Status
-		if st == 0 {
-			st = http.StatusFound
-		}
-		res := nullResult(st)
-		res.header.Set("Location", spec.Location)
-		return res, nil
+		return locationResult(spec.Status, spec.Location), nil
 	case "null":
 		return nullResult(orOK(spec.Status)), nil
 	case "status":

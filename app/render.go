@@ -68,6 +68,18 @@ func nullResult(status int) *result {
 	return &result{status: status, header: http.Header{}, nullBody: true}
 }
 
+// locationResult is a redirect as Astro.redirect and ctx.redirect make it
+// (astro-behavior.md 10): the status, 302 when none is given, the Location
+// kept as given (relative stays relative), and no body.
+func locationResult(status int, location string) *result {
+	if status == 0 {
+		status = http.StatusFound
+	}
+	res := nullResult(status)
+	res.header.Set("Location", location)
+	return res
+}
+
 // renderContext is one request in flight: Astro's APIContext.
 type renderContext struct {
 	app   *App
