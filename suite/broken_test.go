@@ -42,9 +42,9 @@ var wantFailed = map[string][]string{
 	"b37-query-dropped":           {"HTTP-3", "HTTP-4", "RENDER-11", "DIFF-3"},                                                                                      // DIFF-3: the query dimension
 	"b38-query-decoded":           {"HTTP-3", "DIFF-3"},                                                                                                             // DIFF-3: the query dimension
 	"b41-query-first-value":       {"HTTP-3", "HTTP-4", "DIFF-3"},                                                                                                   // DIFF-3: repeated keys
-	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: the encoded slash; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
-	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3", "DIFF-1"},                                                                          // DIFF-3: percent-encoded paths; DIFF-1: OPTIONS with an encoded letter: a 404 page whose pathname shows the double encoding
-	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3", "DIFF-1"},                                                 // DIFF-3: percent-encoded paths; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
+	"b42-slash-decoded":           {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3"},                                                                                    // DIFF-3: the encoded slash; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
+	"b43-path-double-encoded":     {"HTTP-2", "RENDER-15", "RENDER-5", "DIFF-3"},                                                                                    // DIFF-3: percent-encoded paths; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
+	"b43-path-as-latin1":          {"HTTP-2", "RENDER-15", "RENDER-16", "RENDER-4", "RENDER-5", "DIFF-3"},                                                           // DIFF-3: percent-encoded paths; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
 	"b49-wrong-host":              {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"},                                                        // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong host
 	"b50-trusts-forwarded-host":   {"HTTP-6"},
 	"b11-last-header-value":       {"HTTP-7", "DIFF-2"},  // DIFF-2: the repeated field
@@ -61,7 +61,7 @@ var wantFailed = map[string][]string{
 	"b10-last-header-wins":                 {"HTTP-10", "RENDER-2", "DIFF-4"},                                                                                                                  // DIFF-4: /api/headers' plain request
 	"b12-notfound-200":                     {"ERROR-6", "EXPORT-4", "MATCH-6", "NOTFOUND-1", "NOTFOUND-3", "NOTFOUND-4", "NOTFOUND-6", "NOTFOUND-7", "RENDER-2", "DIFF-3", "DIFF-1", "DIFF-4"}, // DIFF-3: a path variant that is a 404; DIFF-1: PUT to /api/echo; DIFF-4: /page-null-404
 	"b17-panics-on-error":                  {"ERROR-1", "ERROR-2", "ERROR-3", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                       // DIFF: the throwing routes, plain and via a path variant
-	"b17-restarts-after-error":             {"ERROR-1", "ERROR-3", "ERROR-4", "ERROR-5", "RENDER-2", "DIFF-1", "HTTP-22", "NOTFOUND-3"},                                                        // DIFF-1: requests after a throw; HTTP-22, NOTFOUND-3: the first request after the corpus run, whose shrinking ends on a throw, gets the 503
+	"b17-restarts-after-error":             {"ERROR-1", "ERROR-3", "ERROR-4", "ERROR-5", "RENDER-2", "DIFF-1", "DIFF-2", "DIFF-3", "HTTP-22", "NOTFOUND-3"},                                    // DIFF-1..3: requests after a throw, each under the dimensions it varies (the corpus, its shrinking and the probes of which dimension matters go one at a time, so the same ones every run); HTTP-22, NOTFOUND-3: the first request after the corpus run, whose shrinking ends on a throw, gets the 503
 	"b25-head-fails":                       {"HTTP-13", "HTTP-17", "MATCH-7", "NOTFOUND-6", "RENDER-7", "DIFF-1"},                                                                              // DIFF-1: HEAD
 	"b35-buffered-stream":                  {"HTTP-16"},
 	"b34-binary-as-text":                   {"HTTP-14", "HTTP-15", "HTTP-16", "RENDER-2", "DIFF-4"}, // DIFF-4: /api/binary's plain request
@@ -109,10 +109,10 @@ var wantFailed = map[string][]string{
 	"b37-lambda-query-dropped":             {"HTTP-3", "HTTP-4", "LAMBDA-8", "RENDER-11", "DIFF-3"}, // DIFF-3: the query dimension
 	"b38-lambda-query-decoded":             {"HTTP-3", "HTTP-4", "LAMBDA-8", "DIFF-3"},              // DIFF-3: the query dimension
 	"b41-lambda-v1-query-last-value":       {"HTTP-4", "LAMBDA-8", "DIFF-3"},                        // DIFF-3: repeated keys
-	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3", "DIFF-1"},  // DIFF-3: percent-encoded paths; DIFF-1: PROPFIND and other unrouted methods on a percent-encoded letter, whose 404 page shows the decoded pathname
+	"b42-lambda-rawpath-decoded":           {"HTTP-2", "LAMBDA-9", "RENDER-5", "DIFF-3"},            // DIFF-3: percent-encoded paths; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
 	"b47-lambda-stage-kept":                {"LAMBDA-10"},
 	"b47-lambda-v1-stage-stripped":         {"LAMBDA-10"},
-	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3", "DIFF-1"}, // DIFF-3: percent-encoded paths, the café ones too ; DIFF-1: an unrouted method on a percent-encoded path, whose 404 page shows the path encoded twice
+	"b43-lambda-furl-double-encoded":       {"HTTP-2", "LAMBDA-9", "DIFF-3"}, // DIFF-3: percent-encoded paths, the café ones too; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
 	"lambda-v2-question-as-query":          {"LAMBDA-17"},
 	// The 400 also hits RENDER-4's encoded params (and RENDER-16's) and LAMBDA-17's literal %.
 	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},

@@ -64,6 +64,10 @@ type diffResult struct {
 	// of its varied dimensions made plain, each of which gets the App's
 	// answer: the evidence that this dimension is the one that matters.
 	contrasts []diffContrast
+	// generality is, for a minimal difference whose dimensions that matter
+	// span requirements, the share of each one's other values with which
+	// the difference still shows (see shrink's carriers).
+	generality map[int]float64
 }
 
 // matters are the dimensions of a minimal difference that matter: those

@@ -153,3 +153,45 @@ func TestShrinkStopsPerRequirement(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffIDNamesWhatTheDifferenceIsAbout: when the dimensions that matter
+// to a minimal difference span requirements, it is reported under the one
+// fewest of whose other values show it: B42's PROPFIND on a percent-encoded
+// letter (any method the route lacks shows it, only the encoded paths do)
+// under DIFF-3, B25's HEAD on a path that is a 404 (every 404 path shows
+// it, only HEAD does) under DIFF-1.
+func TestDiffIDNamesWhatTheDifferenceIsAbout(t *testing.T) {
+	minimal := func(dims map[int]int, generality map[int]float64, matter ...int) diffResult {
+		var r diffResult
+		for d, v := range dims {
+			r.req.dims[d] = v
+		}
+		for _, d := range matter {
+			r.contrasts = append(r.contrasts, diffContrast{dim: d})
+		}
+		r.generality = generality
+		return r
+	}
+	propfind := slices.Index(diffMethods, "PROPFIND")
+	head := slices.Index(diffMethods, "HEAD")
+	encoded := slices.Index(diffPaths, "percent-encoded letter")
+	nfd := slices.Index(diffPaths, "Unicode NFD")
+	for _, c := range []struct {
+		name string
+		r    diffResult
+		want string
+	}{
+		{"the plain request", minimal(nil, nil), "DIFF-4"},
+		{"a method alone", minimal(map[int]int{dimMethod: propfind}, nil, dimMethod), "DIFF-1"},
+		{"B42: a decoded path the method carries", minimal(map[int]int{dimMethod: propfind, dimPath: encoded}, map[int]float64{dimMethod: 5.0 / 6, dimPath: 3.0 / 8}, dimMethod, dimPath), "DIFF-3"},
+		{"B25: a HEAD the path carries to a 404", minimal(map[int]int{dimMethod: head, dimPath: nfd}, map[int]float64{dimMethod: 0, dimPath: 6.0 / 8}, dimMethod, dimPath), "DIFF-1"},
+		{"a method and a path, the method alone mattering", minimal(map[int]int{dimMethod: propfind, dimPath: encoded}, nil, dimMethod), "DIFF-1"},
+		{"a body and its framing", minimal(map[int]int{dimMethod: 2, dimBody: 2, dimFraming: 1}, nil, dimBody, dimFraming), "DIFF-1"},
+		{"equally general: the first dimension's", minimal(map[int]int{dimMethod: head, dimPath: slices.Index(diffPaths, "doubled slash")}, map[int]float64{dimMethod: 0, dimPath: 0}, dimMethod, dimPath), "DIFF-1"},
+		{"the peer, which has no other value", minimal(map[int]int{dimPeer: 1, dimPath: encoded}, map[int]float64{dimPath: 0.2}, dimPeer, dimPath), "DIFF-5"},
+	} {
+		if got := diffIDOf(c.r); got != c.want {
+			t.Errorf("%s: reported under %s, want %s", c.name, got, c.want)
+		}
+	}
+}

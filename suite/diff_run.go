@@ -60,10 +60,20 @@ func (h *hostEnv) diffSend(ctx context.Context, a *app.App, q diffReq) diffResul
 	return diffResult{req: q, ex: ex, want: want, diff: diff}
 }
 
+// carriersLast orders the dimensions from the one a difference is most
+// likely about to the one most likely only carrying it. The method decides
+// which handler answers, and so whether the answer shows the request at
+// all: a path the adapter decoded shows only on the 404 page, which only a
+// method the route lacks reaches (a PROPFIND on a percent-encoded letter,
+// B42). A body needs a method that carries it, and a framing a body. The
+// peer and the request target come first: nothing else carries them.
+var carriersLast = [numDims]int{dimPeer, dimPath, dimQuery, dimHeaders, dimFraming, dimBody, dimMethod}
+
 // shrink drops the request's dimensions one at a time (each reset to its
-// plain value) while the difference remains.
+// plain value) while the difference remains, carriers last, so that a
+// dimension is kept only when nothing else carries the difference.
 func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResult {
-	for _, d := range []int{dimPeer, dimPath, dimQuery, dimHeaders, dimFraming, dimBody, dimMethod} {
+	for _, d := range carriersLast {
 		if r.req.dims[d] == 0 {
 			continue
 		}
@@ -94,7 +104,59 @@ func (h *hostEnv) shrink(ctx context.Context, a *app.App, r diffResult) diffResu
 			r.contrasts = append(r.contrasts, diffContrast{dim: d, ex: t.ex})
 		}
 	}
+	h.carriers(ctx, a, &r)
 	return r
+}
+
+// carriers tells, when the dimensions that matter to a minimal difference
+// span requirements, which one the difference is about and which only
+// carry it, by trying each one's other values: a carrier shows the
+// difference with most of them, the dimension it is about with few. A
+// PROPFIND on a percent-encoded letter whose 404 page shows the path
+// decoded differs with any method the route lacks, but only with the
+// encoded paths: a path bug (B42). A HEAD that fails on a path that is a
+// 404 differs with every path variant that is a 404, but only with HEAD:
+// a method bug (B25), the path only moving it off a route that throws.
+func (h *hostEnv) carriers(ctx context.Context, a *app.App, r *diffResult) {
+	matters := r.matters()
+	groups := map[string]bool{}
+	for _, d := range matters {
+		groups[diffGroup(d)] = true
+	}
+	if len(groups) < 2 {
+		return
+	}
+	r.generality = map[int]float64{}
+	for _, d := range matters {
+		var tried, shown int
+		for v := 1; v < dimSizes[d]; v++ {
+			q := r.req
+			q.dims[d] = v
+			if v == r.req.dims[d] || !h.sendable(q, d) {
+				continue
+			}
+			tried++
+			if h.diffSend(ctx, a, q).diff != "" {
+				shown++
+			}
+		}
+		if tried > 0 {
+			r.generality[d] = float64(shown) / float64(tried)
+		}
+	}
+}
+
+// sendable says whether a request with dimension d changed is one the
+// corpus could hold: not excluded on this host and route, a body only on
+// a method that carries one, a framing only for a body with bytes.
+func (h *hostEnv) sendable(q diffReq, d int) bool {
+	if diffExcludedOn(h.shape, q.route, d, q.dims[d]) {
+		return false
+	}
+	if q.dims[dimBody] != 0 && !unsafeMethod(diffMethods[q.dims[dimMethod]]) {
+		return false
+	}
+	return q.dims[dimFraming] == 0 || q.dims[dimBody] > 1
 }
 
 func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
@@ -163,21 +225,31 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 				continue
 			}
 			seen[m.req.key()] = true
-			id := diffIDOf(m.req)
+			id := diffIDOf(m)
 			run.byID[id] = append(run.byID[id], m)
 		}
 	})
 	return &h.diffOnce
 }
 
-// diffIDOf is the requirement a minimal difference is reported under: the
-// group of the dimensions that matter (the first one's, when they span
-// groups), or DIFF-4 when the plain request differs.
-func diffIDOf(q diffReq) string {
-	if v := q.varied(); len(v) > 0 {
-		return diffGroup(v[0])
+// diffIDOf is the requirement a minimal difference is reported under:
+// DIFF-4 when the plain request differs, else the group of the dimension
+// that matters; when several matter, of the least general one (see
+// carriers), and among equally general ones the first in dimension order:
+// a HEAD turned into a GET shows only on a doubled slash (the App's
+// redirect is a 308 for a HEAD, a 301 for a GET), and only with HEAD, and
+// is reported as the method's.
+func diffIDOf(r diffResult) string {
+	about := -1
+	for _, d := range r.matters() {
+		if about < 0 || r.generality[d] < r.generality[about] {
+			about = d
+		}
 	}
-	return "DIFF-4"
+	if about < 0 {
+		return "DIFF-4"
+	}
+	return diffGroup(about)
 }
 
 // shrinkMayAdd says whether shrinking q could add evidence: whether a
