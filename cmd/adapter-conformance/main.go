@@ -26,9 +26,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -192,26 +190,6 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// parseFlags parses a command's flags and refuses what is left over: the
-// flag package stops at the first argument that is not a flag, so a stray
-// word ("run --target x basic --focus HTTP-1") would otherwise silently drop
-// every flag after it and run something other than what was asked.
-// compareIDs orders requirement IDs naturally: by area, then by number,
-// so that HTTP-2 comes before HTTP-10.
-func compareIDs(a, b string) int {
-	aa, an, _ := strings.Cut(a, "-")
-	ba, bn, _ := strings.Cut(b, "-")
-	if c := strings.Compare(aa, ba); c != 0 {
-		return c
-	}
-	ai, aerr := strconv.Atoi(an)
-	bi, berr := strconv.Atoi(bn)
-	if aerr != nil || berr != nil {
-		return strings.Compare(an, bn)
-	}
-	return ai - bi
-}
-
 // isTerminal reports whether f is a character device (a terminal), not a
 // pipe or a file.
 func isTerminal(f *os.File) bool {
@@ -223,6 +201,10 @@ func isTerminal(f *os.File) bool {
 // and asking for help is not an error (exit 0).
 var errHelp = flag.ErrHelp
 
+// parseFlags parses a command's flags and refuses what is left over: the
+// flag package stops at the first argument that is not a flag, so a stray
+// word ("run --target x basic --focus HTTP-1") would otherwise silently drop
+// every flag after it and run something other than what was asked.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -453,55 +435,6 @@ func reportFixtures(names []string) []string {
 		return names
 	}
 	return fixtures.DefaultOrder()
-}
-
-// summarize prints the report's counts (reports.Counts, as summary.md and
-// report.html show them) and a rerun command per failure, the report's own
-// (so the terminal and the files agree). The table of requirements comes
-// with -v, or when something failed, to find it among the rows; it lists
-// the requirements a spec ran for, in natural ID order.
-func summarize(w io.Writer, r *reports.Report, verbose bool) {
-	counts := map[string]int{}
-	for _, c := range r.Counts() {
-		counts[c.Result] = c.N
-	}
-	if verbose || counts[reports.Failed] > 0 || counts["known-failure"] > 0 {
-		rows := slices.Clone(r.Requirements)
-		slices.SortStableFunc(rows, func(a, b reports.Requirement) int { return compareIDs(a.ID, b.ID) })
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
-		for _, q := range rows {
-			switch q.Result {
-			case reports.NotRun, reports.Retired, reports.OtherShard:
-				continue // counted, not listed: nothing ran for them here
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID, q.Level, r.DisplayResult(q))
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(w, "\n%s\n", r.CountsLine())
-	for _, q := range r.Failures() {
-		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(q.ID))
-	}
-	var known, warnings []string
-	for _, q := range r.KnownFailures() {
-		known = append(known, q.ID)
-	}
-	for _, q := range r.Warnings() {
-		warnings = append(warnings, q.ID)
-	}
-	if len(known) > 0 {
-		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(known, ", "))
-	}
-	for _, e := range r.StaleBaseline() {
-		fmt.Fprintf(w, "stale: %s\n", reports.StaleMessage(e))
-	}
-	if len(warnings) > 0 {
-		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(warnings, ", "))
-		for _, id := range warnings {
-			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(id))
-		}
-	}
 }
 
 func cmdList(args []string, stdout io.Writer) error {
