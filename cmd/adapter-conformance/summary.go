@@ -14,50 +14,54 @@ import (
 // summarize prints the report's counts (reports.Counts, as summary.md and
 // report.html show them) and a rerun command per failure, the report's own
 // (so the terminal and the files agree). The table of requirements comes
-// with -v, or when something failed, to find it among the rows; it lists
-// the requirements a spec ran for, in natural ID order.
+// with -v, or when something failed, to find it among the rows.
 func summarize(w io.Writer, r *reports.Report, verbose bool) {
-	counts := map[string]int{}
-	for _, c := range r.Counts() {
-		counts[c.Result] = c.N
-	}
-	if verbose || counts[reports.Failed] > 0 || counts["known-failure"] > 0 {
-		rows := slices.Clone(r.Requirements)
-		slices.SortStableFunc(rows, func(a, b reports.Requirement) int { return compareIDs(a.ID, b.ID) })
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
-		for _, q := range rows {
-			switch q.Result {
-			case reports.NotRun, reports.Retired, reports.OtherShard:
-				continue // counted, not listed: nothing ran for them here
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID, q.Level, r.DisplayResult(q))
-		}
-		tw.Flush()
+	failures, known, warnings := r.Failures(), r.KnownFailures(), r.Warnings()
+	if verbose || len(failures) > 0 || len(known) > 0 {
+		printRequirements(w, r)
 	}
 	fmt.Fprintf(w, "\n%s\n", r.CountsLine())
-	for _, q := range r.Failures() {
+	for _, q := range failures {
 		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(q.ID))
 	}
-	var known, warnings []string
-	for _, q := range r.KnownFailures() {
-		known = append(known, q.ID)
-	}
-	for _, q := range r.Warnings() {
-		warnings = append(warnings, q.ID)
-	}
 	if len(known) > 0 {
-		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(known, ", "))
+		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(requirementIDs(known), ", "))
 	}
 	for _, e := range r.StaleBaseline() {
 		fmt.Fprintf(w, "stale: %s\n", reports.StaleMessage(e))
 	}
 	if len(warnings) > 0 {
-		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(warnings, ", "))
-		for _, id := range warnings {
-			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(id))
+		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(requirementIDs(warnings), ", "))
+		for _, q := range warnings {
+			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(q.ID))
 		}
 	}
+}
+
+// printRequirements prints the table of the requirements a spec ran for,
+// with their results as the report shows them, in natural ID order.
+func printRequirements(w io.Writer, r *reports.Report) {
+	rows := slices.Clone(r.Requirements)
+	slices.SortStableFunc(rows, func(a, b reports.Requirement) int { return compareIDs(a.ID, b.ID) })
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
+	for _, q := range rows {
+		switch q.Result {
+		case reports.NotRun, reports.Retired, reports.OtherShard:
+			continue // counted, not listed: nothing ran for them here
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID, q.Level, r.DisplayResult(q))
+	}
+	tw.Flush()
+}
+
+// requirementIDs are the requirements' IDs, in their order.
+func requirementIDs(qs []reports.Requirement) []string {
+	ids := make([]string, len(qs))
+	for i, q := range qs {
+		ids[i] = q.ID
+	}
+	return ids
 }
 
 // compareIDs orders requirement IDs naturally: by area, then by number,
