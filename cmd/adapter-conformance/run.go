@@ -21,7 +21,7 @@ import (
 // builds the target, runs the suite with the options the flags stand for,
 // and prints and exits from the run's report (finishRun). Once the report
 // directory is claimed, a run that cannot happen still writes its reports
-// (notRun).
+// (notRunReports).
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -43,7 +43,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitCannotRun, err
 	}
 	defer release()
-	notRun := &notRun{flags: f, shard: shard, stderr: stderr}
+	notRun := &notRunReports{flags: f, shard: shard, stderr: stderr}
 	if f.target == "" {
 		return notRun.report(usageError{"--target is required"})
 	}
@@ -110,6 +110,8 @@ type runFlags struct {
 	shard         string        // --shard: suite.Shard
 }
 
+// bind declares the flags on fs, with their defaults and help (what
+// "run --help" prints).
 func (f *runFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.target, "target", "", "the adapter to test: builtin:NAME, a Go package dir, an executable, a Dockerfile dir, a local image, or a URL")
 	fs.StringVar(&f.mode, "mode", "auto", "auto, inprocess, binary, container or url")
@@ -261,7 +263,7 @@ func reportFixtures(names []string) []string {
 // (interrupted, or out of time, a target ready only after the deadline
 // included), it tells notRun why, so that the reports say the run did not
 // finish, and notRun learns the target's mode once it is resolved.
-func buildTarget(f *runFlags, opts []runner.Option, began time.Time, notRun *notRun) (runner.Target, error) {
+func buildTarget(f *runFlags, opts []runner.Option, began time.Time, notRun *notRunReports) (runner.Target, error) {
 	deadline := began.Add(f.timeout)
 	t, err := prepareTarget(deadline, f.target, runner.Mode(f.mode), opts...)
 	switch {
@@ -279,11 +281,11 @@ func buildTarget(f *runFlags, opts []runner.Option, began time.Time, notRun *not
 	return t, err
 }
 
-// notRun ends a run that cannot happen (a bad flag, a target that does not
+// notRunReports ends a run that cannot happen (a bad flag, a target that does not
 // build, an interrupt before the specs) after the report directory is
 // claimed: it still writes the reports, every requirement not run with the
 // reason, so that a CI job uploading the report directory finds why there.
-type notRun struct {
+type notRunReports struct {
 	flags  *runFlags
 	shard  suite.ShardSpec
 	stderr io.Writer
@@ -300,7 +302,7 @@ type notRun struct {
 // report writes the not-run reports for err and returns what cmdRun
 // returns: exit 2 and err. A report that cannot be written is said on
 // stderr; err stays the cause.
-func (n *notRun) report(err error) (int, error) {
+func (n *notRunReports) report(err error) (int, error) {
 	if n.flags.reportDir == "" {
 		return exitCannotRun, err
 	}
