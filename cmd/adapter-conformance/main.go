@@ -26,19 +26,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	adapterconformance "github.com/adapterconformance/adapter-conformance"
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/adapterconformance/adapter-conformance/fixtures"
-	"github.com/adapterconformance/adapter-conformance/reports"
-	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -192,37 +185,14 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// parseFlags parses a command's flags and refuses what is left over: the
-// flag package stops at the first argument that is not a flag, so a stray
-// word ("run --target x basic --focus HTTP-1") would otherwise silently drop
-// every flag after it and run something other than what was asked.
-// compareIDs orders requirement IDs naturally: by area, then by number,
-// so that HTTP-2 comes before HTTP-10.
-func compareIDs(a, b string) int {
-	aa, an, _ := strings.Cut(a, "-")
-	ba, bn, _ := strings.Cut(b, "-")
-	if c := strings.Compare(aa, ba); c != 0 {
-		return c
-	}
-	ai, aerr := strconv.Atoi(an)
-	bi, berr := strconv.Atoi(bn)
-	if aerr != nil || berr != nil {
-		return strings.Compare(an, bn)
-	}
-	return ai - bi
-}
-
-// isTerminal reports whether f is a character device (a terminal), not a
-// pipe or a file.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // errHelp is --help or -h given to a command: its usage has been printed,
 // and asking for help is not an error (exit 0).
 var errHelp = flag.ErrHelp
 
+// parseFlags parses a command's flags and refuses what is left over: the
+// flag package stops at the first argument that is not a flag, so a stray
+// word ("run --target x basic --focus HTTP-1") would otherwise silently drop
+// every flag after it and run something other than what was asked.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -234,274 +204,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return usageError{fmt.Sprintf("%s: unexpected argument %q (flags after it were not read); every option is a --flag", fs.Name(), fs.Arg(0))}
 	}
 	return nil
-}
-
-func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	target := fs.String("target", "", "the adapter to test: builtin:NAME, a Go package dir, an executable, a Dockerfile dir, a local image, or a URL")
-	mode := fs.String("mode", "auto", "auto, inprocess, binary, container or url")
-	var fixtureNames, focus multiFlag
-	fs.Var(&fixtureNames, "fixture", "fixture app name or directory (repeatable; default: all built-in)")
-	fs.Var(&focus, "focus", "run only this requirement ID (repeatable)")
-	labelFilter := fs.String("label-filter", "", "ginkgo label filter")
-	reportDir := fs.String("report-dir", "adapter-conformance-report", "write report.json, junit.xml, report.html and summary.md here (\"\" for none)")
-	timeout := fs.Duration("timeout", 10*time.Minute, "bound the whole run, building the target included")
-	verbose := fs.Bool("v", false, "print every requirement's result, not only the counts, when the run passes")
-	seed := fs.Uint64("seed", suite.DefaultSeed, "seed of the differential corpus (DIFF-1..5); a failure names the seed to rerun with")
-	corpus := fs.Int("corpus", suite.DefaultCorpus, "size of the differential corpus, in requests per fixture and host (more for a nightly run)")
-	strict := fs.Bool("strict", false, "fail on a failed SHOULD too (without it a failed SHOULD is a warning and the run can pass)")
-	baselineFile := fs.String("baseline", "", "a baseline file of known failures: they do not fail the run, new ones and stale entries do")
-	writeBaseline := fs.String("write-baseline", "", "write this run's failures to this file, as a baseline")
-	timeoutsFlag := fs.String("timeouts", "", "the waits on the adapter, as NAME=DURATION,... with NAME one of readiness, grace, describe, request, concurrent, shutdown-reaction, stop (default "+runner.DefaultTimeouts().String()+")")
-	noImageCache := fs.Bool("no-image-cache", false, "container mode: build the image afresh and remove it at the end, instead of reusing (and keeping) an image built from the same build context")
-	shardFlag := fs.String("shard", "", "run part i of n of the work (i/n, such as 2/3), for a CI matrix; merge the shards' reports with 'report merge'")
-	if err := parseFlags(fs, args); err != nil {
-		return exitCannotRun, err
-	}
-	var shard suite.ShardSpec
-	if *shardFlag != "" {
-		s, err := suite.ParseShard(*shardFlag)
-		if err != nil {
-			return exitCannotRun, usageError{"--shard: " + err.Error()}
-		}
-		shard = s
-	}
-	var baseline *reports.Baseline
-	if *baselineFile != "" {
-		b, err := reports.ReadBaseline(*baselineFile)
-		if err != nil {
-			return exitCannotRun, err
-		}
-		baseline = b
-	}
-	if *reportDir != "" {
-		// Before anything runs: an unwritable directory, or one another
-		// run is writing, found after the run would lose its results.
-		release, err := reports.Claim(*reportDir)
-		if err != nil {
-			return exitCannotRun, err
-		}
-		defer release()
-	}
-	// From here on a run that cannot happen still leaves its reports, so
-	// that a CI job uploading the report directory finds why there.
-	// cut, when set, says the run was interrupted or out of time before its
-	// specs ran: the reports then say it did not finish, as any cut run's.
-	var cut string
-	cannotRun := func(mode runner.Mode, err error) (int, error) {
-		if *reportDir != "" {
-			r, rerr := reports.NotRunReport(reports.Target{Name: *target, Mode: string(mode)}, reportFixtures(fixtureNames), err)
-			if rerr == nil && cut != "" {
-				r.MarkIncomplete(cut)
-			}
-			if rerr == nil {
-				r.Command = reportCommand()
-				if shard.Count > 0 {
-					r.Shard = &shard
-				}
-			}
-			if rerr == nil {
-				rerr = r.WriteAll(*reportDir)
-			}
-			if rerr != nil {
-				fmt.Fprintln(stderr, "adapter-conformance: writing the reports:", rerr)
-			}
-		}
-		return exitCannotRun, err
-	}
-	if *target == "" {
-		return cannotRun("", usageError{"--target is required"})
-	}
-	for _, f := range fixtureNames {
-		if _, err := fixtures.Resolve(f); err != nil {
-			return cannotRun(runner.Mode(*mode), fmt.Errorf("--fixture: %w", err))
-		}
-	}
-	if *labelFilter != "" {
-		if _, err := types.ParseLabelFilter(*labelFilter); err != nil {
-			return cannotRun(runner.Mode(*mode), usageError{fmt.Sprintf("--label-filter %q: %v", *labelFilter, err)})
-		}
-	}
-	if *timeout <= 0 {
-		return cannotRun(runner.Mode(*mode), usageError{"--timeout must be positive"})
-	}
-	for _, id := range focus {
-		if _, ok := suite.RequirementByID(id); !ok {
-			return cannotRun(runner.Mode(*mode), usageError{fmt.Sprintf("--focus %s: no such requirement in SPEC.md", id)})
-		}
-	}
-	began := time.Now()
-	deadline := began.Add(*timeout)
-	var targetOpts []runner.Option
-	if *timeoutsFlag != "" {
-		tm, err := runner.ParseTimeouts(*timeoutsFlag)
-		if err != nil {
-			return cannotRun(runner.Mode(*mode), usageError{"--timeouts: " + err.Error()})
-		}
-		targetOpts = append(targetOpts, runner.WithTimeouts(tm))
-	}
-	if *noImageCache {
-		targetOpts = append(targetOpts, runner.WithoutImageCache())
-	}
-	t, err := prepareTarget(deadline, *target, runner.Mode(*mode), targetOpts...)
-	switch {
-	case errors.Is(err, errInterrupted):
-		cut = "the run was interrupted while the target was being built or started"
-	case err != nil && !time.Now().Before(deadline):
-		cut = fmt.Sprintf("--timeout %s ran out while the target was being built or started; give it more time", *timeout)
-	case err == nil && !time.Now().Before(deadline):
-		cut = fmt.Sprintf("--timeout %s ran out before any spec could run: building and starting the target took %s; give it more time", *timeout, time.Since(began).Round(time.Millisecond))
-		err = errors.New(cut)
-	}
-	if t != nil {
-		// suite.Run closes it too; Close is safe twice. This one covers
-		// a run that ends before suite.Run (a build interrupted midway).
-		if c, ok := t.(io.Closer); ok {
-			defer c.Close()
-		}
-	}
-	if err != nil {
-		if t != nil {
-			return cannotRun(t.Mode(), err)
-		}
-		return cannotRun(runner.Mode(*mode), err)
-	}
-	if t.Mode() == runner.ModeURL && len(fixtureNames) > 1 {
-		return cannotRun(t.Mode(), usageError{"a URL target serves one fixture app: give at most one --fixture"})
-	}
-	if t.Mode() == runner.ModeURL && len(fixtureNames) == 0 {
-		fixtureNames = multiFlag{"basic"}
-	}
-	fmt.Fprintf(stderr, "adapter-conformance %s: %s target %s\n", adapterconformance.Version, t.Mode(), t.Name())
-	if line := imageLine(t); line != "" {
-		fmt.Fprintln(stderr, line)
-	}
-	opts := []suite.Option{suite.Fixtures(fixtureNames...), suite.Focus(focus...), suite.LabelFilter(*labelFilter),
-		suite.Timeout(time.Until(deadline))}
-	if !isTerminal(os.Stdout) {
-		// A CI log or a file: no ANSI colour codes in ginkgo's progress.
-		opts = append(opts, suite.NoColor())
-	}
-	if *strict {
-		opts = append(opts, suite.Strict())
-	}
-	if *corpus <= 0 {
-		return cannotRun(t.Mode(), usageError{"--corpus must be positive"})
-	}
-	opts = append(opts, suite.Seed(*seed), suite.Corpus(*corpus))
-	if shard.Count > 0 {
-		opts = append(opts, suite.Shard(shard.Index, shard.Count))
-		fmt.Fprintf(stderr, "shard %s: the specs of other shards are reported as other-shard; merge the shards' reports with 'report merge'\n", shard)
-	}
-	fmt.Fprintf(stderr, "differential corpus: seed %d, %d requests per host (rerun with --seed %d)\n", *seed, *corpus, *seed)
-	res, err := suite.Run(nil, t, opts...)
-	if err != nil {
-		return cannotRun(t.Mode(), err)
-	}
-	r, err := reports.New(reports.Target{Name: *target, Mode: string(t.Mode()), Declaration: res.Declaration, DeclarationError: res.DeclarationError},
-		reportFixtures(fixtureNames), res)
-	if err != nil {
-		// A kit bug (an outcome naming a requirement SPEC.md lacks): say so
-		// rather than drop the outcome.
-		return exitCannotRun, fmt.Errorf("building the report: %w", err)
-	}
-	r.Command = reportCommand()
-	if baseline != nil {
-		r.ApplyBaseline(baseline, *baselineFile)
-	}
-	summarize(stdout, r, *verbose)
-	if *writeBaseline != "" {
-		if err := r.WriteBaseline(*writeBaseline); err != nil {
-			return exitCannotRun, err
-		}
-		fmt.Fprintf(stdout, "baseline: %s (%d known failure(s))\n", *writeBaseline, len(r.Failures())+len(r.KnownFailures()))
-	}
-	code := exitPass
-	switch {
-	case res.CutShort != "":
-		// Failures found before the cut are in the reports, but a run that
-		// did not finish is first of all that: exit 2 asks for a rerun.
-		fmt.Fprintln(stderr, "adapter-conformance: the run did not finish:", res.CutShort)
-		code = exitCannotRun
-	case r.Summary.Verdict == reports.VerdictFail:
-		code = exitFail
-	case r.Summary.Verdict == reports.VerdictInconclusive:
-		// Nothing was checked: a filter that selects nothing, or a target
-		// that could not be reached. That is not a pass (the report's
-		// verdict is inconclusive).
-		fmt.Fprintln(stderr, "adapter-conformance: no requirement was checked (see the skip reasons above)")
-		code = exitCannotRun
-	}
-	if *reportDir != "" {
-		if err := r.WriteAll(*reportDir); err != nil {
-			fmt.Fprintln(stderr, "adapter-conformance: writing the reports:", err)
-			if code == exitPass {
-				code = exitCannotRun
-			}
-		} else {
-			fmt.Fprintf(stdout, "reports: %s\n", *reportDir)
-		}
-	}
-	return code, nil
-}
-
-// reportFixtures are the fixtures a run uses: those named, or by default
-// every built-in one (as suite.Fixtures has it).
-func reportFixtures(names []string) []string {
-	if len(names) > 0 {
-		return names
-	}
-	return fixtures.DefaultOrder()
-}
-
-// summarize prints the report's counts (reports.Counts, as summary.md and
-// report.html show them) and a rerun command per failure, the report's own
-// (so the terminal and the files agree). The table of requirements comes
-// with -v, or when something failed, to find it among the rows; it lists
-// the requirements a spec ran for, in natural ID order.
-func summarize(w io.Writer, r *reports.Report, verbose bool) {
-	counts := map[string]int{}
-	for _, c := range r.Counts() {
-		counts[c.Result] = c.N
-	}
-	if verbose || counts[reports.Failed] > 0 || counts["known-failure"] > 0 {
-		rows := slices.Clone(r.Requirements)
-		slices.SortStableFunc(rows, func(a, b reports.Requirement) int { return compareIDs(a.ID, b.ID) })
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\nREQUIREMENT\tLEVEL\tRESULT")
-		for _, q := range rows {
-			switch q.Result {
-			case reports.NotRun, reports.Retired, reports.OtherShard:
-				continue // counted, not listed: nothing ran for them here
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", q.ID, q.Level, r.DisplayResult(q))
-		}
-		tw.Flush()
-	}
-	fmt.Fprintf(w, "\n%s\n", r.CountsLine())
-	for _, q := range r.Failures() {
-		fmt.Fprintf(w, "rerun: %s\n", r.RerunCommand(q.ID))
-	}
-	var known, warnings []string
-	for _, q := range r.KnownFailures() {
-		known = append(known, q.ID)
-	}
-	for _, q := range r.Warnings() {
-		warnings = append(warnings, q.ID)
-	}
-	if len(known) > 0 {
-		fmt.Fprintf(w, "known failures: %d requirement(s) fail as the baseline %s says (%s); they do not fail the run\n", len(known), r.Baseline.File, strings.Join(known, ", "))
-	}
-	for _, e := range r.StaleBaseline() {
-		fmt.Fprintf(w, "stale: %s\n", reports.StaleMessage(e))
-	}
-	if len(warnings) > 0 {
-		fmt.Fprintf(w, "warning: %d SHOULD requirement(s) failed (%s); they do not fail the run without --strict\n", len(warnings), strings.Join(warnings, ", "))
-		for _, id := range warnings {
-			fmt.Fprintf(w, "rerun (warning): %s\n", r.RerunCommand(id))
-		}
-	}
 }
 
 func cmdList(args []string, stdout io.Writer) error {
