@@ -106,7 +106,14 @@ func (a *App) matchPath(r *http.Request) (string, bool) {
 	if r == nil {
 		return "", false
 	}
-	raw := removeDotSegments(requestPath(r))
+	raw := requestPath(r)
+	// Most paths hold neither a '%' nor a '.', and removing dot segments and
+	// decoding leave such a path as it is: it is scanned for both once here
+	// rather than by each step.
+	encoded := strings.IndexByte(raw, '%') >= 0
+	if encoded || strings.IndexByte(raw, '.') >= 0 {
+		raw = removeDotSegments(raw)
+	}
 	if a.assets[raw] {
 		return "", false
 	}
