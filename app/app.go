@@ -107,13 +107,14 @@ func (a *App) matchPath(r *http.Request) (string, bool) {
 		return "", false
 	}
 	raw := requestPath(r)
-	// Most paths hold neither a '%' nor a '.', and removing dot segments and
-	// decoding leave such a path as it is: it is scanned for both once here
-	// rather than by each step.
-	encoded := strings.IndexByte(raw, '%') >= 0
-	if encoded || strings.IndexByte(raw, '.') >= 0 {
-		raw = removeDotSegments(raw)
+	if plainPath(raw) {
+		// Nothing to remove, collapse or decode.
+		if a.assets[raw] {
+			return "", false
+		}
+		return raw, true
 	}
+	raw = removeDotSegments(raw)
 	if a.assets[raw] {
 		return "", false
 	}
@@ -123,9 +124,6 @@ func (a *App) matchPath(r *http.Request) (string, bool) {
 	}
 	if strings.Contains(p, "//") {
 		return "", false
-	}
-	if !encoded {
-		return p, true
 	}
 	decoded, _ := decodePathname(p)
 	return decoded, true
