@@ -182,17 +182,16 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 		}
 	}()
 	c.requestPath = requestPath(r)
-	// A plain path is its own dot-segment-free, decoded, slash-collapsed
-	// form (plainPath).
+	// Astro 7's request handler: a path encoded too many times first, then
+	// the trailing-slash redirect, then the origin check, which runs before
+	// routing, so it answers for unmatched paths too (astro-behavior.md 1,
+	// 3, 14; astro/dist/core/routing/handler.js handleRequest). A plain path
+	// is already its own dot-segment-free, decoded, slash-collapsed form
+	// (plainPath), so it skips those steps.
 	plain := plainPath(c.requestPath)
 	raw, decoded := c.requestPath, c.requestPath
 	if !plain {
 		raw = removeDotSegments(raw)
-		// Astro 7's request handler: a path encoded too many times first,
-		// then the trailing-slash redirect, then the origin check, which
-		// runs before routing, so it answers for unmatched paths too
-		// (astro-behavior.md 1, 3, 14; astro/dist/core/routing/handler.js
-		// handleRequest).
 		var err error
 		if decoded, err = decodePathname(raw); err != nil {
 			// MultiLevelEncodingError: 400 with no body and no content-type.
