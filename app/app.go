@@ -106,7 +106,15 @@ func (a *App) matchPath(r *http.Request) (string, bool) {
 	if r == nil {
 		return "", false
 	}
-	raw := removeDotSegments(requestPath(r))
+	raw := requestPath(r)
+	if plainPath(raw) {
+		// Nothing to remove, collapse or decode.
+		if a.assets[raw] {
+			return "", false
+		}
+		return raw, true
+	}
+	raw = removeDotSegments(raw)
 	if a.assets[raw] {
 		return "", false
 	}
@@ -195,18 +203,14 @@ func (a *App) find(root *node, p string, capture bool) (*Route, []string) {
 // captures none when captured is nil.
 func (a *App) findInto(root *node, p string, captured []string) (*Route, []string) {
 	if p != "/" {
-		trailing := strings.HasSuffix(p, "/")
-		switch a.manifest.TrailingSlash {
-		case TrailingSlashAlways:
-			if !trailing {
+		if strings.HasSuffix(p, "/") {
+			if a.manifest.TrailingSlash == TrailingSlashNever {
 				return nil, nil
 			}
-		case TrailingSlashNever:
-			if trailing {
-				return nil, nil
-			}
+			p = p[:len(p)-1]
+		} else if a.manifest.TrailingSlash == TrailingSlashAlways {
+			return nil, nil
 		}
-		p = strings.TrimSuffix(p, "/")
 	} else {
 		p = ""
 	}

@@ -129,6 +129,16 @@ func decodePathname(p string) (string, error) {
 	return p, nil
 }
 
+// plainPath reports whether an encoded path holds no '%', '.', '\' and
+// no "//". Most request paths are plain, and removing dot segments,
+// decoding, reading "\" as "/" and collapsing slashes all leave a plain
+// path as it is, so Match and Render check for all four once instead of
+// having each step scan the path again.
+func plainPath(p string) bool {
+	return strings.IndexByte(p, '%') < 0 && strings.IndexByte(p, '.') < 0 &&
+		strings.IndexByte(p, '\\') < 0 && !strings.Contains(p, "//")
+}
+
 // removeDotSegments applies the WHATWG URL parser's dot-segment rules to an
 // encoded path: "." and ".." (also written "%2e", any case) are resolved, so
 // "/blog/../about" and "/blog/%2e%2e/about" both become "/about".
@@ -206,7 +216,12 @@ func collapseSlashes(p string) string {
 // leaves encoded ("%2F") stays encoded. The params are decoded.
 func urlPathname(decoded string) string {
 	p := strings.ReplaceAll(decoded, `\`, "/")
-	p = removeDotSegments(p)
+	return encodePathname(removeDotSegments(p))
+}
+
+// encodePathname is the end of urlPathname: the path percent-encoded and its
+// slashes collapsed. For a plain path (plainPath) it is all of urlPathname.
+func encodePathname(p string) string {
 	first := 0
 	for first < len(p) && !pathEncodes(p[first]) {
 		first++

@@ -148,6 +148,33 @@ func TestURLPathnameMatchesReference(t *testing.T) {
 	}
 }
 
+// TestPlainPathNeedsNoSteps holds plainPath to what Match and Render skip
+// for a plain path: each step must leave it as it is, and urlPathname must
+// be encodePathname alone.
+func TestPlainPathNeedsNoSteps(t *testing.T) {
+	paths := []string{"/", "/about", "/a/b/", "/a//b", "//a", "/a/./b", "/a/../b", "/x.html", "/100%25", "/%2e%2e/a", "/%2F", `/a\b`, "/a b", "/café", "/{}"}
+	for c := range 256 {
+		paths = append(paths, "/a"+string([]byte{byte(c)})+"b", "/a/"+string([]byte{byte(c)}), "/"+string([]byte{byte(c), byte(c)}))
+	}
+	plain := 0
+	for _, p := range paths {
+		if !plainPath(p) {
+			continue
+		}
+		plain++
+		decoded, err := decodePathname(p)
+		if got := removeDotSegments(p); got != p || decoded != p || err != nil || collapseSlashes(p) != p {
+			t.Errorf("plain path %q: removeDotSegments %q, decodePathname %q %v, collapseSlashes %q", p, got, decoded, err, collapseSlashes(p))
+		}
+		if got, want := encodePathname(p), urlPathname(p); got != want {
+			t.Errorf("plain path %q: encodePathname %q, urlPathname %q", p, got, want)
+		}
+	}
+	if plain < 200 {
+		t.Fatalf("only %d of %d paths are plain", plain, len(paths))
+	}
+}
+
 func TestStatusLine(t *testing.T) {
 	reference := func(code int, text string) string {
 		if text == "" {

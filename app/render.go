@@ -182,15 +182,21 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 		}
 	}()
 	c.requestPath = requestPath(r)
-	raw := removeDotSegments(c.requestPath)
 	// Astro 7's request handler: a path encoded too many times first, then
 	// the trailing-slash redirect, then the origin check, which runs before
 	// routing, so it answers for unmatched paths too (astro-behavior.md 1,
-	// 3, 14; astro/dist/core/routing/handler.js handleRequest).
-	decoded, err := decodePathname(raw)
-	if err != nil {
-		// MultiLevelEncodingError: 400 with no body and no content-type.
-		return newResponse(r, nullResult(http.StatusBadRequest), o, nil)
+	// 3, 14; astro/dist/core/routing/handler.js handleRequest). A plain path
+	// is already its own dot-segment-free, decoded, slash-collapsed form
+	// (plainPath), so it skips those steps.
+	plain := plainPath(c.requestPath)
+	raw, decoded := c.requestPath, c.requestPath
+	if !plain {
+		raw = removeDotSegments(raw)
+		var err error
+		if decoded, err = decodePathname(raw); err != nil {
+			// MultiLevelEncodingError: 400 with no body and no content-type.
+			return newResponse(r, nullResult(http.StatusBadRequest), o, nil)
+		}
 	}
 	if o.route == nil {
 		if loc, ok := a.trailingSlashRedirect(raw); ok {
@@ -200,7 +206,11 @@ func (a *App) render(r *http.Request, opts []RenderOption) (resp *http.Response)
 	if res := a.checkOrigin(r); res != nil {
 		return newResponse(r, res, o, nil)
 	}
-	c.pathname, c.decoded = urlPathname(decoded), collapseSlashes(decoded)
+	if plain {
+		c.pathname, c.decoded = encodePathname(decoded), decoded
+	} else {
+		c.pathname, c.decoded = urlPathname(decoded), collapseSlashes(decoded)
+	}
 	if o.route != nil {
 		// The routeData is trusted (astro-behavior.md 12): its params come
 		// from its own pattern, whatever route the URL would match.
