@@ -21,10 +21,10 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
-// BindHost is the HOST the kit gives a binary target: a loopback address
+// bindHost is the HOST the kit gives a binary target: a loopback address
 // other than 127.0.0.1, so that an adapter that ignores HOST and binds a
 // hard-coded localhost is not reachable (START-6, B53).
-const BindHost = "127.0.0.2"
+const bindHost = "127.0.0.2"
 
 // Binary is a target that runs as its own process under the process
 // contract (runner/contract): an executable, or a directory holding a Go
@@ -316,11 +316,11 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 		// A Lambda function does not listen: it polls the kit's Runtime API.
 		return startLambdaRuntimes(ctx, in, shapes, bin, append([]string{contract.EnvApp + "=" + dir}, t.env...), t.timeouts.Readiness)
 	}
-	port, err := freePort(BindHost)
+	port, err := freePort(bindHost)
 	if err != nil {
 		return in, err
 	}
-	env := append([]string{"HOST=" + BindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
+	env := append([]string{"HOST=" + bindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
 	// An empty working directory, so PROC-7 can tell whether the adapter
 	// writes files where it runs.
 	work, err := kitTempDir("cwd")
@@ -332,7 +332,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	if err != nil {
 		return in, err
 	}
-	h := &Host{Shape: app.ShapeStart, Export: "process", URL: "http://" + net.JoinHostPort(BindHost, strconv.Itoa(port)),
+	h := &Host{Shape: app.ShapeStart, Export: "process", URL: "http://" + net.JoinHostPort(bindHost, strconv.Itoa(port)),
 		Faults: &FaultLog{}, NextCalls: &atomic.Int64{}, Logs: p.logs.String, ExitStatus: p.exitStatus, WorkDir: work, LeftBehind: p.leftBehind}
 	var shutdownOnce sync.Once
 	var shutdownErr error

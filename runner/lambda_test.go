@@ -160,7 +160,7 @@ func TestLambdaRuntimeNeverPolls(t *testing.T) {
 	}
 	start := time.Now()
 	req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-	req.Header.Set(runner.RequestIDHeader, "never-1")
+	req.Header.Set(lambdahost.RequestIDHeader, "never-1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +202,7 @@ func TestLambdaRuntimeTimeoutEndsEnvironment(t *testing.T) {
 			}
 			get := func(id string) *http.Response {
 				req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-				req.Header.Set(runner.RequestIDHeader, id)
+				req.Header.Set(lambdahost.RequestIDHeader, id)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -254,7 +254,7 @@ func TestLambdaRuntimeErrorPosts(t *testing.T) {
 	for i := range 3 {
 		id := fmt.Sprintf("err-%d", i)
 		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-		req.Header.Set(runner.RequestIDHeader, id)
+		req.Header.Set(lambdahost.RequestIDHeader, id)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -57,14 +57,11 @@ type Preparer interface {
 	Prepare(ctx context.Context) error
 }
 
-// Declaration is what the adapter's config-done hook did.
-type Declaration = contract.Declaration
-
 // Instance is a started adapter.
 type Instance struct {
-	Target      string      // the target's Name
-	Mode        Mode        // the target's Mode
-	Declaration Declaration // what the adapter's config-done hook declared
+	Target      string               // the target's Name
+	Mode        Mode                 // the target's Mode
+	Declaration contract.Declaration // what the adapter's config-done hook declared
 	// Exports is what CreateExports returned (in-process only); ExportsError
 	// its error or panic.
 	Exports      map[string]any

@@ -49,7 +49,7 @@ type Timeouts struct {
 // DefaultTimeouts are the waits a run has unless told otherwise.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
-		Readiness:        ReadinessTimeout,
+		Readiness:        readinessTimeout,
 		Grace:            contract.GracePeriod,
 		Describe:         describeTimeout,
 		Request:          10 * time.Second,
