@@ -19,6 +19,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // bindHost is the HOST the kit gives a binary target: a loopback address
@@ -108,8 +109,8 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 	if err != nil {
 		return "", "", &BuildError{err}
 	}
-	sweepDeadRunsOnce()
-	buildDir, err = kitTempDir("build")
+	ownership.SweepDeadRunsOnce()
+	buildDir, err = ownership.TempDir("build")
 	if err != nil {
 		return "", "", err
 	}
@@ -122,7 +123,7 @@ func buildOrFind(ctx context.Context, path, goos, goarch string) (bin, buildDir 
 		return "", "", err
 	}
 	cmd := goCommand(ctx, pkg, "build", "-o", bin, ".")
-	cmd.Env = append(append(kitEnviron(), ownedEnv(nextProcessID())...), "CGO_ENABLED=0", "GOTMPDIR="+goTmp)
+	cmd.Env = append(append(ownership.Environ(), ownership.Env(ownership.NextProcessID())...), "CGO_ENABLED=0", "GOTMPDIR="+goTmp)
 	if goos != "" {
 		cmd.Env = append(cmd.Env, "GOOS="+goos, "GOARCH="+goarch)
 	}
@@ -150,7 +151,7 @@ func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
 // killed whole when ctx ends: whatever the program started goes with it.
 func groupCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = ownedProcAttr()
+	cmd.SysProcAttr = ownership.ProcAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	// Bounds Wait when a killed program's child still holds the output pipe.
 	cmd.WaitDelay = 2 * time.Second
@@ -219,18 +220,18 @@ func describeWithin(ctx context.Context, limit time.Duration, bin, appDir string
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	cmd := groupCommand(ctx, bin, contract.DescribeFlag)
-	id := nextProcessID()
-	cmd.Env = append(append(append(kitEnviron(), ownedEnv(id)...), env...), contract.EnvApp+"="+appDir)
+	id := ownership.NextProcessID()
+	cmd.Env = append(append(append(ownership.Environ(), ownership.Env(id)...), env...), contract.EnvApp+"="+appDir)
 	stdout, stderr := &cappedBuffer{limit: describeOutputLimit}, newLogBuffer()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	what := bin + " " + contract.DescribeFlag
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s could not be started: %w", what, err)
 	}
-	rememberGroup(cmd.Process.Pid)
+	ownership.RememberGroup(cmd.Process.Pid)
 	err := cmd.Wait()
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	killAll(descendantsOf(id)) // children that left the group too
+	ownership.KillAll(ownership.Descendants(id)) // children that left the group too
 	if errors.Is(err, exec.ErrWaitDelay) {
 		// It exited, but a child it left kept the output open; the child
 		// is gone with the group, and what was printed is complete.
@@ -323,7 +324,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 	env := append([]string{"HOST=" + bindHost, "PORT=" + strconv.Itoa(port), contract.EnvApp + "=" + dir}, t.env...)
 	// An empty working directory, so PROC-7 can tell whether the adapter
 	// writes files where it runs.
-	work, err := kitTempDir("cwd")
+	work, err := ownership.TempDir("cwd")
 	if err != nil {
 		return in, err
 	}
@@ -359,7 +360,7 @@ func (t *binaryTarget) Start(ctx context.Context, m *app.Manifest) (*Instance, e
 // directory when sub is not "") for an out-of-process adapter to load, and
 // removes it when the instance stops.
 func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
-	dir, err := kitTempDir("app")
+	dir, err := ownership.TempDir("app")
 	if err != nil {
 		return "", err
 	}

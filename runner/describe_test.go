@@ -12,6 +12,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // describeScript writes an executable shell script that plays an adapter's
@@ -57,7 +58,7 @@ func TestDescribeMisbehaviour(t *testing.T) {
 				t.Errorf("the error is %d bytes long: it goes into every report", len(err.Error()))
 			}
 			// A killed grandchild is gone once init has reaped it.
-			if left := eventually(runner.Leftovers); len(left) > 0 {
+			if left := eventually(ownership.Leftovers); len(left) > 0 {
 				t.Errorf("process groups left running: %v", left)
 			}
 		})

@@ -67,11 +67,6 @@ func BuildExecutable(ctx context.Context, path, goos, goarch string) (bin, build
 	return buildOrFind(ctx, path, goos, goarch)
 }
 
-// KitTempDir makes a temporary directory named with this kit process's
-// owner token, so that SweepDeadRuns removes it once this process is dead
-// even if it never could.
-func KitTempDir(kind string) (string, error) { return kitTempDir(kind) }
-
 // DescribeCapture collects what one --describe run prints and reads the
 // description from it, with the binary target's bounds and errors: stdout
 // is capped (a declaration is a few kilobytes), stderr is kept as an

@@ -15,6 +15,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // An adapter built as its own executable that declares a Lambda host
@@ -33,7 +34,7 @@ func StartLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, 
 	if err != nil {
 		return nil, err
 	}
-	work, err := kitTempDir("cwd")
+	work, err := ownership.TempDir("cwd")
 	if err != nil {
 		api.Close()
 		return nil, err

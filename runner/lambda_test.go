@@ -20,6 +20,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 func TestClassifyLambdaHandlers(t *testing.T) {
@@ -145,7 +146,7 @@ func startHelperRuntimeAs(t *testing.T, shape app.HostShape, mode string) (*runn
 
 func expectNoLambdaLeftovers(t *testing.T) {
 	t.Helper()
-	if left := runner.Leftovers(); len(left) > 0 {
+	if left := ownership.Leftovers(); len(left) > 0 {
 		t.Errorf("process groups left running: %v", left)
 	}
 }

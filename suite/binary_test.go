@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -44,8 +45,8 @@ func expectAllPass(t *testing.T, target runner.Target, fixtureNames ...string) *
 // outlives that.
 func expectNoLeftovers(t *testing.T) {
 	t.Helper()
-	left := runner.Leftovers()
-	for deadline := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = runner.Leftovers() {
+	left := ownership.Leftovers()
+	for deadline := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = ownership.Leftovers() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if len(left) > 0 {

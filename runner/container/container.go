@@ -32,6 +32,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // Where the kit puts things inside an adapter's container.
@@ -222,7 +223,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 			return "", err
 		}
 		defer os.RemoveAll(binDir)
-		tmp, err := runner.KitTempDir("image")
+		tmp, err := ownership.TempDir("image")
 		if err != nil {
 			return "", &runner.BuildError{Err: err}
 		}
