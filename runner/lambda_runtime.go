@@ -8,12 +8,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
@@ -105,21 +103,4 @@ func startLambdaRuntimes(ctx context.Context, in *Instance, shapes []app.HostSha
 		}
 	}
 	return in, nil
-}
-
-// DeclaredLambdaShapes are the Lambda host shapes a description declares,
-// in its order: the kit runs the executable once for each, as a function
-// behind that gateway, the way a deployment would put one function behind
-// several integrations.
-func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
-	if d == nil || len(d.Calls) == 0 {
-		return nil
-	}
-	var shapes []app.HostShape
-	for _, s := range d.Calls[0].Shapes {
-		if s.IsLambda() && !slices.Contains(shapes, s) {
-			shapes = append(shapes, s)
-		}
-	}
-	return shapes
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
@@ -22,7 +23,7 @@ type process struct {
 	cmd *exec.Cmd
 	// id marks the process and its descendants (ownership.NextProcessID).
 	id      string
-	logs    *logBuffer
+	logs    executable.OutputBuffer
 	done    chan struct{}
 	waitErr error // set before done is closed
 }
@@ -30,7 +31,7 @@ type process struct {
 // startProcess starts bin in dir with env added to the kit's environment.
 func startProcess(bin, dir string, args, env []string) (*process, error) {
 	ownership.SweepDeadRunsOnce()
-	p := &process{id: ownership.NextProcessID(), logs: newLogBuffer(), done: make(chan struct{})}
+	p := &process{id: ownership.NextProcessID(), logs: executable.NewOutputBuffer(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Env = append(append(ownership.Environ(), ownership.Env(p.id)...), env...)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
 
 // Timeouts are the kit's waits on an adapter, in one value with defaults:
@@ -51,7 +52,7 @@ func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Readiness:        readinessTimeout,
 		Grace:            contract.GracePeriod,
-		Describe:         describeTimeout,
+		Describe:         executable.DescribeTimeout,
 		Request:          10 * time.Second,
 		Concurrent:       60 * time.Second,
 		ShutdownReaction: 500 * time.Millisecond,

@@ -1,4 +1,4 @@
-package runner_test
+package executable_test
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
@@ -46,7 +46,7 @@ func TestDescribeMisbehaviour(t *testing.T) {
 			""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			desc, err := runner.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
+			desc, err := executable.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
 			switch {
 			case c.wantErr == "" && err != nil:
 				t.Fatalf("Describe: %v", err)
