@@ -3,6 +3,7 @@ package adapterconformance_test
 import (
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -131,4 +132,38 @@ func goList(t *testing.T, args ...string) []string {
 		}
 	}
 	return lines
+}
+
+// TestRunnerSubpackagesDepsPointDown: the packages split out of runner
+// (issue 17: building and describing an executable, the ownership and
+// cleanup of what a run starts) are imported by runner and never import
+// it, nor anything above it, nor a container engine: runner/ownership
+// depends on the standard library only, runner/executable on app,
+// runner/contract and runner/ownership (and what they bring, aws-lambda-go)
+// besides.
+func TestRunnerSubpackagesDepsPointDown(t *testing.T) {
+	const module = "github.com/adapterconformance/adapter-conformance"
+	allowed := map[string][]string{
+		module + "/runner/ownership":  nil,
+		module + "/runner/executable": {module + "/app", module + "/runner/contract", module + "/runner/ownership"},
+	}
+	for pkg, own := range allowed {
+		lines := goList(t, "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, pkg)
+		if len(lines) != 1 {
+			t.Fatalf("go list answered %d lines for %s, want 1", len(lines), pkg)
+		}
+		expectNoContainerEngine(t, lines, "")
+		_, deps, _ := strings.Cut(lines[0], " ")
+		for _, dep := range strings.Fields(deps) {
+			first, _, _ := strings.Cut(dep, "/")
+			switch {
+			case dep == module || strings.HasPrefix(dep, module+"/"):
+				if !slices.Contains(own, dep) {
+					t.Errorf("%s depends on %s; of this module it may depend on %v only (find the import with: go list -deps %s)", pkg, dep, own, pkg)
+				}
+			case strings.Contains(first, ".") && len(own) == 0:
+				t.Errorf("%s depends on %s: it may depend on the standard library only", pkg, dep)
+			}
+		}
+	}
 }

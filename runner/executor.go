@@ -2,12 +2,10 @@ package runner
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
@@ -18,9 +16,11 @@ import (
 // and the Docker client (issue 17), and everything it shares with the
 // binary target is exported here, in one place, rather than copied, so
 // that both modes keep one behaviour: the same options, the same exported
-// app, the same --describe reading and errors, the same Lambda runtime. (The
-// Lambda pieces that need no target, the Runtime API, the environment
-// it gives a runtime, are runner/lambdahost's.)
+// app, the same grace and readiness probe, the same Lambda runtime. (What
+// needs no target is in packages of its own: building, describing and the
+// output kept, runner/executable; the marks and cleanup of what a run
+// starts, runner/ownership; the Runtime API and the environment it gives a
+// runtime, runner/lambdahost.)
 
 // Settings are the options of a target (WithTimeouts and its shorthands
 // WithReadinessTimeout and WithGracePeriod, WithEnv, WithName) after
@@ -57,59 +57,6 @@ func (in *Instance) OnStop(f func(context.Context) error) { in.onStop(f) }
 func ExportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
 	return exportApp(in, m, sub)
 }
-
-// BuildExecutable resolves path (an executable, or a Go main package
-// directory, built then) to an executable, as the binary target does;
-// goos and goarch, when set, cross-build a static one for another platform
-// (a container's). buildDir, when not "", holds the build: the caller
-// removes it. Its error is a *BuildError.
-func BuildExecutable(ctx context.Context, path, goos, goarch string) (bin, buildDir string, err error) {
-	return buildOrFind(ctx, path, goos, goarch)
-}
-
-// KitTempDir makes a temporary directory named with this kit process's
-// owner token, so that SweepDeadRuns removes it once this process is dead
-// even if it never could.
-func KitTempDir(kind string) (string, error) { return kitTempDir(kind) }
-
-// DescribeCapture collects what one --describe run prints and reads the
-// description from it, with the binary target's bounds and errors: stdout
-// is capped (a declaration is a few kilobytes), stderr is kept as an
-// adapter's output is, and a failed run is explained with its stderr.
-type DescribeCapture struct {
-	stdout *cappedBuffer
-	stderr *logBuffer
-}
-
-// NewDescribeCapture is an empty capture.
-func NewDescribeCapture() *DescribeCapture {
-	return &DescribeCapture{stdout: &cappedBuffer{limit: describeOutputLimit}, stderr: newLogBuffer()}
-}
-
-// Writers are where the run's stdout and stderr go.
-func (c *DescribeCapture) Writers() (stdout, stderr io.Writer) { return c.stdout, c.stderr }
-
-// Description is the description the run printed, or why there is none:
-// runErr (the run failed: not started, not exited in time, a non-zero
-// status) with the end of its stderr, output over the cap, or output
-// that is no description. what names the run in errors.
-func (c *DescribeCapture) Description(what string, runErr error) (*contract.Description, error) {
-	return describeResult(what, runErr, c.stdout, c.stderr)
-}
-
-// DeclarationOf turns a description back into the declaration the suite
-// checks (Instance.Declaration).
-func DeclarationOf(d *contract.Description) contract.Declaration { return declarationOf(d) }
-
-// OutputBuffer keeps an adapter's output as every target reports it: its
-// beginning and its end, with a note of how much was dropped between.
-type OutputBuffer interface {
-	io.Writer
-	String() string
-}
-
-// NewOutputBuffer is an empty OutputBuffer, safe for concurrent writes.
-func NewOutputBuffer() OutputBuffer { return newLogBuffer() }
 
 // GraceUnder is the grace period a stop under ctx gives an adapter: grace,
 // or none under WithoutGrace.

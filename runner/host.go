@@ -12,11 +12,6 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
-// RequestIDHeader carries the kit's id for each request it sends, so that
-// what the App saw can be tied back to what the client sent. It is
-// lambdahost's header, under which the emulated gateway files invocations.
-const RequestIDHeader = lambdahost.RequestIDHeader
-
 // NextHeader marks a response written by the kit's "next" handler in
 // middleware mode, so the suite can tell that the adapter passed the request on.
 const NextHeader = "X-Conformance-Next"
@@ -122,7 +117,7 @@ func (l *RenderLog) Observer() app.RenderObserver {
 			hadBody: resp.Body != nil && resp.Body != http.NoBody,
 		}
 		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body}
-		id := r.Header.Get(RequestIDHeader)
+		id := r.Header.Get(lambdahost.RequestIDHeader)
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if l.byID == nil {
@@ -222,7 +217,7 @@ func (f *FaultLog) For(id string) []string {
 
 // record is a contract.FetchHandler fault hook: EXPORT-2 breaches, by request id.
 func (f *FaultLog) record(r *http.Request, what string) {
-	f.Add(r.Header.Get(RequestIDHeader), "EXPORT-2: "+what)
+	f.Add(r.Header.Get(lambdahost.RequestIDHeader), "EXPORT-2: "+what)
 }
 
 // nextHandler is the host framework's next handler in middleware mode: it

@@ -48,7 +48,7 @@ func defaultSettings() settings {
 func (s settings) Timeouts() Timeouts { return s.timeouts }
 
 // WithReadinessTimeout sets Timeouts.Readiness: how long a host may take
-// to answer (default ReadinessTimeout). The kit's own tests shorten it.
+// to answer (default 10 s, DefaultTimeouts). The kit's own tests shorten it.
 func WithReadinessTimeout(d time.Duration) Option { return WithTimeouts(Timeouts{Readiness: d}) }
 
 // WithGracePeriod sets Timeouts.Grace: how long a process may take to exit
@@ -76,9 +76,9 @@ type inProcess struct {
 func (t *inProcess) Name() string { return t.name }
 func (t *inProcess) Mode() Mode   { return ModeInProcess }
 
-// ReadinessTimeout bounds how long a Start-shape host may take to accept
+// readinessTimeout bounds how long a Start-shape host may take to accept
 // connections (START-2).
-const ReadinessTimeout = 10 * time.Second
+const readinessTimeout = 10 * time.Second
 
 func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, error) {
 	in := &Instance{Target: t.name, Mode: ModeInProcess, Unsupported: map[string]string{}}
@@ -272,7 +272,7 @@ func probeClient() *http.Client {
 }
 
 // waitReady polls the URL until any HTTP answer comes back, Start returns,
-// or ReadinessTimeout passes.
+// or readinessTimeout passes.
 func waitReady(ctx context.Context, url string, readiness time.Duration, exited <-chan struct{}, exitErr func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, readiness)
 	defer cancel()

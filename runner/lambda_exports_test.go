@@ -18,6 +18,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // invokeFunc is a lambda.Handler that is not aws-lambda-go's own.
@@ -98,7 +99,7 @@ func TestInProcessLambdaHandlerExports(t *testing.T) {
 	}
 	get := func(id string, hdr ...string) *http.Response {
 		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-		req.Header.Set(runner.RequestIDHeader, id)
+		req.Header.Set(lambdahost.RequestIDHeader, id)
 		for i := 0; i+1 < len(hdr); i += 2 {
 			req.Header.Set(hdr[i], hdr[i+1])
 		}
@@ -157,7 +158,7 @@ func TestLambdaRuntimePanicIsACrash(t *testing.T) {
 	for i, panics := range []bool{false, true, false} {
 		id := fmt.Sprintf("inv-%d", i)
 		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-		req.Header.Set(runner.RequestIDHeader, id)
+		req.Header.Set(lambdahost.RequestIDHeader, id)
 		if panics {
 			req.Header.Set("X-Panic", "1")
 		}

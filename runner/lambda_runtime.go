@@ -8,13 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // An adapter built as its own executable that declares a Lambda host
@@ -33,7 +32,7 @@ func StartLambdaRuntime(ctx context.Context, in *Instance, shape app.HostShape, 
 	if err != nil {
 		return nil, err
 	}
-	work, err := kitTempDir("cwd")
+	work, err := ownership.TempDir("cwd")
 	if err != nil {
 		api.Close()
 		return nil, err
@@ -104,21 +103,4 @@ func startLambdaRuntimes(ctx context.Context, in *Instance, shapes []app.HostSha
 		}
 	}
 	return in, nil
-}
-
-// DeclaredLambdaShapes are the Lambda host shapes a description declares,
-// in its order: the kit runs the executable once for each, as a function
-// behind that gateway, the way a deployment would put one function behind
-// several integrations.
-func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
-	if d == nil || len(d.Calls) == 0 {
-		return nil
-	}
-	var shapes []app.HostShape
-	for _, s := range d.Calls[0].Shapes {
-		if s.IsLambda() && !slices.Contains(shapes, s) {
-			shapes = append(shapes, s)
-		}
-	}
-	return shapes
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 func TestClassifyLambdaHandlers(t *testing.T) {
@@ -145,7 +146,7 @@ func startHelperRuntimeAs(t *testing.T, shape app.HostShape, mode string) (*runn
 
 func expectNoLambdaLeftovers(t *testing.T) {
 	t.Helper()
-	if left := runner.Leftovers(); len(left) > 0 {
+	if left := ownership.Leftovers(); len(left) > 0 {
 		t.Errorf("process groups left running: %v", left)
 	}
 }
@@ -160,7 +161,7 @@ func TestLambdaRuntimeNeverPolls(t *testing.T) {
 	}
 	start := time.Now()
 	req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-	req.Header.Set(runner.RequestIDHeader, "never-1")
+	req.Header.Set(lambdahost.RequestIDHeader, "never-1")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +203,7 @@ func TestLambdaRuntimeTimeoutEndsEnvironment(t *testing.T) {
 			}
 			get := func(id string) *http.Response {
 				req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-				req.Header.Set(runner.RequestIDHeader, id)
+				req.Header.Set(lambdahost.RequestIDHeader, id)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
@@ -254,7 +255,7 @@ func TestLambdaRuntimeErrorPosts(t *testing.T) {
 	for i := range 3 {
 		id := fmt.Sprintf("err-%d", i)
 		req, _ := http.NewRequest("GET", h.URL+"/about", nil)
-		req.Header.Set(runner.RequestIDHeader, id)
+		req.Header.Set(lambdahost.RequestIDHeader, id)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -6,36 +6,37 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // process is an adapter running as a child process in a process group of
 // its own, so that stopping it also stops whatever it started.
 type process struct {
 	cmd *exec.Cmd
-	// id marks the process and its descendants (processEnv).
+	// id marks the process and its descendants (ownership.NextProcessID).
 	id      string
-	logs    *logBuffer
+	logs    executable.OutputBuffer
 	done    chan struct{}
 	waitErr error // set before done is closed
 }
 
 // startProcess starts bin in dir with env added to the kit's environment.
 func startProcess(bin, dir string, args, env []string) (*process, error) {
-	sweepDeadRunsOnce()
-	p := &process{id: nextProcessID(), logs: newLogBuffer(), done: make(chan struct{})}
+	ownership.SweepDeadRunsOnce()
+	p := &process{id: ownership.NextProcessID(), logs: executable.NewOutputBuffer(), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
-	p.cmd.Env = append(append(kitEnviron(), ownedEnv(p.id)...), env...)
+	p.cmd.Env = append(append(ownership.Environ(), ownership.Env(p.id)...), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	p.cmd.SysProcAttr = ownedProcAttr()
+	p.cmd.SysProcAttr = ownership.ProcAttr()
 	// Bounds Wait when a grandchild keeps the output pipes open.
 	p.cmd.WaitDelay = 2 * time.Second
 	if err := p.cmd.Start(); err != nil {
@@ -45,44 +46,8 @@ func startProcess(bin, dir string, args, env []string) (*process, error) {
 		p.waitErr = p.cmd.Wait()
 		close(p.done)
 	}()
-	rememberGroup(p.cmd.Process.Pid)
+	ownership.RememberGroup(p.cmd.Process.Pid)
 	return p, nil
-}
-
-// rememberGroup records a process group the kit created, for Leftovers.
-func rememberGroup(pgid int) {
-	started.Lock()
-	started.pgids = append(started.pgids, pgid)
-	started.Unlock()
-}
-
-// started remembers every process group the kit created, so that tests
-// (and a careful caller) can check that none is left behind.
-var started struct {
-	sync.Mutex
-	pgids []int
-}
-
-// Leftovers returns the process groups the kit started that still have a
-// live member, and the processes carrying this kit's OwnerEnv mark that
-// still run (descendants that left their group). After every target is
-// stopped it must be empty.
-func Leftovers() []int {
-	started.Lock()
-	defer started.Unlock()
-	var alive []int
-	for _, pg := range started.pgids {
-		if err := syscall.Kill(-pg, 0); err == nil {
-			alive = append(alive, pg)
-		}
-	}
-	me := ownerToken()
-	for _, pid := range markedProcesses(OwnerEnv, func(v string) bool { return v == me }) {
-		if !slices.Contains(alive, pid) {
-			alive = append(alive, pid)
-		}
-	}
-	return alive
 }
 
 func (p *process) signalGroup(sig syscall.Signal) {
@@ -161,40 +126,18 @@ func (p *process) kill() {
 	}
 	// Members that outlived the leader are killed too.
 	p.signalGroup(syscall.SIGKILL)
-	killAll(descendantsOf(p.id))
+	ownership.KillAll(ownership.Descendants(p.id))
 }
 
 // leftBehind lists the processes descended from the adapter process that
 // still run (PROC-8): after it has exited, what it failed to stop.
 func (p *process) leftBehind() []string {
 	var out []string
-	for _, pid := range descendantsOf(p.id) {
+	for _, pid := range ownership.Descendants(p.id) {
 		cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 		out = append(out, fmt.Sprintf("pid %d: %s", pid, strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))))
 	}
 	return out
-}
-
-// ownedProcAttr puts a process the kit starts in a process group of its
-// own, and has the kernel kill it when the kit dies (Pdeathsig: even a
-// SIGKILLed kit leaves no adapter listening). Pdeathsig fires when the
-// thread that started the process ends; Go's threads outlive the calls that
-// start processes unless a goroutine locked to its thread exits, which the
-// kit never does. Descendants are not covered: SweepDeadRuns finds them.
-func ownedProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
-
-// kitEnviron is the kit's environment without the marks of a kit that
-// started this one, so that each process carries one owner.
-func kitEnviron() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, OwnerEnv+"=") && !strings.HasPrefix(kv, processEnv+"=") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // ErrIgnoredSIGTERM is wrapped by the error of a shutdown that outlived its

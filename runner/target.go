@@ -5,9 +5,15 @@
 // and mode; what cannot be seen over HTTP (the declaration, the exports, what
 // the App itself received) is recorded here for the suite to check.
 //
-// The container target is package runner/container, apart so that only
-// the programs that run containers link testcontainers and the Docker
-// client; what it shares with the binary target is in executor.go.
+// Here are the Target interface, the in-process, binary and URL targets,
+// and the one start flow that out-of-process targets share (executor.go).
+// The rest is in packages of its own, which runner imports and which never
+// import it: runner/contract, the process contract an adapter's main obeys;
+// runner/executable, building an adapter's executable and reading its
+// --describe; runner/ownership, the marks and cleanup of what a run starts;
+// runner/lambdahost, the emulated Lambda hosts. The container target is
+// package runner/container, which imports runner, apart so that only the
+// programs that run containers link testcontainers and the Docker client.
 package runner
 
 import (
@@ -52,19 +58,16 @@ type Target interface {
 // timeout rather than by one fixture's start limit, and a target that
 // cannot be built stops the run with one error naming the build, instead
 // of a start failure in every fixture. Start still prepares a target that
-// was not prepared. Its error is a *BuildError.
+// was not prepared. Its error is a *executable.BuildError.
 type Preparer interface {
 	Prepare(ctx context.Context) error
 }
 
-// Declaration is what the adapter's config-done hook did.
-type Declaration = contract.Declaration
-
 // Instance is a started adapter.
 type Instance struct {
-	Target      string      // the target's Name
-	Mode        Mode        // the target's Mode
-	Declaration Declaration // what the adapter's config-done hook declared
+	Target      string               // the target's Name
+	Mode        Mode                 // the target's Mode
+	Declaration contract.Declaration // what the adapter's config-done hook declared
 	// Exports is what CreateExports returned (in-process only); ExportsError
 	// its error or panic.
 	Exports      map[string]any

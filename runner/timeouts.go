@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
 
 // Timeouts are the kit's waits on an adapter, in one value with defaults:
@@ -49,9 +50,9 @@ type Timeouts struct {
 // DefaultTimeouts are the waits a run has unless told otherwise.
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
-		Readiness:        ReadinessTimeout,
+		Readiness:        readinessTimeout,
 		Grace:            contract.GracePeriod,
-		Describe:         describeTimeout,
+		Describe:         executable.DescribeTimeout,
 		Request:          10 * time.Second,
 		Concurrent:       60 * time.Second,
 		ShutdownReaction: 500 * time.Millisecond,

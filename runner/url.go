@@ -77,8 +77,8 @@ func RedactURLs(s string) string {
 
 // Probe checks that a URL answers HTTP at all, with any status.
 func Probe(ctx context.Context, base string) error {
-	if err := waitReady(ctx, strings.TrimSuffix(base, "/"), ReadinessTimeout, nil, nil); err != nil {
-		return deploymentSilent(base, ReadinessTimeout)
+	if err := waitReady(ctx, strings.TrimSuffix(base, "/"), readinessTimeout, nil, nil); err != nil {
+		return deploymentSilent(base, readinessTimeout)
 	}
 	return nil
 }

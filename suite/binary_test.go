@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
@@ -44,8 +46,8 @@ func expectAllPass(t *testing.T, target runner.Target, fixtureNames ...string) *
 // outlives that.
 func expectNoLeftovers(t *testing.T) {
 	t.Helper()
-	left := runner.Leftovers()
-	for deadline := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = runner.Leftovers() {
+	left := ownership.Leftovers()
+	for deadline := time.Now().Add(5 * time.Second); len(left) > 0 && time.Now().Before(deadline); left = ownership.Leftovers() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if len(left) > 0 {
@@ -193,9 +195,9 @@ func TestUnbuildableTargetStopsTheRun(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, err := suite.Run(nil, c.target, append(c.opts, suite.Quiet())...)
-			var be *runner.BuildError
+			var be *executable.BuildError
 			if !errors.As(err, &be) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("suite.Run = %v, want a *runner.BuildError containing %q", err, c.want)
+				t.Fatalf("suite.Run = %v, want a *executable.BuildError containing %q", err, c.want)
 			}
 			if res != nil {
 				t.Errorf("specs ran for a target that did not build: %d outcomes", len(res.Outcomes))

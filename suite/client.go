@@ -19,6 +19,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // client sends the suite's requests to one host. It never follows
@@ -215,7 +216,7 @@ func (c *client) start(ctx context.Context, method, target string, body []byte, 
 	for _, o := range opts {
 		o(req)
 	}
-	req.Header.Set(runner.RequestIDHeader, id)
+	req.Header.Set(lambdahost.RequestIDHeader, id)
 	switch {
 	case len(body) == 0:
 	case req.ContentLength < 0:
@@ -300,7 +301,7 @@ func (ex *exchange) dump() string {
 func writeHeaders(b *strings.Builder, prefix string, h http.Header) {
 	keys := make([]string, 0, len(h))
 	for k := range h {
-		if k == runner.RequestIDHeader {
+		if k == lambdahost.RequestIDHeader {
 			continue
 		}
 		keys = append(keys, k)

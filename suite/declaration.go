@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/contract"
 )
 
 // registerDeclaration checks the setAdapter declaration (DECL area) on the
@@ -111,7 +111,7 @@ func registerExports(fx *fixtureEnv) {
 // --describe printed; when it printed nothing usable, the declaration specs
 // cannot be checked (PROC-1 fails instead) rather than pass on an empty
 // declaration, or fail as if SetAdapter had not been called.
-func (fx *fixtureEnv) declaration() *runner.Declaration {
+func (fx *fixtureEnv) declaration() *contract.Declaration {
 	if fx.inst == nil {
 		ginkgo.Fail("the target could not be started: " + errString(fx.startErr))
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
 // How an answer is compared with the App's for the differential corpus
@@ -208,7 +209,7 @@ func echoDiff(ex *exchange, want []byte) string {
 	}
 	for name := range ex.reqHeader {
 		ln := strings.ToLower(name)
-		if framingHeaders[http.CanonicalHeaderKey(name)] || name == runner.RequestIDHeader {
+		if framingHeaders[http.CanonicalHeaderKey(name)] || name == lambdahost.RequestIDHeader {
 			continue
 		}
 		if ln == "expect" {

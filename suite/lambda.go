@@ -455,7 +455,7 @@ func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte
 	for _, f := range opts {
 		f(r)
 	}
-	r.Header.Set(runner.RequestIDHeader, "direct-"+strconv.FormatInt(h.http.seq.Add(1), 10)+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+	r.Header.Set(lambdahost.RequestIDHeader, "direct-"+strconv.FormatInt(h.http.seq.Add(1), 10)+"-"+strconv.FormatInt(time.Now().UnixNano(), 36))
 	inv := g.RoundTrip(ctx, r, o)
 	attachInvocation(inv)
 	return inv

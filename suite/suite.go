@@ -248,7 +248,7 @@ var runMu sync.Mutex
 // Run resets ginkgo's global suite first, and refuses (with an error) when
 // that suite already holds specs that are not the kit's. A target that is a
 // runner.Preparer is built before any spec runs; when that fails Run
-// returns the *runner.BuildError and runs nothing.
+// returns the *executable.BuildError (runner/executable) and runs nothing.
 func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Results, error) {
 	runMu.Lock()
 	defer runMu.Unlock()

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/reports"
-	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/container"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 	"golang.org/x/sys/unix"
 )
 
@@ -312,7 +312,7 @@ func checkFault(t *testing.T, s faultScenario, run faultRun) {
 // "<pid> <command line>".
 func ownedBy(owner string) []string {
 	entries, _ := os.ReadDir("/proc")
-	mark := []byte(runner.OwnerEnv + "=" + owner)
+	mark := []byte(ownership.OwnerEnv + "=" + owner)
 	var out []string
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())

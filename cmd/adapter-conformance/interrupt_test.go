@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/reports"
-	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // adapterProcesses lists the pids of adapter processes serving the
@@ -248,7 +248,7 @@ func TestKilledCLILeavesNothing(t *testing.T) {
 	if err := os.Mkdir(live, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, removed := runner.SweepDeadRuns()
+	_, removed := ownership.SweepDeadRuns()
 	if after, _ := filepath.Glob(filepath.Join(tmp, "adapter-conformance-*")); len(after) != 1 || after[0] != live {
 		t.Errorf("after the sweep (removed %v): %v, want only the live run's directory", removed, after)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good"
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
 
 // From --target and --mode to a runner.Target, built before any spec runs.
@@ -103,7 +104,7 @@ func resolveTarget(ctx context.Context, spec string, mode runner.Mode, opts ...r
 		case statErr == nil && !fi.IsDir():
 			mode = runner.ModeBinary
 		case statErr == nil:
-			if _, err := runner.MainPackage(ctx, spec); err == nil {
+			if _, err := executable.MainPackage(ctx, spec); err == nil {
 				mode = runner.ModeBinary
 			} else if _, err := os.Stat(filepath.Join(spec, "Dockerfile")); err == nil {
 				mode = runner.ModeContainer

@@ -32,6 +32,8 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // Where the kit puts things inside an adapter's container.
@@ -130,12 +132,12 @@ func (t *containerTarget) Mode() runner.Mode { return runner.ModeContainer }
 func (t *containerTarget) Timeouts() runner.Timeouts { return t.Settings.Timeouts }
 
 // Image returns the image the target runs, building it on first use when
-// the target is a directory. Its error is a *runner.BuildError, wrapping
+// the target is a directory. Its error is a *executable.BuildError, wrapping
 // ErrNoDocker when there is no engine.
 func (t *containerTarget) Image(ctx context.Context) (string, error) {
 	p, err := dockerProvider(ctx)
 	if err != nil {
-		return "", &runner.BuildError{Err: fmt.Errorf("container target %s: %w", t.target, err)}
+		return "", &executable.BuildError{Err: fmt.Errorf("container target %s: %w", t.target, err)}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -184,7 +186,7 @@ func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerP
 	fi, statErr := os.Stat(t.target)
 	if statErr == nil {
 		if !fi.IsDir() {
-			return "", false, &runner.BuildError{Err: fmt.Errorf("container target %s is a file: give a directory holding a Dockerfile, or the name of an image in the local Docker engine", t.target)}
+			return "", false, &executable.BuildError{Err: fmt.Errorf("container target %s is a file: give a directory holding a Dockerfile, or the name of an image in the local Docker engine", t.target)}
 		}
 		image, err = t.buildImage(ctx, p)
 		return image, err == nil, err
@@ -194,7 +196,7 @@ func (t *containerTarget) resolve(ctx context.Context, p *testcontainers.DockerP
 		if !cerrdefs.IsNotFound(err) {
 			why = err.Error()
 		}
-		return "", false, &runner.BuildError{Err: fmt.Errorf("container target %q is neither a directory holding a Dockerfile nor an image in the local Docker engine (%s; the kit does not pull images)", t.target, why)}
+		return "", false, &executable.BuildError{Err: fmt.Errorf("container target %q is neither a directory holding a Dockerfile nor an image in the local Docker engine (%s; the kit does not pull images)", t.target, why)}
 	}
 	return t.target, false, nil
 }
@@ -208,36 +210,36 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 	dir := t.target
 	dockerfile := filepath.Join(dir, "Dockerfile")
 	if fi, err := os.Stat(dockerfile); err != nil || fi.IsDir() {
-		return "", &runner.BuildError{Err: fmt.Errorf("container target %s has no Dockerfile", dir)}
+		return "", &executable.BuildError{Err: fmt.Errorf("container target %s has no Dockerfile", dir)}
 	}
 	buildCtx := dir
-	_, notGo := runner.MainPackage(ctx, dir)
+	_, notGo := executable.MainPackage(ctx, dir)
 	if notGo == nil {
 		goarch, err := daemonGOARCH(ctx, p.Client())
 		if err != nil {
-			return "", &runner.BuildError{Err: err}
+			return "", &executable.BuildError{Err: err}
 		}
-		bin, binDir, err := runner.BuildExecutable(ctx, dir, "linux", goarch)
+		bin, binDir, err := executable.Build(ctx, dir, "linux", goarch)
 		if err != nil {
 			return "", err
 		}
 		defer os.RemoveAll(binDir)
-		tmp, err := runner.KitTempDir("image")
+		tmp, err := ownership.TempDir("image")
 		if err != nil {
-			return "", &runner.BuildError{Err: err}
+			return "", &executable.BuildError{Err: err}
 		}
 		defer os.RemoveAll(tmp)
 		if err := copyFile(dockerfile, filepath.Join(tmp, "Dockerfile"), 0o644); err != nil {
-			return "", &runner.BuildError{Err: err}
+			return "", &executable.BuildError{Err: err}
 		}
 		if err := copyFile(bin, filepath.Join(tmp, "adapter"), 0o755); err != nil {
-			return "", &runner.BuildError{Err: err}
+			return "", &executable.BuildError{Err: err}
 		}
 		buildCtx = tmp
 	}
 	hash, err := contextHash(buildCtx)
 	if err != nil {
-		return "", &runner.BuildError{Err: err}
+		return "", &executable.BuildError{Err: err}
 	}
 	cli := p.Client()
 	repo := "adapter-conformance/" + sanitizeImageName(t.name)
@@ -259,7 +261,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		// Built under a lease of this run's, tagged for the cache after.
 		tag = leaseTag()
 	}
-	buildLog := runner.NewOutputBuffer()
+	buildLog := executable.NewOutputBuffer()
 	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
 		Context:        buildCtx,
 		Dockerfile:     "Dockerfile",
@@ -285,7 +287,7 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		if notGo != nil {
 			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)
 		}
-		return "", &runner.BuildError{Err: fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
+		return "", &executable.BuildError{Err: fmt.Errorf("%s\n%s", msg, tail(buildLog.String(), 3000))}
 	}
 	t.buildTook = time.Since(began)
 	if cache {
@@ -376,10 +378,10 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 	if err != nil {
 		in.DescribeError = err
 	} else {
-		in.Declaration = runner.DeclarationOf(desc)
+		in.Declaration = executable.DeclarationOf(desc)
 		in.Description = desc
 	}
-	if shapes := runner.DeclaredLambdaShapes(desc); len(shapes) > 0 {
+	if shapes := executable.DeclaredLambdaShapes(desc); len(shapes) > 0 {
 		// A Lambda function does not listen: it polls the kit's Runtime API
 		// (lambda.go), one function per declared shape.
 		for _, shape := range shapes {
@@ -456,7 +458,7 @@ func (t *containerTarget) describe(ctx context.Context, cli client.APIClient, im
 	if ctr == nil {
 		return nil, fmt.Errorf("%s could not be started: %v", what, err)
 	}
-	capture := runner.NewDescribeCapture()
+	capture := executable.NewDescribeCapture()
 	stdout, stderr := capture.Writers()
 	logErr := containerOutput(ctx, cli, ctr.GetContainerID(), stdout, stderr)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/fixtures"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/container"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
 
 func fixtureAdapter(parts ...string) string {
@@ -387,7 +388,7 @@ func TestContainerUnknownTarget(t *testing.T) {
 	}
 	in, err := target.Start(ctx, loadBasic(t))
 	defer in.Stop(ctx)
-	var be *runner.BuildError
+	var be *executable.BuildError
 	if !errors.As(err, &be) {
 		t.Fatalf("Start = %v, want a *BuildError", err)
 	}
@@ -573,7 +574,7 @@ func TestContainerChild(t *testing.T) {
 			t.Fatalf("DockerAvailable = %v, want ErrNoDocker", err)
 		}
 		in, err := container.Container(fixtureAdapter("good", "standalone")).Start(ctx, loadBasic(t))
-		var be *runner.BuildError
+		var be *executable.BuildError
 		if !errors.Is(err, container.ErrNoDocker) || !errors.As(err, &be) {
 			t.Fatalf("Start = %v, want a BuildError wrapping ErrNoDocker", err)
 		}

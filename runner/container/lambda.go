@@ -19,6 +19,7 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
@@ -213,7 +214,7 @@ func (c *lambdaContainer) watch() {
 	c.waitNotRunning()
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	buf := runner.NewOutputBuffer()
+	buf := executable.NewOutputBuffer()
 	var logs string
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		logs = buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
@@ -277,7 +278,7 @@ func (c *lambdaContainer) Output() string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	buf := runner.NewOutputBuffer()
+	buf := executable.NewOutputBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		if c.final.Load() { // it ended meanwhile
 			return c.finalLogs

@@ -25,7 +25,7 @@ import (
 func getThrough(t *testing.T, h *runner.Host, path, id string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, h.URL+path, nil)
-	req.Header.Set(runner.RequestIDHeader, id)
+	req.Header.Set(lambdahost.RequestIDHeader, id)
 	c := &http.Client{Timeout: 30 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {

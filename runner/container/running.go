@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
 
 // A started adapter container as the kit watches it: its state and exit
@@ -120,7 +121,7 @@ func (c *runningContainer) logs() string {
 }
 
 func (c *runningContainer) fetchLogs(ctx context.Context) string {
-	buf := runner.NewOutputBuffer()
+	buf := executable.NewOutputBuffer()
 	if err := containerOutput(ctx, c.cli, c.id, buf, buf); err != nil {
 		return buf.String() + fmt.Sprintf("\n[adapter-conformance: the container's logs could not be read: %v]", err)
 	}

@@ -24,10 +24,12 @@ import (
 	"time"
 )
 
-// RequestIDHeader carries the kit's id for each request it sends; the
-// gateway files each invocation under it (and the event's request id is
-// it), so that what the function got can be tied back to what the client
-// sent. runner.RequestIDHeader is the same header.
+// RequestIDHeader carries the kit's id for each request it sends, in every
+// mode, so that what the adapter got can be tied back to what the client
+// sent: the gateway files each invocation under it (and the event's request
+// id is it), and runner's RenderLog files what the App rendered under it.
+// It is defined here, not in runner, because lambdahost may not import
+// runner.
 const RequestIDHeader = "X-Conformance-Request-Id"
 
 // FaultRecorder is where the gateway reports the contract breaches it sees

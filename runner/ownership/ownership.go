@@ -1,4 +1,16 @@
-package runner
+// Package ownership marks what a run of the kit starts as its own, and
+// cleans up after it: the adapter processes, with everything they start in
+// turn, and the temporary directories. A target that stops finds every
+// descendant of its adapter by these marks (PROC-8), a run finds what a dead
+// run left behind without touching what a live concurrent run owns
+// (SweepDeadRuns), and a test checks that nothing is left running
+// (Leftovers).
+//
+// It is apart from runner so that every place that starts a process (the
+// targets in runner, the build and --describe in runner/executable, the
+// container target) marks it one way; it depends on the standard library
+// only.
+package ownership
 
 import (
 	"bytes"
@@ -6,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,7 +29,7 @@ import (
 // descendants inherit even when they leave its process group (setsid):
 //   - OwnerEnv names the kit process that started it (its pid and its start
 //     time, so a reused pid is not mistaken for it);
-//   - processEnv names the one adapter process it descends from.
+//   - processEnv names the one adapter process it descends from (NextProcessID).
 //
 // The kit's temporary directories carry the same owner in their names. So a
 // target that stops can find and kill every descendant of its adapter
@@ -45,8 +58,10 @@ func ownerToken() string {
 	return self.token
 }
 
-// nextProcessID names one adapter process among those this kit starts.
-func nextProcessID() string {
+// NextProcessID names one adapter process among those this kit starts: Env
+// marks the process with it, and Descendants finds by it every process that
+// descends from that one, wherever they moved.
+func NextProcessID() string {
 	self.mu.Lock()
 	defer self.mu.Unlock()
 	self.seq++
@@ -83,16 +98,18 @@ func ownerAlive(token string) bool {
 	return err == nil && got == start
 }
 
-// kitTempDir makes a temporary directory whose name carries this kit
-// process's owner token, so that a later run can remove it once this one
-// is dead (SweepDeadRuns).
-func kitTempDir(kind string) (string, error) {
+// TempDir makes a temporary directory whose name carries this kit process's
+// owner token, so that a later run can remove it once this one is dead
+// (SweepDeadRuns), even if this one never could. kind is a lower-case word
+// that says what it holds ("build", "app", "cwd", "image").
+func TempDir(kind string) (string, error) {
 	return os.MkdirTemp("", "adapter-conformance-"+kind+"-"+ownerToken()+"-")
 }
 
-// ownedEnv is the environment that marks a process as started by this kit,
-// as adapter process id.
-func ownedEnv(id string) []string {
+// Env is the environment that marks a process as started by this kit, as
+// the adapter process id (NextProcessID): the variables to add to Environ
+// when starting it.
+func Env(id string) []string {
 	return []string{OwnerEnv + "=" + ownerToken(), processEnv + "=" + id}
 }
 
@@ -136,14 +153,15 @@ func isZombie(pid int) bool {
 	return i < 0 || i+3 > len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
-// descendantsOf lists the live processes descended from one adapter process
-// (the process itself included while it runs), wherever they moved.
-func descendantsOf(id string) []int {
+// Descendants lists the live processes descended from one adapter process
+// (the process itself included while it runs), wherever they moved: what
+// killing its process group misses, because they left it (setsid).
+func Descendants(id string) []int {
 	return markedProcesses(processEnv, func(v string) bool { return v == id })
 }
 
-// killAll sends SIGKILL to each pid.
-func killAll(pids []int) {
+// KillAll sends SIGKILL to each pid, as to what Descendants found.
+func KillAll(pids []int) {
 	for _, pid := range pids {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
@@ -151,9 +169,10 @@ func killAll(pids []int) {
 
 var deadRunsSweep sync.Once
 
-// sweepDeadRunsOnce runs SweepDeadRuns the first time a target of this kit
-// process starts an adapter process.
-func sweepDeadRunsOnce() { deadRunsSweep.Do(func() { SweepDeadRuns() }) }
+// SweepDeadRunsOnce runs SweepDeadRuns the first time it is called in this
+// kit process: whatever is about to start an adapter process or a build
+// calls it, so a run cleans up after dead runs without being asked.
+func SweepDeadRunsOnce() { deadRunsSweep.Do(func() { SweepDeadRuns() }) }
 
 // ownedDirName matches the kit's temporary directories and captures the
 // owner token in their names.
@@ -166,7 +185,7 @@ var ownedDirName = regexp.MustCompile(`^adapter-conformance-[a-z]+-(\d+\.\d+)-\d
 func SweepDeadRuns() (killed []int, removed []string) {
 	me := ownerToken()
 	killed = markedProcesses(OwnerEnv, func(v string) bool { return v != me && !ownerAlive(v) })
-	killAll(killed)
+	KillAll(killed)
 	entries, _ := os.ReadDir(os.TempDir())
 	for _, e := range entries {
 		m := ownedDirName.FindStringSubmatch(e.Name())
@@ -179,4 +198,64 @@ func SweepDeadRuns() (killed []int, removed []string) {
 		}
 	}
 	return killed, removed
+}
+
+// ProcAttr puts a process the kit starts in a process group of its own, and
+// has the kernel kill it when the kit dies (Pdeathsig: even a SIGKILLed kit
+// leaves no adapter listening). Pdeathsig fires when the thread that started
+// the process ends; Go's threads outlive the calls that start processes
+// unless a goroutine locked to its thread exits, which the kit never does.
+// Descendants are not covered: SweepDeadRuns finds them.
+func ProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// Environ is the kit's environment without the marks of a kit that started
+// this one, so that each process carries one owner: the environment to
+// start a process with, before Env's marks.
+func Environ() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, OwnerEnv+"=") && !strings.HasPrefix(kv, processEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// started remembers every process group the kit created, so that tests
+// (and a careful caller) can check that none is left behind.
+var started struct {
+	sync.Mutex
+	pgids []int
+}
+
+// RememberGroup records a process group the kit created (its leader's pid,
+// a process started with ProcAttr), for Leftovers.
+func RememberGroup(pgid int) {
+	started.Lock()
+	started.pgids = append(started.pgids, pgid)
+	started.Unlock()
+}
+
+// Leftovers returns the process groups the kit started (RememberGroup) that
+// still have a live member, and the processes carrying this kit's OwnerEnv
+// mark that still run (descendants that left their group). After every
+// target is stopped it must be empty: the kit's tests assert it.
+func Leftovers() []int {
+	started.Lock()
+	defer started.Unlock()
+	var alive []int
+	for _, pg := range started.pgids {
+		if err := syscall.Kill(-pg, 0); err == nil {
+			alive = append(alive, pg)
+		}
+	}
+	me := ownerToken()
+	for _, pid := range markedProcesses(OwnerEnv, func(v string) bool { return v == me }) {
+		if !slices.Contains(alive, pid) {
+			alive = append(alive, pid)
+		}
+	}
+	return alive
 }

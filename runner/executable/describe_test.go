@@ -1,4 +1,4 @@
-package runner_test
+package executable_test
 
 import (
 	"fmt"
@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
+	"github.com/adapterconformance/adapter-conformance/runner/ownership"
 )
 
 // describeScript writes an executable shell script that plays an adapter's
@@ -45,7 +46,7 @@ func TestDescribeMisbehaviour(t *testing.T) {
 			""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			desc, err := runner.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
+			desc, err := executable.Describe(t.Context(), describeScript(t, c.script), t.TempDir(), nil)
 			switch {
 			case c.wantErr == "" && err != nil:
 				t.Fatalf("Describe: %v", err)
@@ -57,7 +58,7 @@ func TestDescribeMisbehaviour(t *testing.T) {
 				t.Errorf("the error is %d bytes long: it goes into every report", len(err.Error()))
 			}
 			// A killed grandchild is gone once init has reaped it.
-			if left := eventually(runner.Leftovers); len(left) > 0 {
+			if left := eventually(ownership.Leftovers); len(left) > 0 {
 				t.Errorf("process groups left running: %v", left)
 			}
 		})

@@ -1,9 +1,23 @@
-package runner
+package executable
 
 import (
 	"fmt"
+	"io"
 	"sync"
 )
+
+// OutputBuffer keeps an adapter's output as every target reports it: its
+// beginning and its end, with a note of how much was dropped between. The
+// binary target keeps its processes' output in one, and the container
+// target its containers' and image builds'.
+type OutputBuffer interface {
+	io.Writer
+	String() string
+}
+
+// NewOutputBuffer is an empty OutputBuffer, safe for concurrent writes
+// (stdout and stderr may write to one buffer).
+func NewOutputBuffer() OutputBuffer { return newLogBuffer() }
 
 // Bounds of what the kit keeps of an adapter's output: its beginning (the
 // start-up lines, the configuration it printed) and its end (the crash, the
