@@ -355,8 +355,11 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			// PROC-6: what the adapter wrote goes into the report of a failed spec.
 			ginkgo.DeferCleanup(func() {
 				if ginkgo.CurrentSpecReport().Failed() {
+					// The exit first, then the logs: read after the engine
+					// saw the process end, they hold its last words.
+					st := h.host.ExitStatus()
 					logs := logTail(h.host.Logs())
-					if st := h.host.ExitStatus(); st != "" {
+					if st != "" {
 						logs = "the adapter process " + st + "\n" + logs
 					}
 					ginkgo.AddReportEntry("adapter-logs", logs, ginkgo.ReportEntryVisibilityFailureOrVerbose)
