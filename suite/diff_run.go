@@ -44,6 +44,14 @@ func (h *hostEnv) diffSend(ctx context.Context, a *app.App, q diffReq) diffResul
 	ex := c.send(ctx, method, target, body, opts...)
 	want := appAnswer(a, ex)
 	diff := diffCompare(ex, want)
+	if diff != "" && h.shape == app.ShapeLambdaV1 {
+		for _, other := range restKeyOrders(a, ex) {
+			if diffCompare(ex, other) == "" {
+				want, diff = other, ""
+				break
+			}
+		}
+	}
 	if q.route.asset {
 		if file, ok := h.fileAnswer(a, target); ok {
 			switch {
