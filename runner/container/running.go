@@ -41,6 +41,11 @@ type runningContainer struct {
 	gone       bool
 	finalLogs  string
 	finalState string
+
+	// exitLogs is the whole output of the container once it has exited,
+	// read once when its log has stopped growing (exitOutput).
+	exitOnce sync.Once
+	exitLogs string
 }
 
 func (c *runningContainer) state(ctx context.Context) (*mobycontainer.State, error) {
@@ -108,16 +113,33 @@ func (c *runningContainer) exitStatus() string {
 }
 
 // logs is Host.Logs: stdout and stderr so far, fetched when asked, capped.
+// Once the container has exited (as exitStatus saw it), they are its
+// whole output, read when the engine has finished writing it.
 func (c *runningContainer) logs() string {
 	c.mu.Lock()
 	if c.gone {
 		defer c.mu.Unlock()
 		return c.finalLogs
 	}
+	exited := c.exited != ""
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if exited {
+		return c.exitOutput(ctx)
+	}
 	return c.fetchLogs(ctx)
+}
+
+// exitOutput is the output of a container that has exited, read once its
+// log has stopped growing (waitOutputSettled), and kept: it no longer
+// changes.
+func (c *runningContainer) exitOutput(ctx context.Context) string {
+	c.exitOnce.Do(func() {
+		waitOutputSettled(ctx, c.cli, c.id)
+		c.exitLogs = c.fetchLogs(ctx)
+	})
+	return c.exitLogs
 }
 
 func (c *runningContainer) fetchLogs(ctx context.Context) string {
@@ -129,10 +151,20 @@ func (c *runningContainer) fetchLogs(ctx context.Context) string {
 }
 
 // finish keeps the logs and final state before the container is removed.
+// A container that exited on its own before the kit stopped it (a crash)
+// has its output read once it is complete; one the kit stopped, at once.
 func (c *runningContainer) finish(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	logs := c.fetchLogs(ctx)
+	c.mu.Lock()
+	exited := c.exited != ""
+	c.mu.Unlock()
+	var logs string
+	if exited {
+		logs = c.exitOutput(ctx)
+	} else {
+		logs = c.fetchLogs(ctx)
+	}
 	status := "was removed"
 	if st, err := c.state(ctx); err == nil {
 		status = describeState(st)
