@@ -65,75 +65,6 @@ func TestGoodAdaptersAsBinaries(t *testing.T) {
 	})
 }
 
-// wantFailedAsBinary is what each broken adapter fails when run as a
-// process (basic fixture): the process-level bugs, and a few of the
-// in-process ones whose bug shows over HTTP too, the differential corpus
-// (DIFF-1..4) included, which the kit compares with its own App's answer.
-var wantFailedAsBinary = map[string][]string{
-	"b04-lambda-v2-cookies-in-headers": {"HTTP-8", "HTTP-9", "LAMBDA-1", "RENDER-2", "DIFF-4"}, // DIFF-4: the cookie routes' plain requests
-	"b23-lambda-base64-body-kept":      {"HTTP-11", "HTTP-12", "LAMBDA-5", "DIFF-1"},           // DIFF-1: a body
-	// Under the Runtime API, lambda.Start reports the panic on /error and
-	// exits: a crash, then a cold start for the next invocation.
-	"b40-lambda-panics-on-utf8-header": {"LAMBDA-18"},
-	// Response streaming through the Runtime API: a stream buffered before
-	// it is posted (B35), and one whose prelude drops the cookies (B06).
-	"b35-lambda-furl-stream-buffered":      {"LAMBDA-15"},
-	"b06-lambda-furl-stream-drops-cookies": {"HTTP-21", "HTTP-8", "HTTP-9", "LAMBDA-1", "LAMBDA-15", "RENDER-2", "DIFF-4"}, // DIFF-4: the cookie routes' plain requests
-	// The gateway facts (aws-gateway-facts.md) through the Runtime API.
-	"lambda-v2-question-as-query":    {"LAMBDA-17"},
-	"lambda-v2-rejects-decoded-path": {"LAMBDA-16", "LAMBDA-17", "RENDER-16", "RENDER-4"},
-	"b43-lambda-furl-double-encoded": {"HTTP-2", "LAMBDA-9", "DIFF-3"}, // DIFF-3: percent-encoded paths, the café ones too; an unrouted method on a percent-encoded letter, whose 404 page shows the mangled path, is DIFF-3 too: any method the route lacks shows it, only the encoded paths do
-	"b47-lambda-v1-stage-stripped":   {"LAMBDA-10"},
-	"b09-lambda-furl-cookies-twice":  {"LAMBDA-3", "DIFF-2"}, // DIFF-2: several Cookie lines
-	"process-crashes-on-error":       {"PROC-6", "RENDER-2"},
-	"process-ignores-sigterm":        {"START-4", "START-5"},
-	"process-never-ready":            {"START-1", "START-2", "START-6"},
-	"process-binds-localhost":        {"START-1", "START-2", "START-6"},
-	// Listening where told but never answering, or answering bytes that
-	// are not HTTP: no HTTP answer within the readiness time (START-2), so
-	// no index page (START-1) and no answer on the address given in HOST
-	// (START-6: the kit's evidence of the bind is an HTTP answer); every
-	// other spec cannot be checked and says it follows from START-2.
-	"process-hangs":          {"START-1", "START-2", "START-6"},
-	"process-writes-garbage": {"START-1", "START-2", "START-6"},
-	"process-writes-cwd":     {"PROC-7"},
-	"process-leaves-child":   {"PROC-8"},
-	// --describe fails, or prints 2 MiB: only PROC-1 fails; the
-	// declaration specs cannot be checked, and say so.
-	"process-describe-fails":      {"PROC-1"},
-	"process-describe-floods":     {"PROC-1"},
-	"process-ignores-app-dir":     {"PROC-2", "START-3", "START-5"},
-	"b12-notfound-200":            {"ERROR-6", "MATCH-6", "NOTFOUND-1", "NOTFOUND-4", "NOTFOUND-5", "NOTFOUND-6", "NOTFOUND-7", "PROC-2", "RENDER-2", "DIFF-3", "DIFF-4", "DIFF-1"}, // DIFF-3: a path variant that is a 404; DIFF-4: /page-null-404; DIFF-1: PUT to /api/echo
-	"b01-cookies-folded":          {"HTTP-8", "HTTP-9", "RENDER-2", "DIFF-4"},                                                                                                       // DIFF-4: the cookie routes' plain requests
-	"b17-panics-on-error":         {"ERROR-1", "ERROR-2", "ERROR-5", "RENDER-2", "DIFF-3", "DIFF-4"},                                                                                // DIFF: the throwing routes, plain and via a path variant
-	"b35-buffered-stream":         {"HTTP-16"},
-	"b52-hard-close":              {"START-3"},
-	"start-returns-server-closed": {"START-5"},
-	// Header blind spots (issue 13), through the Runtime API and over HTTP.
-	"lambda-v2-lone-cookie-twice": {"HTTP-21", "RENDER-2", "DIFF-4"}, // DIFF-4: /api/cookie-one's plain request
-	"b11-lambda-v2-header-split":  {"LAMBDA-4", "DIFF-2"},            // DIFF-2: the value with commas
-	"no-content-type-made-up":     {"RENDER-14"},
-	// Astro's origin check (issue 14), over HTTP and through the Runtime API.
-	"b49-wrong-scheme":                   {"HTTP-1", "HTTP-22", "HTTP-5", "HTTP-6", "RENDER-7", "DIFF-1", "DIFF-4"}, // DIFF-1: unsafe methods' origin check (403); DIFF-4: every route's plain request, whose URL has the wrong scheme
-	"origin-forged":                      {"HTTP-23"},
-	"b49-lambda-ignores-forwarded-proto": {"HTTP-22", "LAMBDA-19", "LAMBDA-5", "RENDER-7", "DIFF-1", "DIFF-4"}, // DIFF-1: every same-origin form POST gets 403; DIFF-4: every route's plain request, whose URL says http
-	// Blind spots (issue 14) seen from outside the process: the client's
-	// disconnect never reaches the App (its stream-state stays
-	// "streaming"), and a 1 s deadline cuts HTTP-16's 1.2 s stream.
-	"b29-detached-context": {"ROBUST-9"},
-	"stream-cut-after-1s":  {"HTTP-16"},
-	// The differential corpus (DIFF-1..4) runs out of process too, the
-	// kit rendering the App itself: the control that differs from the App
-	// in the framing of a body alone.
-	"chunked-body-lost": {"DIFF-1"},
-}
-
-// wantInLogs is the line of a broken adapter's output that a failure's
-// report must show: the crash message that comes after megabytes of logs.
-var wantInLogs = map[string]string{
-	"process-crashes-on-error": "unhandled error in /api/throws: exiting",
-}
-
 // expectLogsShow checks that every failed spec carries the adapter's output
 // with that line, in a bounded excerpt (not the whole log once per failure).
 func expectLogsShow(t *testing.T, res *suite.Results, line string) {
@@ -155,8 +86,17 @@ func TestBrokenAdaptersAsBinaries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite once per broken adapter process")
 	}
-	eachInChild(t, slices.Sorted(maps.Keys(wantFailedAsBinary)), func(t *testing.T, name string) {
-		want := wantFailedAsBinary[name]
+	// Every broken adapter whose registry entry expects failures as a
+	// binary (broken.Expect.Binary), by name.
+	byName := map[string]expected{}
+	for _, b := range brokenExpectations() {
+		if b.Fails.Binary != nil {
+			byName[b.Name] = b
+		}
+	}
+	eachInChild(t, slices.Sorted(maps.Keys(byName)), func(t *testing.T, name string) {
+		b := byName[name]
+		want := b.Fails.Binary
 		target := runner.Binary(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
 			runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
 		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
@@ -165,9 +105,9 @@ func TestBrokenAdaptersAsBinaries(t *testing.T) {
 		}
 		got := res.Failed()
 		if !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-			t.Errorf("%s as a binary failed %q, want %q", name, got, want)
+			t.Errorf("%s as a binary failed %q, want %q%s", name, got, want, why(b.Fails))
 		}
-		if line, ok := wantInLogs[name]; ok {
+		if line := b.Fails.LogLine; line != "" {
 			expectLogsShow(t, res, line)
 		}
 		expectNoLeftovers(t)
