@@ -12,7 +12,6 @@ import (
 	"github.com/adapterconformance/adapter-conformance/app"
 	goodlambda "github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/lambda"
 	"github.com/adapterconformance/adapter-conformance/runner"
-	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
 // TestRESTQueryKeyOrderIsFree: a REST API hands the function its query as
@@ -35,15 +34,7 @@ func TestRESTQueryKeyOrderIsFree(t *testing.T) {
 			return goodlambda.ResponseV1(a.Render(r, goodlambda.RenderOptions(e.RequestContext.Identity.SourceIP)...))
 		}
 	})
-	res, err := suite.Run(nil, runner.InProcess(name, integration), suite.Quiet(), suite.Fixtures("basic", "base"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range res.Failed() {
-		for _, msg := range res.Messages(id) {
-			t.Errorf("%s failed:\n%s", id, msg)
-		}
-	}
+	res := expectAllPass(t, runner.InProcess(name, integration), "basic", "base")
 	for _, id := range []string{"DIFF-2", "DIFF-3", "RENDER-2"} {
 		if !slices.Contains(res.Passed(), id) {
 			t.Errorf("%s did not pass (passed: %q)", id, res.Passed())
