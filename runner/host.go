@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/adapterconformance/adapter-conformance/app"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
@@ -75,19 +75,16 @@ type Render struct {
 	Header     http.Header // the request's header, as the App got it
 	Status     int         // the status the App answered
 	RespHeader http.Header // the header the App answered with
-	body       *cappedBuffer
+	body       *executable.CappedBuffer
 	hadBody    bool
+	complete   atomic.Bool // the adapter read the body to its end
 }
 
 // Body returns the response bytes the App produced, as far as the adapter read them.
 func (r *Render) Body() []byte { return r.body.Bytes() }
 
 // BodyTruncated reports whether the recorded body hit its cap.
-func (r *Render) BodyTruncated() bool {
-	r.body.mu.Lock()
-	defer r.body.mu.Unlock()
-	return r.body.truncated
-}
+func (r *Render) BodyTruncated() bool { return r.body.Truncated() }
 
 // BodyComplete reports whether the adapter read the App's body to its end
 // (true when the App returned no body).
@@ -95,9 +92,7 @@ func (r *Render) BodyComplete() bool {
 	if !r.hadBody {
 		return true
 	}
-	r.body.mu.Lock()
-	defer r.body.mu.Unlock()
-	return r.body.complete
+	return r.complete.Load()
 }
 
 // RenderLog collects Render calls by request id.
@@ -113,10 +108,10 @@ func (l *RenderLog) Observer() app.RenderObserver {
 		rec := &Render{
 			Method: r.Method, URL: app.RequestURL(r), Header: r.Header.Clone(),
 			Status: resp.StatusCode, RespHeader: resp.Header.Clone(),
-			body:    &cappedBuffer{limit: 16 << 20},
+			body:    executable.NewCappedBuffer(16 << 20),
 			hadBody: resp.Body != nil && resp.Body != http.NoBody,
 		}
-		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body}
+		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body, done: &rec.complete}
 		id := r.Header.Get(lambdahost.RequestIDHeader)
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -144,7 +139,8 @@ func (l *RenderLog) Count() int {
 
 type teeBody struct {
 	io.ReadCloser
-	w *cappedBuffer
+	w    *executable.CappedBuffer
+	done *atomic.Bool
 }
 
 func (t *teeBody) Read(p []byte) (int, error) {
@@ -153,43 +149,9 @@ func (t *teeBody) Read(p []byte) (int, error) {
 		t.w.Write(p[:n])
 	}
 	if err == io.EOF {
-		t.w.markComplete()
+		t.done.Store(true)
 	}
 	return n, err
-}
-
-type cappedBuffer struct {
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	limit     int
-	truncated bool
-	complete  bool
-}
-
-func (c *cappedBuffer) markComplete() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.complete = true
-}
-
-func (c *cappedBuffer) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	room := c.limit - c.buf.Len()
-	if len(p) > room {
-		c.buf.Write(p[:max(room, 0)])
-		c.truncated = true
-		return len(p), nil
-	}
-	return c.buf.Write(p)
-}
-
-func (c *cappedBuffer) String() string { return string(c.Bytes()) }
-
-func (c *cappedBuffer) Bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return bytes.Clone(c.buf.Bytes())
 }
 
 // FaultLog collects contract breaches seen by a host shim, by request id.

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os/exec"
 	"slices"
-	"sync"
 	"syscall"
 	"time"
 
@@ -70,13 +69,13 @@ func DescribeWithin(ctx context.Context, limit time.Duration, bin, appDir string
 // is, and a failed run is explained with its stderr. It is for a run that
 // Describe cannot make itself, such as one in a container.
 type DescribeCapture struct {
-	stdout *cappedOutput
+	stdout *CappedBuffer
 	stderr *logBuffer
 }
 
 // NewDescribeCapture is an empty capture.
 func NewDescribeCapture() *DescribeCapture {
-	return &DescribeCapture{stdout: &cappedOutput{limit: describeOutputLimit}, stderr: newLogBuffer()}
+	return &DescribeCapture{stdout: NewCappedBuffer(describeOutputLimit), stderr: newLogBuffer()}
 }
 
 // Writers are where the run's stdout and stderr go.
@@ -93,7 +92,7 @@ func (c *DescribeCapture) Description(what string, runErr error) (*contract.Desc
 	switch {
 	case runErr != nil:
 		return nil, fmt.Errorf("%s failed: %v; the end of its stderr:\n%s", what, runErr, tail(logs, 2000))
-	case c.stdout.truncated:
+	case c.stdout.Truncated():
 		return nil, fmt.Errorf("%s printed more than %d bytes: a declaration is a few kilobytes of JSON (output: %.200q...)", what, describeOutputLimit, c.stdout.Bytes())
 	}
 	return ParseDescription(c.stdout.Bytes())
@@ -156,35 +155,6 @@ func DeclaredLambdaShapes(d *contract.Description) []app.HostShape {
 		}
 	}
 	return shapes
-}
-
-// cappedOutput keeps the first limit bytes written to it and notes whether
-// more came; writes beyond the limit succeed, so that the program writing
-// is not stopped by an error on its stdout.
-type cappedOutput struct {
-	mu        sync.Mutex
-	buf       bytes.Buffer
-	limit     int
-	truncated bool
-}
-
-func (c *cappedOutput) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	room := c.limit - c.buf.Len()
-	if len(p) > room {
-		c.buf.Write(p[:max(room, 0)])
-		c.truncated = true
-		return len(p), nil
-	}
-	return c.buf.Write(p)
-}
-
-// Bytes is a copy of what was kept.
-func (c *cappedOutput) Bytes() []byte {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return bytes.Clone(c.buf.Bytes())
 }
 
 // tail is the last n bytes of s, marked as cut when they are not all of it.

@@ -1,6 +1,7 @@
 package executable
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -72,4 +73,46 @@ func (b *logBuffer) String() string {
 	}
 	return fmt.Sprintf("%s\n[adapter-conformance: %d bytes of output dropped here; the first %d and the last %d are kept]\n%s",
 		b.head, dropped, len(b.head), len(kept), kept)
+}
+
+// CappedBuffer keeps the first bytes written to it, up to its limit, and
+// notes whether more came; writes beyond the limit succeed, so that the
+// writer (a program on its stdout, a tee of a response body) is not
+// stopped by an error. Safe for concurrent use. The binary target reads a
+// --describe run's stdout through one; runner's render log, the App's
+// response bodies.
+type CappedBuffer struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	limit     int
+	truncated bool
+}
+
+// NewCappedBuffer is an empty CappedBuffer that keeps limit bytes.
+func NewCappedBuffer(limit int) *CappedBuffer { return &CappedBuffer{limit: limit} }
+
+func (c *CappedBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	room := c.limit - c.buf.Len()
+	if len(p) > room {
+		c.buf.Write(p[:max(room, 0)])
+		c.truncated = true
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+// Bytes is a copy of what was kept.
+func (c *CappedBuffer) Bytes() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return bytes.Clone(c.buf.Bytes())
+}
+
+// Truncated reports whether more came than the limit.
+func (c *CappedBuffer) Truncated() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.truncated
 }
