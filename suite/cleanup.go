@@ -25,6 +25,10 @@ type instances struct {
 	mu     sync.Mutex
 	live   []*runner.Instance
 	closed bool
+	// pending are the starts begun in the background (startAsync) that
+	// have not returned; stopAll waits for them, and start stops what
+	// they bring up after the run closed.
+	pending sync.WaitGroup
 	// stop bounds the stop of one instance at the end of a run
 	// (runner.Timeouts.Stop).
 	stop time.Duration
@@ -52,6 +56,28 @@ func (l *instances) start(ctx context.Context, target runner.Target, m *app.Mani
 	return in, err
 }
 
+// pendingStart is a start begun in the background: its instance and error
+// once done is closed.
+type pendingStart struct {
+	done chan struct{}
+	inst *runner.Instance
+	err  error
+}
+
+// startAsync starts the target for m in the background (prestart). The
+// start is not bound to a spec's context: it belongs to the run, which
+// waits for it at its end (stopAll).
+func (l *instances) startAsync(target runner.Target, m *app.Manifest) *pendingStart {
+	p := &pendingStart{done: make(chan struct{})}
+	l.pending.Add(1)
+	go func() {
+		defer l.pending.Done()
+		defer close(p.done)
+		p.inst, p.err = l.start(context.Background(), target, m)
+	}()
+	return p
+}
+
 // stopAll stops every instance still up (Stop is idempotent, so those the
 // specs stopped cost nothing) and refuses new ones.
 func (l *instances) stopAll() {
@@ -69,6 +95,9 @@ func (l *instances) stopAll() {
 		})
 	}
 	wg.Wait()
+	// A background start still running stops its own instance when it
+	// returns (the run is closed); the run ends after it.
+	l.pending.Wait()
 }
 
 // registerRunEnd adds the node that ends a run: it stops what the specs

@@ -38,6 +38,12 @@ type fixtureEnv struct {
 
 	inst     *runner.Instance
 	startErr error
+	// others are the run's other fixtures, and prestarts says whether
+	// this run starts them ahead of their turn (prestartOthers); pending
+	// is this fixture's start begun so.
+	others    []*fixtureEnv
+	prestarts bool
+	pending   *pendingStart
 
 	// The kit's own App for the fixture, built on first use, and what it
 	// rendered: RENDER-2's reference out of process.
@@ -91,6 +97,41 @@ type earlierSpec struct {
 	failure string // the failure's "expected: ..." line, "" when it passed
 }
 
+// startInstance starts the target for the fixture, or takes the start
+// prestartOthers began for it.
+func (fx *fixtureEnv) startInstance(ctx context.Context) (*runner.Instance, error) {
+	if fx.pending == nil {
+		return fx.live.start(ctx, fx.target, fx.manifest)
+	}
+	select {
+	case <-fx.pending.done:
+		return fx.pending.inst, fx.pending.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("the start of fixture %s, begun in the background, did not end: %w", fx.name, ctx.Err())
+	}
+}
+
+// prestartOthers starts the other fixtures' instances in the background
+// once this fixture's start has shown the adapter can be served (issue 19
+// item 3): out of process a start costs a process's or a container's
+// start-up and readiness (a second or more for a container), which then
+// overlaps this fixture's specs instead of following them. Each instance
+// is still its fixture's alone, started with its own manifest and judged
+// by its own START specs; only its start comes earlier. Not in process,
+// where a start costs nothing, nor when a focus, a label filter or a shard
+// may leave a fixture with no spec to run (its instance would start for
+// nothing).
+func (fx *fixtureEnv) prestartOthers() {
+	if !fx.prestarts || !fx.serving.servedBy(fx) {
+		return
+	}
+	for _, o := range fx.others {
+		if o.loadErr == nil && o.pending == nil {
+			o.pending = fx.live.startAsync(fx.target, o.manifest)
+		}
+	}
+}
+
 func registerFixture(fx *fixtureEnv) {
 	if fx.primary {
 		// Ginkgo runs sibling containers in the order of the lines that
@@ -114,8 +155,9 @@ func fixtureBody(fx *fixtureEnv) {
 		if fx.notTried = fx.serving.notTried(fx); fx.notTried != "" {
 			return
 		}
-		fx.inst, fx.startErr = fx.live.start(ctx, fx.target, fx.manifest)
+		fx.inst, fx.startErr = fx.startInstance(ctx)
 		fx.serving.judge(fx)
+		fx.prestartOthers()
 		if fx.recordsDeclaration && fx.results != nil {
 			fx.recordDeclaration()
 		}

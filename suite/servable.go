@@ -44,6 +44,14 @@ func (s *servability) judge(fx *fixtureEnv) {
 	s.unservable = unservableReason(fx)
 }
 
+// servedBy reports whether fx is the fixture whose start decided, and it
+// showed the adapter can be served.
+func (s *servability) servedBy(fx *fixtureEnv) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.judgedBy == fx.name && s.unservable == ""
+}
+
 // notTried says why a fixture is not started, "" when it must be.
 func (s *servability) notTried(fx *fixtureEnv) string {
 	s.mu.Lock()

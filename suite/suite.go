@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -158,6 +159,15 @@ func (o *options) selects(labels []string) bool {
 	return err != nil || match(labels)
 }
 
+// selectsEverything reports whether the run selects every spec: no label
+// filter or focus of the kit's (--focus, --label-filter, a shard) nor of
+// ginkgo's own configuration.
+func (o *options) selectsEverything() bool {
+	sc, _ := ginkgo.GinkgoConfiguration()
+	return buildLabelFilter(o) == "" && sc.LabelFilter == "" && len(sc.FocusStrings) == 0 && len(sc.FocusFiles) == 0 &&
+		len(sc.SkipStrings) == 0 && len(sc.SkipFiles) == 0
+}
+
 func requirementLabel(labels []string) string {
 	for _, l := range labels {
 		if idPattern.MatchString(l) {
@@ -225,6 +235,11 @@ func register(target runner.Target, o *options) {
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}
+		}
+		prestarts := target.Mode() != runner.ModeInProcess && target.Mode() != runner.ModeURL && o.selectsEverything()
+		for i, fx := range envs {
+			fx.prestarts = prestarts
+			fx.others = slices.Delete(slices.Clone(envs), i, i+1)
 		}
 		// The report's declaration comes from the primary fixture, or from
 		// the first when none is basic.
