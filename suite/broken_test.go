@@ -2,6 +2,7 @@ package suite_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +94,15 @@ func TestBrokenAdaptersFailExactlyTheirRequirements(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := res.Failed()
+		// Every failure is filed under its spec's requirement, and its
+		// message says which: the checks take it from the spec.
+		for _, id := range got {
+			for _, msg := range res.Messages(id) {
+				if !strings.HasPrefix(suite.WithoutAsyncPreamble(msg), id+" (") {
+					t.Errorf("%s (%s): a failure of %s whose message does not start with %q:\n%s", b.Name, b.Bug, id, id+" (", msg)
+				}
+			}
+		}
 		want = slices.Sorted(slices.Values(want))
 		if !slices.Equal(got, want) {
 			t.Errorf("%s (%s)\nfailed %q\nwant   %q%s", b.Name, b.Bug, got, want, why(b.Fails))

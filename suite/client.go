@@ -325,10 +325,16 @@ func excerpt(b []byte) string {
 }
 
 // explain builds the failure message gomega prints: the requirement, what
-// was expected, and the exchange that shows what came back.
-func explain(id, expected string, exs ...*exchange) func() string {
+// was expected, and the exchange that shows what came back. The requirement
+// is the running spec's, the one spec registered it under: no check names
+// it again. The message is built when gomega asks for it, on a failure,
+// which is inside the spec that made the check; every check runs in a spec
+// body (none in a BeforeAll, an AfterAll or a goroutine that outlives its
+// spec), so that is the spec whose requirement the failure is filed under.
+func explain(expected string, exs ...*exchange) func() string {
 	return func() string {
 		var b strings.Builder
+		id := currentRequirement()
 		req, _ := RequirementByID(id)
 		fmt.Fprintf(&b, "%s (%s): %s\n", id, req.Level, req.Text)
 		fmt.Fprintf(&b, "expected: %s\n", expected)

@@ -17,25 +17,25 @@ func registerDeclaration(fx *fixtureEnv) {
 	ginkgo.Describe("the setAdapter declaration", func() {
 		fx.it("DECL-1", "the config-done hook calls SetAdapter exactly once", func(ctx ginkgo.SpecContext) {
 			d := fx.declaration()
-			Expect(d.HookRan).To(BeTrue(), fx.explainDecl("DECL-1", "an integration with a config-done hook"))
-			Expect(d.Calls).To(HaveLen(1), fx.explainDecl("DECL-1", "exactly one SetAdapter call"))
+			Expect(d.HookRan).To(BeTrue(), fx.explainDecl("an integration with a config-done hook"))
+			Expect(d.Calls).To(HaveLen(1), fx.explainDecl("exactly one SetAdapter call"))
 		})
 		fx.it("DECL-2", "the declared adapter has a name", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
-			Expect(strings.TrimSpace(a.Name)).NotTo(BeEmpty(), fx.explainDecl("DECL-2", "a non-empty Name"))
+			Expect(strings.TrimSpace(a.Name)).NotTo(BeEmpty(), fx.explainDecl("a non-empty Name"))
 		})
 		fx.it("DECL-3", "the server entrypoint provides CreateExports or Start", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			ep := a.ServerEntrypoint
-			Expect(ep).NotTo(BeNil(), fx.explainDecl("DECL-3", "a ServerEntrypoint"))
-			Expect(ep.CreateExports != nil || ep.Start != nil).To(BeTrue(), fx.explainDecl("DECL-3", "CreateExports or Start, or both"))
+			Expect(ep).NotTo(BeNil(), fx.explainDecl("a ServerEntrypoint"))
+			Expect(ep.CreateExports != nil || ep.Start != nil).To(BeTrue(), fx.explainDecl("CreateExports or Start, or both"))
 		})
 		fx.it("DECL-4", "export names are non-empty and unique", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			seen := map[string]bool{}
 			for _, name := range a.Exports {
-				Expect(name).NotTo(BeEmpty(), fx.explainDecl("DECL-4", "no empty export name"))
-				Expect(seen[name]).To(BeFalse(), fx.explainDecl("DECL-4", "export "+name+" declared once"))
+				Expect(name).NotTo(BeEmpty(), fx.explainDecl("no empty export name"))
+				Expect(seen[name]).To(BeFalse(), fx.explainDecl("export "+name+" declared once"))
 				seen[name] = true
 			}
 		})
@@ -52,19 +52,19 @@ func registerDeclaration(fx *fixtureEnv) {
 			for name := range fx.inst.Exports {
 				got = append(got, name)
 			}
-			Expect(sortedUnique(got)).To(Equal(declared), fx.explainDecl("DECL-5", "CreateExports to return exactly the declared exports "+strings.Join(declared, ", ")))
+			Expect(sortedUnique(got)).To(Equal(declared), fx.explainDecl("CreateExports to return exactly the declared exports "+strings.Join(declared, ", ")))
 		})
 		fx.it("DECL-7", "every declared host shape can be driven", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
-			Expect(a.Shapes).NotTo(BeEmpty(), fx.explainDecl("DECL-7", "at least one declared host shape"))
+			Expect(a.Shapes).NotTo(BeEmpty(), fx.explainDecl("at least one declared host shape"))
 			for _, s := range a.Shapes {
 				switch s {
 				case app.ShapeStart:
-					Expect(a.ServerEntrypoint != nil && a.ServerEntrypoint.Start != nil).To(BeTrue(), fx.explainDecl("DECL-7", "Start, since the shape start is declared"))
+					Expect(a.ServerEntrypoint != nil && a.ServerEntrypoint.Start != nil).To(BeTrue(), fx.explainDecl("Start, since the shape start is declared"))
 				case app.ShapeHandler, app.ShapeFetch, app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL:
-					Expect(fx.inst.Host(s)).NotTo(BeNil(), fx.explainDecl("DECL-7", "an export the kit drives as "+string(s)+", since that shape is declared; "+fx.declaredShapes()))
+					Expect(fx.inst.Host(s)).NotTo(BeNil(), fx.explainDecl("an export the kit drives as "+string(s)+", since that shape is declared; "+fx.declaredShapes()))
 				default:
-					ginkgo.Fail(fx.explainDecl("DECL-7", "a known host shape, not "+string(s))())
+					ginkgo.Fail(fx.explainDecl("a known host shape, not " + string(s))())
 				}
 			}
 		})
@@ -78,15 +78,15 @@ func registerFixtureDeclaration(fx *fixtureEnv) {
 	ginkgo.Describe("the declaration for fixture "+fx.name, func() {
 		fx.it("DECL-8", "the config-done hook accepts the fixture's config", func(ctx ginkgo.SpecContext) {
 			d := fx.declaration()
-			Expect(d.HookError).NotTo(HaveOccurred(), fx.explainDecl("DECL-8", "the hook to return nil for base "+quoteOrNone(fx.manifest.Base)+", trailingSlash "+string(fx.manifest.TrailingSlash)))
+			Expect(d.HookError).NotTo(HaveOccurred(), fx.explainDecl("the hook to return nil for base "+quoteOrNone(fx.manifest.Base)+", trailingSlash "+string(fx.manifest.TrailingSlash)))
 		})
 		fx.it("DECL-6", "CreateExports succeeds for the fixture", func(ctx ginkgo.SpecContext) {
 			a := fx.adapter()
 			if a.ServerEntrypoint == nil || a.ServerEntrypoint.CreateExports == nil {
 				skipNotApplicable("the adapter has no CreateExports")
 			}
-			Expect(fx.inst.ExportsError).NotTo(HaveOccurred(), fx.explainDecl("DECL-6", "CreateExports to succeed for fixture "+fx.name))
-			Expect(fx.inst.Exports).NotTo(BeNil(), fx.explainDecl("DECL-6", "a non-nil exports map"))
+			Expect(fx.inst.ExportsError).NotTo(HaveOccurred(), fx.explainDecl("CreateExports to succeed for fixture "+fx.name))
+			Expect(fx.inst.Exports).NotTo(BeNil(), fx.explainDecl("a non-nil exports map"))
 		})
 	})
 }
@@ -102,7 +102,7 @@ func registerExports(fx *fixtureEnv) {
 			if fx.inst.ExportsError != nil {
 				ginkgo.Skip("cannot be checked: CreateExports failed (see DECL-6)")
 			}
-			Expect(fx.inst.Unsupported).To(BeEmpty(), fx.explainDecl("EXPORT-1", "every export to be an http.Handler, app.FetchFunc, app.MiddlewareFunc or a Lambda handler for a declared Lambda shape"))
+			Expect(fx.inst.Unsupported).To(BeEmpty(), fx.explainDecl("every export to be an http.Handler, app.FetchFunc, app.MiddlewareFunc or a Lambda handler for a declared Lambda shape"))
 		})
 	})
 }
@@ -132,10 +132,10 @@ func (fx *fixtureEnv) adapter() app.Adapter {
 	return a
 }
 
-func (fx *fixtureEnv) explainDecl(id, expected string) func() string {
+func (fx *fixtureEnv) explainDecl(expected string) func() string {
 	return func() string {
 		var b strings.Builder
-		b.WriteString(explain(id, expected)())
+		b.WriteString(explain(expected)())
 		if fx.startErr != nil {
 			b.WriteString("starting the target failed: " + fx.startErr.Error() + "\n")
 		}

@@ -329,6 +329,14 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	ginkgo.It(fmt.Sprintf("[%s] %s", id, text), args...)
 }
 
+// currentRequirement is the ID of the requirement the running spec checks:
+// the label spec gave it. "" outside a spec, or in a spec spec did not
+// register. The leaf's own labels, not its containers', are read, so that
+// a label of an enclosing container cannot stand in for it.
+func currentRequirement() string {
+	return requirementLabel(ginkgo.CurrentSpecReport().LeafNodeLabels)
+}
+
 // hostSpecOption is what a spec declares about when it can say anything,
 // beside its requirement ID, so that the harness never names an ID.
 type hostSpecOption int

@@ -19,8 +19,8 @@ func registerExportHost(h *hostEnv) {
 		h.it("EXPORT-2", "a fetch export returns a response or an error, never both or neither, and never panics", func(ctx ginkgo.SpecContext) {
 			for _, c := range renderCorpus {
 				ex := h.do(ctx, c.method, c.target, nil)
-				Expect(ex.faults()).To(BeEmpty(), explain("EXPORT-2", "no contract breach by the fetch export", ex))
-				mustRespond("EXPORT-2", ex)
+				Expect(ex.faults()).To(BeEmpty(), explain("no contract breach by the fetch export", ex))
+				mustRespond(ex)
 			}
 		})
 		h.it("EXPORT-3", "the export serves concurrent requests correctly", func(ctx ginkgo.SpecContext) {
@@ -51,19 +51,19 @@ func registerExportHost(h *hostEnv) {
 					// The exchange is attached without the 256 KiB body.
 					ex.reqBody = body[:64]
 					attach(ex)
-					e := echoOf("EXPORT-3", ex)
+					e := echoOf(ex)
 					cause := func() string { return h.followsFrom("HTTP-11") }
-					Expect(e.BodyLength).To(Equal(len(body)), withCause(explain("EXPORT-3", "the echo of this request's own "+itoa(len(body))+"-byte body", ex), cause))
-					Expect(e.BodySHA256).To(Equal(sha(body)), withCause(explain("EXPORT-3", "the echo of this request's own body (request "+itoa(i)+", SHA-256 "+sha(body)+"), not another request's", ex), cause))
+					Expect(e.BodyLength).To(Equal(len(body)), withCause(explain("the echo of this request's own "+itoa(len(body))+"-byte body", ex), cause))
+					Expect(e.BodySHA256).To(Equal(sha(body)), withCause(explain("the echo of this request's own body (request "+itoa(i)+", SHA-256 "+sha(body)+"), not another request's", ex), cause))
 					continue
 				}
 				attach(ex)
-				expectStatus("EXPORT-3", ex, 200)
-				expectRoute("EXPORT-3", ex, paths[i%len(paths)].route, nil)
+				expectStatus(ex, 200)
+				expectRoute(ex, paths[i%len(paths)].route, nil)
 			}
 		})
 		h.it("EXPORT-4", "the export renders the manifest it was created from", func(ctx ginkgo.SpecContext) {
-			h.expectOwnManifest(ctx, "EXPORT-4")
+			h.expectOwnManifest(ctx)
 		})
 	})
 }
@@ -90,29 +90,29 @@ func concurrentBody(i int) []byte {
 
 // expectOwnManifest starts the target again on a second fixture app and
 // checks that what it serves is that app (EXPORT-4, PROC-2).
-func (h *hostEnv) expectOwnManifest(ctx context.Context, id string) {
+func (h *hostEnv) expectOwnManifest(ctx context.Context) {
 	m := secondFixture()
 	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return h.fx.serving.stopUnjudged(ctx, inst) })
-	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with a second fixture app"))
-	Expect(inst).NotTo(BeNil(), explain(id, "the adapter to start with a second fixture app"))
+	Expect(err).NotTo(HaveOccurred(), explain("the adapter to start with a second fixture app"))
+	Expect(inst).NotTo(BeNil(), explain("the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)
-	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the second fixture"))
-	Expect(host.StartError).NotTo(HaveOccurred(), explain(id, "the adapter to become ready with the second fixture app"))
+	Expect(host).NotTo(BeNil(), explain("a "+string(h.shape)+" host for the second fixture"))
+	Expect(host.StartError).NotTo(HaveOccurred(), explain("the adapter to become ready with the second fixture app"))
 	c := newClient(host, h.fx.timeouts.Request)
 	defer c.close()
 	ex := c.send(ctx, "GET", "/only-in-second", nil)
 	attach(ex)
-	expectStatus(id, ex, http.StatusOK)
-	expectRoute(id, ex, "/only-in-second", nil)
+	expectStatus(ex, http.StatusOK)
+	expectRoute(ex, "/only-in-second", nil)
 	ex = c.send(ctx, "GET", "/about", nil)
 	attach(ex)
-	mustRespond(id, ex)
+	mustRespond(ex)
 	if host.Middleware {
-		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), withCause(explain(id, "/about, absent from the second fixture, to go to next", ex),
+		Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), withCause(explain("/about, absent from the second fixture, to go to next", ex),
 			func() string { return h.followsFrom("MATCH-1") }))
 	} else {
-		Expect(ex.status()).To(Equal(http.StatusNotFound), withCause(explain(id, "status 404 for /about, a route the second fixture does not have", ex),
+		Expect(ex.status()).To(Equal(http.StatusNotFound), withCause(explain("status 404 for /about, a route the second fixture does not have", ex),
 			func() string { return h.followsFrom("NOTFOUND-1", "NOTFOUND-3") }))
 	}
 }

@@ -27,9 +27,9 @@ func registerFidelity(h *hostEnv) {
 	if !h.fx.manifest.ChecksOrigin() {
 		h.it("HTTP-24", "with checkOrigin off, a cross-site form reaches the route", func(ctx ginkgo.SpecContext) {
 			ex := h.do(ctx, "POST", "/api/echo", []byte("a=1"), header("Content-Type", formType), withOrigin(crossSite))
-			Expect(echoOf("HTTP-24", ex).Method).To(Equal("POST"), explain("HTTP-24", "200 and the echo of the POST: this fixture's App does not check the origin", ex))
+			Expect(echoOf(ex).Method).To(Equal("POST"), explain("200 and the echo of the POST: this fixture's App does not check the origin", ex))
 			ex = h.do(ctx, "DELETE", "/api/echo-all", nil, withoutOrigin())
-			Expect(echoOf("HTTP-24", ex).Method).To(Equal("DELETE"), explain("HTTP-24", "200 and the echo of a DELETE sent with no Origin", ex))
+			Expect(echoOf(ex).Method).To(Equal("DELETE"), explain("200 and the echo of a DELETE sent with no Origin", ex))
 		})
 	}
 	if !h.fx.primary {
@@ -40,10 +40,10 @@ func registerFidelity(h *hostEnv) {
 			// The client sends the origin of the URL it talks to, as a
 			// browser does (client.start).
 			ex := h.do(ctx, "POST", "/api/echo", []byte("a=1&b=2"), header("Content-Type", formType))
-			e := echoOf("HTTP-22", ex)
-			Expect(e.Method).To(Equal("POST"), explain("HTTP-22", "the echo of the form POST", ex))
+			e := echoOf(ex)
+			Expect(e.Method).To(Equal("POST"), explain("the echo of the form POST", ex))
 			ex = h.do(ctx, "DELETE", "/api/echo-all", nil)
-			Expect(echoOf("HTTP-22", ex).Method).To(Equal("DELETE"), explain("HTTP-22", "the echo of a same-origin DELETE with no body", ex))
+			Expect(echoOf(ex).Method).To(Equal("DELETE"), explain("the echo of a same-origin DELETE with no body", ex))
 		})
 		h.it("HTTP-23", "a cross-site form gets the App's 403", func(ctx ginkgo.SpecContext) {
 			if !h.fx.manifest.ChecksOrigin() {
@@ -63,10 +63,10 @@ func registerFidelity(h *hostEnv) {
 					body = []byte("a=1")
 				}
 				ex := h.do(ctx, c.method, c.target, body, opts...)
-				expectStatus("HTTP-23", ex, http.StatusForbidden)
+				expectStatus(ex, http.StatusForbidden)
 				want := "Cross-site " + c.method + " form submissions are forbidden"
-				Expect(string(ex.body)).To(Equal(want), explain("HTTP-23", "the App's body "+want, ex))
-				expectField("HTTP-23", ex, "Content-Type", []string{"text/plain;charset=UTF-8"})
+				Expect(string(ex.body)).To(Equal(want), explain("the App's body "+want, ex))
+				expectField(ex, "Content-Type", []string{"text/plain;charset=UTF-8"})
 			}
 		})
 		h.it("LAMBDA-19", "the App's scheme is the gateway's X-Forwarded-Proto", func(ctx ginkgo.SpecContext) {
@@ -78,29 +78,29 @@ func registerFidelity(h *hostEnv) {
 			origin := "https://" + u.Host
 			inv := h.invoke(ctx, "POST", "/api/echo", []byte("a=1"), lambdahost.EventOptions{},
 				header("Content-Type", formType), withOrigin(origin))
-			e := echoOfInvocation("LAMBDA-19", inv)
-			Expect(e.URL).To(HavePrefix(origin+"/"), explainInv("LAMBDA-19", "the App's URL on "+origin+", the scheme the gateway reported", inv))
-			Expect(e.Method).To(Equal("POST"), explainInv("LAMBDA-19", "the echo of the same-origin form POST", inv))
+			e := echoOfInvocation(inv)
+			Expect(e.URL).To(HavePrefix(origin+"/"), explainInv("the App's URL on "+origin+", the scheme the gateway reported", inv))
+			Expect(e.Method).To(Equal("POST"), explainInv("the echo of the same-origin form POST", inv))
 			// The gateway's value replaces the client's own.
 			inv = h.invoke(ctx, "GET", "/api/echo", nil, lambdahost.EventOptions{}, header("X-Forwarded-Proto", "http"))
-			Expect(echoOfInvocation("LAMBDA-19", inv).URL).To(HavePrefix(origin+"/"),
-				explainInv("LAMBDA-19", "the App's URL on "+origin+": the gateway reports https and replaces the client's X-Forwarded-Proto: http", inv))
+			Expect(echoOfInvocation(inv).URL).To(HavePrefix(origin+"/"),
+				explainInv("the App's URL on "+origin+": the gateway reports https and replaces the client's X-Forwarded-Proto: http", inv))
 		})
 		h.it("RENDER-15", "a fragment on the request line is dropped before routing", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ target, route string }{{"/about#frag", "/about"}, {"/blog/hello#x/y", "/blog/[slug]"}} {
 				ex := h.get(ctx, c.target)
-				expectStatus("RENDER-15", ex, http.StatusOK)
-				expectRoute("RENDER-15", ex, c.route, nil)
+				expectStatus(ex, http.StatusOK)
+				expectRoute(ex, c.route, nil)
 			}
 		})
 		h.it("RENDER-16", "Astro.url.pathname keeps the request's percent-encoding", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ target, slug string }{{"/blog/hello%20world", "hello world"}, {"/blog/caf%C3%A9", "café"}} {
 				ex := h.get(ctx, c.target)
-				expectStatus("RENDER-16", ex, http.StatusOK)
+				expectStatus(ex, http.StatusOK)
 				_, params, pathname, ok := app.ParsePageMarkers(ex.body)
-				Expect(ok).To(BeTrue(), explain("RENDER-16", "a page with its markers", ex))
-				Expect(pathname).To(Equal(c.target), explain("RENDER-16", "Astro.url.pathname "+c.target+" (data-astro-url-pathname), encoded as sent", ex))
-				Expect(params["slug"]).To(Equal(c.slug), explain("RENDER-16", "the decoded param slug = "+c.slug, ex))
+				Expect(ok).To(BeTrue(), explain("a page with its markers", ex))
+				Expect(pathname).To(Equal(c.target), explain("Astro.url.pathname "+c.target+" (data-astro-url-pathname), encoded as sent", ex))
+				Expect(params["slug"]).To(Equal(c.slug), explain("the decoded param slug = "+c.slug, ex))
 			}
 		})
 	})

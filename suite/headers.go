@@ -151,11 +151,11 @@ func howCompared(name string, want []string) string {
 
 // expectField checks one response header of an exchange against the lines
 // expected, with sameFieldValue.
-func expectField(id string, ex *exchange, name string, want []string) {
+func expectField(ex *exchange, name string, want []string) {
 	ginkgo.GinkgoHelper()
-	mustRespond(id, ex)
+	mustRespond(ex)
 	got := ex.resp.Header.Values(name)
-	Expect(sameFieldValue(name, got, want)).To(BeTrue(), explain(id, fieldExpectation(name, got, want), ex))
+	Expect(sameFieldValue(name, got, want)).To(BeTrue(), explain(fieldExpectation(name, got, want), ex))
 }
 
 // fieldExpectation says what was expected of a field, how it is compared,
@@ -174,8 +174,8 @@ const httpDate = "Wed, 21 Oct 2037 07:28:00 GMT"
 // expectEchoedField checks a request header as the App saw it (the echo
 // endpoint reports each header's lines, under its lower-case name) against
 // the lines the client sent, with sameFieldValue.
-func expectEchoedField(id string, ex *exchange, e app.Echo, name string, sent []string) {
+func expectEchoedField(ex *exchange, e app.Echo, name string, sent []string) {
 	ginkgo.GinkgoHelper()
 	got := e.Headers[strings.ToLower(name)]
-	Expect(sameFieldValue(name, got, sent)).To(BeTrue(), explain(id, "the App to see "+fieldExpectation(name, got, sent), ex))
+	Expect(sameFieldValue(name, got, sent)).To(BeTrue(), explain("the App to see "+fieldExpectation(name, got, sent), ex))
 }

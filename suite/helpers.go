@@ -38,48 +38,48 @@ func (h *hostEnv) do(ctx context.Context, method, target string, body []byte, op
 
 // mustRespond fails the spec under the requirement when the request got no
 // HTTP response at all (a crash, a hang, a reset).
-func mustRespond(id string, ex *exchange) {
+func mustRespond(ex *exchange) {
 	ginkgo.GinkgoHelper()
-	Expect(ex.resp).NotTo(BeNil(), explain(id, "an HTTP response", ex))
+	Expect(ex.resp).NotTo(BeNil(), explain("an HTTP response", ex))
 }
 
 // expectStatus checks the status code under a requirement.
-func expectStatus(id string, ex *exchange, want int) {
+func expectStatus(ex *exchange, want int) {
 	ginkgo.GinkgoHelper()
-	mustRespond(id, ex)
-	Expect(ex.status()).To(Equal(want), explain(id, "status "+itoa(want), ex))
+	mustRespond(ex)
+	Expect(ex.status()).To(Equal(want), explain("status "+itoa(want), ex))
 }
 
 // expectRoute checks that a page body carries the markers of a route.
-func expectRoute(id string, ex *exchange, route string, params map[string]string) {
+func expectRoute(ex *exchange, route string, params map[string]string) {
 	ginkgo.GinkgoHelper()
-	mustRespond(id, ex)
+	mustRespond(ex)
 	got, gotParams, _, ok := app.ParsePageMarkers(ex.body)
-	Expect(ok).To(BeTrue(), explain(id, "a page of the App naming route "+route+" in its markers", ex))
-	Expect(got).To(Equal(route), explain(id, "the route markers of "+route, ex))
+	Expect(ok).To(BeTrue(), explain("a page of the App naming route "+route+" in its markers", ex))
+	Expect(got).To(Equal(route), explain("the route markers of "+route, ex))
 	if params != nil {
 		if len(params) == 0 {
-			Expect(gotParams).To(BeEmpty(), explain(id, "no params", ex))
+			Expect(gotParams).To(BeEmpty(), explain("no params", ex))
 		} else {
-			Expect(gotParams).To(Equal(params), explain(id, fmt.Sprintf("params %v", params), ex))
+			Expect(gotParams).To(Equal(params), explain(fmt.Sprintf("params %v", params), ex))
 		}
 	}
 }
 
 // expectMediaType checks the Content-Type's media type.
-func expectMediaType(id string, ex *exchange, want string) {
+func expectMediaType(ex *exchange, want string) {
 	ginkgo.GinkgoHelper()
-	mustRespond(id, ex)
+	mustRespond(ex)
 	mt, _, _ := mime.ParseMediaType(ex.resp.Header.Get("Content-Type"))
-	Expect(mt).To(Equal(want), explain(id, "Content-Type "+want, ex))
+	Expect(mt).To(Equal(want), explain("Content-Type "+want, ex))
 }
 
 // echoOf decodes the echo endpoint's JSON.
-func echoOf(id string, ex *exchange) app.Echo {
+func echoOf(ex *exchange) app.Echo {
 	ginkgo.GinkgoHelper()
-	expectStatus(id, ex, http.StatusOK)
+	expectStatus(ex, http.StatusOK)
 	var e app.Echo
-	Expect(json.Unmarshal(ex.body, &e)).To(Succeed(), explain(id, "the echo endpoint's JSON", ex))
+	Expect(json.Unmarshal(ex.body, &e)).To(Succeed(), explain("the echo endpoint's JSON", ex))
 	return e
 }
 
@@ -168,10 +168,10 @@ func (r *recordingReader) Read(p []byte) (int, error) {
 
 func (r *recordingReader) String() string { return r.buf.String() }
 
-func explainRaw(id, expected, request string, rr *rawResponse, err error) func() string {
+func explainRaw(expected, request string, rr *rawResponse, err error) func() string {
 	return func() string {
 		var b strings.Builder
-		b.WriteString(explain(id, expected)())
+		b.WriteString(explain(expected)())
 		b.WriteString("raw request:\n  " + strings.ReplaceAll(strings.TrimRight(request, "\r\n"), "\r\n", "\n  ") + "\n")
 		if rr != nil {
 			b.WriteString("raw response (first 4 KiB):\n  " + strings.ReplaceAll(rr.raw, "\r\n", "\n  ") + "\n")
@@ -184,8 +184,8 @@ func explainRaw(id, expected, request string, rr *rawResponse, err error) func()
 }
 
 // expectAlive checks that the host still answers GET / with 200 (B17).
-func (h *hostEnv) expectAlive(ctx context.Context, id string) {
+func (h *hostEnv) expectAlive(ctx context.Context) {
 	ginkgo.GinkgoHelper()
 	ex := h.get(ctx, "/")
-	expectStatus(id, ex, http.StatusOK)
+	expectStatus(ex, http.StatusOK)
 }

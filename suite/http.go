@@ -27,7 +27,7 @@ func registerHTTP(h *hostEnv) {
 		h.it("HTTP-1", "every method reaches the App unchanged", func(ctx ginkgo.SpecContext) {
 			for _, m := range []string{"PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"} {
 				ex := h.do(ctx, m, "/api/echo-all", nil)
-				Expect(echoOf("HTTP-1", ex).Method).To(Equal(m), explain("HTTP-1", "the App to see method "+m, ex))
+				Expect(echoOf(ex).Method).To(Equal(m), explain("the App to see method "+m, ex))
 			}
 		})
 		h.it("HTTP-2", "the path reaches the App with its encoding intact", func(ctx ginkgo.SpecContext) {
@@ -36,97 +36,97 @@ func registerHTTP(h *hostEnv) {
 		h.it("HTTP-3", "the query reaches the App byte for byte", func(ctx ginkgo.SpecContext) {
 			q := "path=/book/%7Bid%7D&p=a%2Bb&q=a+b&x=%3Fa%3Db"
 			ex := h.get(ctx, "/api/echo?"+q)
-			Expect(echoOf("HTTP-3", ex).RawQuery).To(Equal(q), explain("HTTP-3", "the App to see the raw query "+q, ex))
+			Expect(echoOf(ex).RawQuery).To(Equal(q), explain("the App to see the raw query "+q, ex))
 		})
 		h.it("HTTP-4", "repeated and valueless query parameters survive", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo?a=1&a=2&b=x,y&flag")
-			e := echoOf("HTTP-4", ex)
-			Expect(e.Query["a"]).To(Equal([]string{"1", "2"}), explain("HTTP-4", "a = [1 2]", ex))
-			Expect(e.Query["b"]).To(Equal([]string{"x,y"}), explain("HTTP-4", "b = x,y", ex))
-			Expect(e.Query).To(HaveKey("flag"), explain("HTTP-4", "flag present", ex))
+			e := echoOf(ex)
+			Expect(e.Query["a"]).To(Equal([]string{"1", "2"}), explain("a = [1 2]", ex))
+			Expect(e.Query["b"]).To(Equal([]string{"x,y"}), explain("b = x,y", ex))
+			Expect(e.Query).To(HaveKey("flag"), explain("flag present", ex))
 		})
 		h.it("HTTP-5", "the request URL's host is the Host the client sent", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", hostHeader("custom-host.test:8080"))
-			Expect(echoOf("HTTP-5", ex).URL).To(HavePrefix("http://custom-host.test:8080/"), explain("HTTP-5", "a URL starting with http://custom-host.test:8080/", ex))
+			Expect(echoOf(ex).URL).To(HavePrefix("http://custom-host.test:8080/"), explain("a URL starting with http://custom-host.test:8080/", ex))
 		})
 		h.it("HTTP-6", "X-Forwarded-Host and -Proto do not change the request URL", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", hostHeader("site.test"), header("X-Forwarded-Host", "evil.example"), header("X-Forwarded-Proto", "https"))
-			e := echoOf("HTTP-6", ex)
-			Expect(e.URL).To(HavePrefix("http://site.test/"), explain("HTTP-6", "the URL to keep http://site.test/", ex))
-			Expect(e.Headers["x-forwarded-host"]).To(Equal([]string{"evil.example"}), explain("HTTP-6", "the header itself to reach the App", ex))
+			e := echoOf(ex)
+			Expect(e.URL).To(HavePrefix("http://site.test/"), explain("the URL to keep http://site.test/", ex))
+			Expect(e.Headers["x-forwarded-host"]).To(Equal([]string{"evil.example"}), explain("the header itself to reach the App", ex))
 		})
 		h.it("HTTP-7", "every request header reaches the App with all its values", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", header("X-Multi", "a"), header("X-Multi", "b"), header("Cookie", "a=1; b=two"),
 				header("X-Date", httpDate), header("If-Modified-Since", httpDate))
-			e := echoOf("HTTP-7", ex)
-			expectEchoedField("HTTP-7", ex, e, "X-Multi", []string{"a", "b"})
-			expectEchoedField("HTTP-7", ex, e, "Cookie", []string{"a=1; b=two"})
+			e := echoOf(ex)
+			expectEchoedField(ex, e, "X-Multi", []string{"a", "b"})
+			expectEchoedField(ex, e, "Cookie", []string{"a=1; b=two"})
 			// Not lists: a bridge that splits values at commas breaks them.
-			expectEchoedField("HTTP-7", ex, e, "X-Date", []string{httpDate})
-			expectEchoedField("HTTP-7", ex, e, "If-Modified-Since", []string{httpDate})
+			expectEchoedField(ex, e, "X-Date", []string{httpDate})
+			expectEchoedField(ex, e, "If-Modified-Since", []string{httpDate})
 		})
 		h.it("HTTP-8", "every Set-Cookie goes out on its own line", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/cookies")
-			expectStatus("HTTP-8", ex, 200)
+			expectStatus(ex, 200)
 			for _, want := range []string{"raw_c=3; Path=/", "raw_d=4; Path=/; Secure", "raw_e=5; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"} {
-				Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElement(want), explain("HTTP-8", "a Set-Cookie line "+want, ex))
+				Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElement(want), explain("a Set-Cookie line "+want, ex))
 			}
 		})
 		h.it("HTTP-9", "cookies set through the App's cookie API are sent", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/cookies")
-			expectStatus("HTTP-9", ex, 200)
+			expectStatus(ex, 200)
 			for _, want := range []string{"astro_a=1; Path=/; HttpOnly", "astro_b=two%20words; Max-Age=60; Path=/api; SameSite=Lax"} {
-				Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElement(want), explain("HTTP-9", "a Set-Cookie line "+want, ex))
+				Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElement(want), explain("a Set-Cookie line "+want, ex))
 			}
 			ex = h.get(ctx, "/page-cookies")
-			expectStatus("HTTP-9", ex, 200)
-			Expect(cookieNames(ex.resp)).To(ContainElement("page_a"), explain("HTTP-9", "the page's cookie-API cookie page_a", ex))
+			expectStatus(ex, 200)
+			Expect(cookieNames(ex.resp)).To(ContainElement("page_a"), explain("the page's cookie-API cookie page_a", ex))
 		})
 		h.it("HTTP-10", "repeated response headers keep all values", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/headers")
-			expectStatus("HTTP-10", ex, 200)
-			expectField("HTTP-10", ex, "X-Multi", []string{"one", "two"})
-			expectField("HTTP-10", ex, "Vary", []string{"Accept", "Accept-Encoding"})
+			expectStatus(ex, 200)
+			expectField(ex, "X-Multi", []string{"one", "two"})
+			expectField(ex, "Vary", []string{"Accept", "Accept-Encoding"})
 		})
 		h.it("HTTP-11", "request bodies reach the App byte for byte", func(ctx ginkgo.SpecContext) {
 			big, _ := app.LargeBody(1 << 20)
 			for _, body := range [][]byte{[]byte(`{"hello":"wörld"}`), big} {
 				ex := h.do(ctx, "POST", "/api/echo", body, header("Content-Type", "application/json"))
-				e := echoOf("HTTP-11", ex)
-				Expect(e.BodyLength).To(Equal(len(body)), explain("HTTP-11", "the App to get "+itoa(len(body))+" body bytes", ex))
-				Expect(e.BodySHA256).To(Equal(sha(body)), explain("HTTP-11", "the body's SHA-256 "+sha(body), ex))
+				e := echoOf(ex)
+				Expect(e.BodyLength).To(Equal(len(body)), explain("the App to get "+itoa(len(body))+" body bytes", ex))
+				Expect(e.BodySHA256).To(Equal(sha(body)), explain("the body's SHA-256 "+sha(body), ex))
 			}
 		})
 		h.it("HTTP-12", "a binary request body arrives intact", func(ctx ginkgo.SpecContext) {
 			body := bytes256()
 			ex := h.do(ctx, "POST", "/api/echo", body, header("Content-Type", "application/octet-stream"))
-			e := echoOf("HTTP-12", ex)
-			Expect(e.BodySHA256).To(Equal(sha(body)), explain("HTTP-12", "the SHA-256 of bytes 0..255", ex))
+			e := echoOf(ex)
+			Expect(e.BodySHA256).To(Equal(sha(body)), explain("the SHA-256 of bytes 0..255", ex))
 		})
 		h.it("HTTP-13", "GET and HEAD with Content-Length: 0 succeed", func(ctx ginkgo.SpecContext) {
 			for _, m := range []string{"GET", "HEAD"} {
 				req := m + " /about HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 				rr, err := h.rawRoundTrip(ctx, m, req)
-				Expect(rr).NotTo(BeNil(), explainRaw("HTTP-13", "a response", req, rr, err))
-				Expect(rr.resp).NotTo(BeNil(), explainRaw("HTTP-13", "a response", req, rr, err))
-				Expect(rr.resp.StatusCode).To(Equal(200), explainRaw("HTTP-13", "status 200", req, rr, err))
+				Expect(rr).NotTo(BeNil(), explainRaw("a response", req, rr, err))
+				Expect(rr.resp).NotTo(BeNil(), explainRaw("a response", req, rr, err))
+				Expect(rr.resp.StatusCode).To(Equal(200), explainRaw("status 200", req, rr, err))
 			}
 		})
 		h.it("HTTP-14", "a binary response arrives intact", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/binary")
-			expectStatus("HTTP-14", ex, 200)
-			Expect(ex.body).To(Equal(bytes256()), explain("HTTP-14", "bytes 0..255", ex))
+			expectStatus(ex, 200)
+			Expect(ex.body).To(Equal(bytes256()), explain("bytes 0..255", ex))
 		})
 		h.it("HTTP-15", "a 5 MB response arrives complete", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/large")
-			expectStatus("HTTP-15", ex, 200)
+			expectStatus(ex, 200)
 			want := ex.resp.Header.Get(app.BodySHA256Header)
-			Expect(len(ex.body)).To(BeNumerically(">=", 5_000_000), explain("HTTP-15", "at least 5 MB", ex))
-			Expect(sha(ex.body)).To(Equal(want), explain("HTTP-15", "a body whose SHA-256 is "+app.BodySHA256Header+" "+want, ex))
+			Expect(len(ex.body)).To(BeNumerically(">=", 5_000_000), explain("at least 5 MB", ex))
+			Expect(sha(ex.body)).To(Equal(want), explain("a body whose SHA-256 is "+app.BodySHA256Header+" "+want, ex))
 		})
 		h.it("HTTP-16", "a streamed response is neither buffered nor cut short", func(ctx ginkgo.SpecContext) {
 			ex := h.http.start(ctx, "GET", streamTargetWith(longStreamDelay), nil)
-			mustRespond("HTTP-16", ex)
+			mustRespond(ex)
 			defer ex.resp.Body.Close()
 			started := time.Now()
 			r := bufio.NewReader(ex.resp.Body)
@@ -137,77 +137,77 @@ func registerHTTP(h *hostEnv) {
 			ex.body = append([]byte(first), rest...)
 			ex.err = restErr
 			attach(ex) // with the body as it came
-			Expect(err).NotTo(HaveOccurred(), explain("HTTP-16", "a first chunk", ex))
+			Expect(err).NotTo(HaveOccurred(), explain("a first chunk", ex))
 			// Three chunks longStreamDelay apart: the last cannot be
 			// produced before 2*longStreamDelay (timers never fire early),
 			// so a first chunk that arrives more than longStreamDelay
 			// before the end was not buffered, whatever the machine's speed.
-			Expect(total-firstAt).To(BeNumerically(">", longStreamDelay), explain("HTTP-16",
+			Expect(total-firstAt).To(BeNumerically(">", longStreamDelay), explain(
 				"the first chunk at least "+longStreamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), ex))
 			// And the stream, longer than a per-request timeout of a
 			// second, arrives whole, with a clean end.
-			Expect(restErr).NotTo(HaveOccurred(), explain("HTTP-16", "all three chunks and a clean end, "+total.String()+" after the first byte", ex))
-			Expect(string(ex.body)).To(Equal(wholeStream), explain("HTTP-16", "all three chunks "+strconv.Quote(wholeStream), ex))
+			Expect(restErr).NotTo(HaveOccurred(), explain("all three chunks and a clean end, "+total.String()+" after the first byte", ex))
+			Expect(string(ex.body)).To(Equal(wholeStream), explain("all three chunks "+strconv.Quote(wholeStream), ex))
 		})
 		h.it("HTTP-17", "HEAD gives GET's status and headers and no body", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/about", "/api/cookies"} {
 				get := h.get(ctx, p)
 				head := h.do(ctx, "HEAD", p, nil)
-				mustRespond("HTTP-17", get)
-				mustRespond("HTTP-17", head)
-				Expect(head.status()).To(Equal(get.status()), explain("HTTP-17", "the status of GET "+p, get, head))
+				mustRespond(get)
+				mustRespond(head)
+				Expect(head.status()).To(Equal(get.status()), explain("the status of GET "+p, get, head))
 				for k, vs := range get.resp.Header {
 					if framingHeaders[k] {
 						continue
 					}
 					got := head.resp.Header.Values(k)
-					Expect(sameFieldValue(k, got, vs)).To(BeTrue(), explain("HTTP-17", "as for GET, "+fieldExpectation(k, got, vs), get, head))
+					Expect(sameFieldValue(k, got, vs)).To(BeTrue(), explain("as for GET, "+fieldExpectation(k, got, vs), get, head))
 				}
-				Expect(head.body).To(BeEmpty(), explain("HTTP-17", "no body", head))
+				Expect(head.body).To(BeEmpty(), explain("no body", head))
 			}
 		})
 		h.it("HTTP-18", "clientAddress is the peer address", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", header("X-Forwarded-For", "203.0.113.9"))
-			e := echoOf("HTTP-18", ex)
-			Expect(e.ClientAddress).NotTo(BeNil(), explain("HTTP-18", "a clientAddress (the adapter passes app.ClientAddress)", ex))
+			e := echoOf(ex)
+			Expect(e.ClientAddress).NotTo(BeNil(), explain("a clientAddress (the adapter passes app.ClientAddress)", ex))
 			if h.modeIs(runner.ModeContainer) {
 				// Docker's port forwarding decides the peer; it is an IP,
 				// and never what a forwarded header claims.
-				Expect(net.ParseIP(*e.ClientAddress)).NotTo(BeNil(), explain("HTTP-18", "clientAddress to be the peer's IP", ex))
-				Expect(*e.ClientAddress).NotTo(Equal("203.0.113.9"), explain("HTTP-18", "clientAddress not taken from X-Forwarded-For", ex))
+				Expect(net.ParseIP(*e.ClientAddress)).NotTo(BeNil(), explain("clientAddress to be the peer's IP", ex))
+				Expect(*e.ClientAddress).NotTo(Equal("203.0.113.9"), explain("clientAddress not taken from X-Forwarded-For", ex))
 			} else {
-				Expect(*e.ClientAddress).To(Equal("127.0.0.1"), explain("HTTP-18", "clientAddress 127.0.0.1, the loopback peer", ex))
+				Expect(*e.ClientAddress).To(Equal("127.0.0.1"), explain("clientAddress 127.0.0.1, the loopback peer", ex))
 			}
 		})
 		h.it("HTTP-19", "the adapter adds no compression", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/about", header("Accept-Encoding", "gzip, br"))
-			expectStatus("HTTP-19", ex, 200)
-			Expect(ex.resp.Header.Get("Content-Encoding")).To(BeEmpty(), explain("HTTP-19", "no Content-Encoding", ex))
-			expectRoute("HTTP-19", ex, "/about", nil)
+			expectStatus(ex, 200)
+			Expect(ex.resp.Header.Get("Content-Encoding")).To(BeEmpty(), explain("no Content-Encoding", ex))
+			expectRoute(ex, "/about", nil)
 		})
 		h.it("HTTP-20", "Content-Length matches the body and never comes with chunking", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/about", "/api/binary", "/api/stream?" + app.StreamDelayParam + "=10"} {
 				req := "GET " + p + " HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
 				rr, err := h.rawRoundTrip(ctx, "GET", req)
-				Expect(rr).NotTo(BeNil(), explainRaw("HTTP-20", "a response", req, rr, err))
-				Expect(err).NotTo(HaveOccurred(), explainRaw("HTTP-20", "a well-framed response", req, rr, err))
+				Expect(rr).NotTo(BeNil(), explainRaw("a response", req, rr, err))
+				Expect(err).NotTo(HaveOccurred(), explainRaw("a well-framed response", req, rr, err))
 				hasTE := len(rr.resp.TransferEncoding) > 0
-				Expect(hasTE && strings.Contains(strings.ToLower(rr.raw), "\r\ncontent-length:")).To(BeFalse(), explainRaw("HTTP-20", "not both Content-Length and Transfer-Encoding", req, rr, err))
+				Expect(hasTE && strings.Contains(strings.ToLower(rr.raw), "\r\ncontent-length:")).To(BeFalse(), explainRaw("not both Content-Length and Transfer-Encoding", req, rr, err))
 				if rr.resp.ContentLength >= 0 {
-					Expect(int64(len(rr.body))).To(Equal(rr.resp.ContentLength), explainRaw("HTTP-20", "as many body bytes as Content-Length says", req, rr, err))
+					Expect(int64(len(rr.body))).To(Equal(rr.resp.ContentLength), explainRaw("as many body bytes as Content-Length says", req, rr, err))
 				}
 			}
 		})
 		h.it("HTTP-21", "a lone cookie arrives on exactly one Set-Cookie line", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/cookie-one")
-			expectStatus("HTTP-21", ex, 200)
-			expectField("HTTP-21", ex, "Set-Cookie", []string{"lone=1; Path=/"})
+			expectStatus(ex, 200)
+			expectField(ex, "Set-Cookie", []string{"lone=1; Path=/"})
 			ex = h.get(ctx, "/api/cookies")
-			expectStatus("HTTP-21", ex, 200)
+			expectStatus(ex, 200)
 			seen := map[string]int{}
 			for _, c := range ex.resp.Header.Values("Set-Cookie") {
 				seen[c]++
-				Expect(seen[c]).To(Equal(1), explain("HTTP-21", "each Set-Cookie line once; "+strconv.Quote(c)+" came twice", ex))
+				Expect(seen[c]).To(Equal(1), explain("each Set-Cookie line once; "+strconv.Quote(c)+" came twice", ex))
 			}
 		})
 	})
@@ -218,7 +218,7 @@ func registerHTTP(h *hostEnv) {
 func (h *hostEnv) expectRawPath(ctx context.Context, prefix string) {
 	p := prefix + "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
 	ex := h.get(ctx, p)
-	Expect(echoOf("HTTP-2", ex).RawPath).To(Equal(p), explain("HTTP-2", "the App to see the raw path "+p, ex))
+	Expect(echoOf(ex).RawPath).To(Equal(p), explain("the App to see the raw path "+p, ex))
 }
 
 // streamDelay is the gap between /api/stream's chunks in the specs that

@@ -38,18 +38,18 @@ func registerLambda(h *hostEnv) {
 	ginkgo.Describe("Lambda", func() {
 		h.it("LAMBDA-1", "v2 and Function URL responses carry Set-Cookie in cookies[], never in headers", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/cookies")
-			inv := h.invocationOf("LAMBDA-1", ex)
-			env := envelopeOf("LAMBDA-1", inv, ex)
+			inv := h.invocationOf(ex)
+			env := envelopeOf(inv, ex)
 			var cookies []string
-			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-1", "cookies[] to be an array of strings", inv, ex))
-			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-1", "cookies[] to hold every Set-Cookie of the App", inv, ex))
+			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("cookies[] to be an array of strings", inv, ex))
+			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("cookies[] to hold every Set-Cookie of the App", inv, ex))
 			var headers map[string]any
 			decodeField(env, "headers", &headers)
 			for k := range headers {
-				Expect(strings.EqualFold(k, "set-cookie")).To(BeFalse(), explainInv("LAMBDA-1", "no set-cookie in headers (the gateway keeps only one)", inv, ex))
+				Expect(strings.EqualFold(k, "set-cookie")).To(BeFalse(), explainInv("no set-cookie in headers (the gateway keeps only one)", inv, ex))
 			}
-			mustRespond("LAMBDA-1", ex)
-			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-1", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
+			mustRespond(ex)
+			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("every cookie to reach the client on its own Set-Cookie line", inv, ex))
 		})
 		h.it("LAMBDA-2", "v1 responses carry repeated headers in multiValueHeaders and no cookies field", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct {
@@ -60,17 +60,17 @@ func registerLambda(h *hostEnv) {
 				{"/api/headers", map[string][]string{"X-Multi": {"one", "two"}, "Vary": {"Accept", "Accept-Encoding"}}},
 			} {
 				ex := h.get(ctx, c.path)
-				inv := h.invocationOf("LAMBDA-2", ex)
-				env := envelopeOf("LAMBDA-2", inv, ex)
-				Expect(env).NotTo(HaveKey("cookies"), explainInv("LAMBDA-2", "no cookies field, which a REST API rejects", inv, ex))
+				inv := h.invocationOf(ex)
+				env := envelopeOf(inv, ex)
+				Expect(env).NotTo(HaveKey("cookies"), explainInv("no cookies field, which a REST API rejects", inv, ex))
 				var multi map[string][]string
-				Expect(decodeField(env, "multiValueHeaders", &multi)).To(Succeed(), explainInv("LAMBDA-2", "multiValueHeaders to map names to arrays of strings", inv, ex))
+				Expect(decodeField(env, "multiValueHeaders", &multi)).To(Succeed(), explainInv("multiValueHeaders to map names to arrays of strings", inv, ex))
 				got := http.Header{}
 				for k, vs := range multi {
 					got[http.CanonicalHeaderKey(k)] = append(got[http.CanonicalHeaderKey(k)], vs...)
 				}
 				for name, vs := range c.want {
-					Expect(sameFieldValue(name, got.Values(name), vs)).To(BeTrue(), explainInv("LAMBDA-2", "multiValueHeaders "+fieldExpectation(name, got.Values(name), vs), inv, ex))
+					Expect(sameFieldValue(name, got.Values(name), vs)).To(BeTrue(), explainInv("multiValueHeaders "+fieldExpectation(name, got.Values(name), vs), inv, ex))
 				}
 			}
 		})
@@ -78,18 +78,18 @@ func registerLambda(h *hostEnv) {
 			// An HTTP API sends the cookies in cookies[] only; a Function URL
 			// in cookies[] and in the cookie header (aws-gateway-facts.md).
 			ex := h.get(ctx, "/api/echo", header("Cookie", "a=1; b=2"))
-			inv := h.invocationOf("LAMBDA-3", ex)
-			e := echoOf("LAMBDA-3", ex)
+			inv := h.invocationOf(ex)
+			e := echoOf(ex)
 			from := "cookies [a=1 b=2]"
 			if h.shape == app.ShapeFunctionURL {
 				from += " and the cookie header a=1; b=2"
 			}
-			Expect(e.Headers["cookie"]).To(Equal([]string{"a=1; b=2"}), explainInv("LAMBDA-3", "the App to see one Cookie: a=1; b=2 from "+from+"; it saw "+fmt.Sprint(e.Headers["cookie"]), inv, ex))
+			Expect(e.Headers["cookie"]).To(Equal([]string{"a=1; b=2"}), explainInv("the App to see one Cookie: a=1; b=2 from "+from+"; it saw "+fmt.Sprint(e.Headers["cookie"]), inv, ex))
 		})
 		h.it("LAMBDA-4", "repeated request headers reach the App with every value", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/echo", header("X-A", "1"), header("X-A", "2"), header("X-Date", httpDate), header("If-Modified-Since", httpDate))
-			inv := h.invocationOf("LAMBDA-4", ex)
-			e := echoOf("LAMBDA-4", ex)
+			inv := h.invocationOf(ex)
+			e := echoOf(ex)
 			for _, c := range []struct {
 				name string
 				want []string
@@ -99,7 +99,7 @@ func registerLambda(h *hostEnv) {
 				{"If-Modified-Since", []string{httpDate}}, // cannot be split back safely
 			} {
 				got := e.Headers[strings.ToLower(c.name)]
-				Expect(sameFieldValue(c.name, got, c.want)).To(BeTrue(), explainInv("LAMBDA-4", "the App to see "+fieldExpectation(c.name, got, c.want), inv, ex))
+				Expect(sameFieldValue(c.name, got, c.want)).To(BeTrue(), explainInv("the App to see "+fieldExpectation(c.name, got, c.want), inv, ex))
 			}
 		})
 		h.it("LAMBDA-5", "a base64-encoded request body is decoded", func(ctx ginkgo.SpecContext) {
@@ -108,35 +108,35 @@ func registerLambda(h *hostEnv) {
 				contentType string
 			}{{bytes256(), "application/octet-stream"}, {[]byte("a=1&b=%C3%A9+x"), "application/x-www-form-urlencoded"}} {
 				ex := h.do(ctx, "POST", "/api/echo", c.body, header("Content-Type", c.contentType))
-				inv := h.invocationOf("LAMBDA-5", ex)
-				e := echoOf("LAMBDA-5", ex)
-				Expect(e.BodySHA256).To(Equal(sha(c.body)), explainInv("LAMBDA-5", "the App to get the "+itoa(len(c.body))+" decoded body bytes (SHA-256 "+sha(c.body)+"); it got "+itoa(e.BodyLength)+" bytes", inv, ex))
+				inv := h.invocationOf(ex)
+				e := echoOf(ex)
+				Expect(e.BodySHA256).To(Equal(sha(c.body)), explainInv("the App to get the "+itoa(len(c.body))+" decoded body bytes (SHA-256 "+sha(c.body)+"); it got "+itoa(e.BodyLength)+" bytes", inv, ex))
 			}
 		})
 		h.it("LAMBDA-6", "a binary response is base64-encoded with isBase64Encoded", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/binary")
-			inv := h.invocationOf("LAMBDA-6", ex)
+			inv := h.invocationOf(ex)
 			if inv.Streamed {
 				// A stream carries the body raw, after the prelude: no base64.
-				Expect(inv.Body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the streamed body to be the bytes 0..255, raw", inv, ex))
-				expectStatus("LAMBDA-6", ex, http.StatusOK)
-				Expect(ex.body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the client to get the bytes 0..255", inv, ex))
+				Expect(inv.Body).To(Equal(bytes256()), explainInv("the streamed body to be the bytes 0..255, raw", inv, ex))
+				expectStatus(ex, http.StatusOK)
+				Expect(ex.body).To(Equal(bytes256()), explainInv("the client to get the bytes 0..255", inv, ex))
 				return
 			}
-			env := envelopeOf("LAMBDA-6", inv, ex)
+			env := envelopeOf(inv, ex)
 			var b64 bool
 			decodeField(env, "isBase64Encoded", &b64)
-			Expect(b64).To(BeTrue(), explainInv("LAMBDA-6", "isBase64Encoded: true for an application/octet-stream body", inv, ex))
+			Expect(b64).To(BeTrue(), explainInv("isBase64Encoded: true for an application/octet-stream body", inv, ex))
 			var body string
 			decodeField(env, "body", &body)
 			raw, err := base64.StdEncoding.DecodeString(body)
-			Expect(err).NotTo(HaveOccurred(), explainInv("LAMBDA-6", "a base64 body", inv, ex))
-			Expect(raw).To(Equal(bytes256()), explainInv("LAMBDA-6", "a body that decodes to the bytes 0..255", inv, ex))
-			expectStatus("LAMBDA-6", ex, http.StatusOK)
-			Expect(ex.body).To(Equal(bytes256()), explainInv("LAMBDA-6", "the client to get the bytes 0..255", inv, ex))
+			Expect(err).NotTo(HaveOccurred(), explainInv("a base64 body", inv, ex))
+			Expect(raw).To(Equal(bytes256()), explainInv("a body that decodes to the bytes 0..255", inv, ex))
+			expectStatus(ex, http.StatusOK)
+			Expect(ex.body).To(Equal(bytes256()), explainInv("the client to get the bytes 0..255", inv, ex))
 		})
 		h.it("LAMBDA-7", "a text response is sent as plain text", func(ctx ginkgo.SpecContext) {
-			host := h.startWith(ctx, "LAMBDA-7", textFixture())
+			host := h.startWith(ctx, textFixture())
 			c := newClient(host, h.fx.timeouts.Request)
 			defer c.close()
 			g := host.Gateway
@@ -146,48 +146,48 @@ func registerLambda(h *hostEnv) {
 			} {
 				ex := c.send(ctx, "GET", p.path, nil)
 				attach(ex)
-				expectStatus("LAMBDA-7", ex, http.StatusOK)
+				expectStatus(ex, http.StatusOK)
 				invs := g.For(ex.id)
-				Expect(invs).To(HaveLen(1), explain("LAMBDA-7", "one invocation for the request", ex))
+				Expect(invs).To(HaveLen(1), explain("one invocation for the request", ex))
 				inv := invs[0]
 				if inv.Streamed {
-					Expect(string(inv.Body)).To(Equal(string(ex.body)), explainInv("LAMBDA-7", "the streamed body to be the text itself", inv, ex))
+					Expect(string(inv.Body)).To(Equal(string(ex.body)), explainInv("the streamed body to be the text itself", inv, ex))
 					continue
 				}
-				env := envelopeOf("LAMBDA-7", inv, ex)
+				env := envelopeOf(inv, ex)
 				var b64 bool
 				decodeField(env, "isBase64Encoded", &b64)
-				Expect(b64).To(BeFalse(), explainInv("LAMBDA-7", "isBase64Encoded: false for a "+p.contentType+" body", inv, ex))
+				Expect(b64).To(BeFalse(), explainInv("isBase64Encoded: false for a "+p.contentType+" body", inv, ex))
 				var body string
 				decodeField(env, "body", &body)
-				Expect(body).To(Equal(string(ex.body)), explainInv("LAMBDA-7", "the envelope's body to be the text itself", inv, ex))
+				Expect(body).To(Equal(string(ex.body)), explainInv("the envelope's body to be the text itself", inv, ex))
 			}
 		})
 		h.it("LAMBDA-8", "the query reaches the App with its encoding and every value", func(ctx ginkgo.SpecContext) {
 			q := "path=/book/%7Bid%7D&p=a%2Bb&a=1&a=2&flag"
 			ex := h.get(ctx, "/api/echo?"+q)
-			inv := h.invocationOf("LAMBDA-8", ex)
-			e := echoOf("LAMBDA-8", ex)
+			inv := h.invocationOf(ex)
+			e := echoOf(ex)
 			if h.shape == app.ShapeLambdaV1 {
 				// v1 events carry the query decoded: every value must survive.
-				Expect(e.Query["a"]).To(Equal([]string{"1", "2"}), explainInv("LAMBDA-8", "a = [1 2] from multiValueQueryStringParameters", inv, ex))
-				Expect(e.Query["p"]).To(Equal([]string{"a+b"}), explainInv("LAMBDA-8", "p = a+b", inv, ex))
-				Expect(e.Query["path"]).To(Equal([]string{"/book/{id}"}), explainInv("LAMBDA-8", "path = /book/{id}", inv, ex))
-				Expect(e.Query).To(HaveKey("flag"), explainInv("LAMBDA-8", "flag present", inv, ex))
+				Expect(e.Query["a"]).To(Equal([]string{"1", "2"}), explainInv("a = [1 2] from multiValueQueryStringParameters", inv, ex))
+				Expect(e.Query["p"]).To(Equal([]string{"a+b"}), explainInv("p = a+b", inv, ex))
+				Expect(e.Query["path"]).To(Equal([]string{"/book/{id}"}), explainInv("path = /book/{id}", inv, ex))
+				Expect(e.Query).To(HaveKey("flag"), explainInv("flag present", inv, ex))
 				return
 			}
-			Expect(e.RawQuery).To(Equal(q), explainInv("LAMBDA-8", "the App to see rawQueryString "+q+" byte for byte", inv, ex))
+			Expect(e.RawQuery).To(Equal(q), explainInv("the App to see rawQueryString "+q+" byte for byte", inv, ex))
 		})
 		h.it("LAMBDA-9", "an already-encoded event path reaches the App byte for byte", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/blog/a%2Fb")
-			inv := h.invocationOf("LAMBDA-9", ex)
-			expectStatus("LAMBDA-9", ex, http.StatusOK)
+			inv := h.invocationOf(ex)
+			expectStatus(ex, http.StatusOK)
 			_, params, _, _ := app.ParsePageMarkers(ex.body)
-			Expect(params).To(Equal(map[string]string{"slug": "a%2Fb"}), explainInv("LAMBDA-9", "/blog/[slug] with slug a%2Fb", inv, ex))
+			Expect(params).To(Equal(map[string]string{"slug": "a%2Fb"}), explainInv("/blog/[slug] with slug a%2Fb", inv, ex))
 			p := "/api/echo-path/caf%C3%A9/a%2Fb/100%25"
 			ex = h.get(ctx, p)
-			inv = h.invocationOf("LAMBDA-9", ex)
-			Expect(echoOf("LAMBDA-9", ex).RawPath).To(Equal(p), explainInv("LAMBDA-9", "the App to see the event's encoded path "+p+", neither decoded nor encoded again", inv, ex))
+			inv = h.invocationOf(ex)
+			Expect(echoOf(ex).RawPath).To(Equal(p), explainInv("the App to see the event's encoded path "+p+", neither decoded nor encoded again", inv, ex))
 		})
 		h.it("LAMBDA-10", "the stage never reaches the App's path", func(ctx ginkgo.SpecContext) {
 			type event struct {
@@ -215,29 +215,29 @@ func registerLambda(h *hostEnv) {
 			for _, c := range cases {
 				inv := h.invoke(ctx, "GET", c.target, nil, c.o)
 				route, _, _, ok := app.ParsePageMarkers(inv.Body)
-				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-10", "200 for "+c.what, inv))
-				Expect(ok && route == c.route).To(BeTrue(), explainInv("LAMBDA-10", "the page "+c.route+" for "+c.what, inv))
+				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("200 for "+c.what, inv))
+				Expect(ok && route == c.route).To(BeTrue(), explainInv("the page "+c.route+" for "+c.what, inv))
 			}
 		})
 		h.it("LAMBDA-11", "clientAddress is the event's source IP", func(ctx ginkgo.SpecContext) {
 			const ip = "198.51.100.7"
 			inv := h.invoke(ctx, "GET", "/api/echo", nil, lambdahost.EventOptions{SourceIP: ip}, header("X-Forwarded-For", "203.0.113.9"))
-			e := echoOfInvocation("LAMBDA-11", inv)
-			Expect(e.ClientAddress).NotTo(BeNil(), explainInv("LAMBDA-11", "a clientAddress", inv))
-			Expect(*e.ClientAddress).To(Equal(ip), explainInv("LAMBDA-11", "clientAddress "+ip+", the event's sourceIp", inv))
+			e := echoOfInvocation(inv)
+			Expect(e.ClientAddress).NotTo(BeNil(), explainInv("a clientAddress", inv))
+			Expect(*e.ClientAddress).To(Equal(ip), explainInv("clientAddress "+ip+", the event's sourceIp", inv))
 		})
 		h.it("LAMBDA-12", "a response over the 6 MB payload limit is not cut to fit, and the function survives it", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/large")
-			inv := h.invocationOf("LAMBDA-12", ex)
+			inv := h.invocationOf(ex)
 			if inv.Streamed {
 				skipNotApplicable("the adapter answers in response streaming mode, where the 6 MB payload limit of a buffered response does not apply (HTTP-15 checks the whole body arrives)")
 			}
-			Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-12", "the function to answer rather than fail", inv, ex))
+			Expect(inv.FunctionError).To(BeEmpty(), explainInv("the function to answer rather than fail", inv, ex))
 			ownError := inv.Outcome == lambdahost.OutcomeOK && inv.Status >= 500
-			Expect(inv.Outcome == lambdahost.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv("LAMBDA-12",
+			Expect(inv.Outcome == lambdahost.OutcomeResponseTooLarge || ownError).To(BeTrue(), explainInv(
 				"the whole response, which the Lambda service rejects as over "+itoa(lambdahost.MaxPayload)+" bytes (or a 5xx of the adapter's own), never a body cut to fit", inv, ex))
-			Expect(ex.status()).To(BeNumerically(">=", 500), explainInv("LAMBDA-12", "the gateway's 502, not a 2xx", inv, ex))
-			h.expectAlive(ctx, "LAMBDA-12")
+			Expect(ex.status()).To(BeNumerically(">=", 500), explainInv("the gateway's 502, not a 2xx", inv, ex))
+			h.expectAlive(ctx)
 		})
 		h.it("LAMBDA-13", "every response envelope is well formed for its gateway", func(ctx ginkgo.SpecContext) {
 			for _, c := range renderCorpus {
@@ -246,8 +246,8 @@ func registerLambda(h *hostEnv) {
 					body = []byte(`{"hello":"world"}`)
 				}
 				ex := h.do(ctx, c.method, c.target, body, header("Content-Type", "application/json"))
-				inv := h.invocationOf("LAMBDA-13", ex)
-				Expect(inv.Outcome).NotTo(Equal(lambdahost.OutcomeMalformed), explainInv("LAMBDA-13", "an envelope the gateway accepts", inv, ex))
+				inv := h.invocationOf(ex)
+				Expect(inv.Outcome).NotTo(Equal(lambdahost.OutcomeMalformed), explainInv("an envelope the gateway accepts", inv, ex))
 			}
 		})
 		h.it("LAMBDA-18", "the function does not panic or crash on events with unusual bytes, and the next invocation is answered", func(ctx ginkgo.SpecContext) {
@@ -260,16 +260,16 @@ func registerLambda(h *hostEnv) {
 				{"/about", []reqOpt{header("User-Agent", "probe/1.0 (日本)")}},
 			} {
 				inv := h.invoke(ctx, "GET", c.target, nil, lambdahost.EventOptions{}, c.opts...)
-				Expect(inv.Crashed).To(BeFalse(), explainInv("LAMBDA-18", "the function to answer, not to panic or end its runtime process", inv))
-				Expect(inv.FunctionError).To(BeEmpty(), explainInv("LAMBDA-18", "the function to answer rather than fail", inv))
-				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("LAMBDA-18", "200 for GET "+c.target, inv))
+				Expect(inv.Crashed).To(BeFalse(), explainInv("the function to answer, not to panic or end its runtime process", inv))
+				Expect(inv.FunctionError).To(BeEmpty(), explainInv("the function to answer rather than fail", inv))
+				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("200 for GET "+c.target, inv))
 			}
-			h.expectAlive(ctx, "LAMBDA-18")
+			h.expectAlive(ctx)
 		})
 		h.it("LAMBDA-15", "a streamed response sends its prelude with every cookie, 8 NUL bytes, then the body as it is produced", func(ctx ginkgo.SpecContext) {
 			// /api/stream: three chunks streamDelay apart.
 			ex := h.http.start(ctx, "GET", streamTarget(), nil)
-			mustRespond("LAMBDA-15", ex)
+			mustRespond(ex)
 			started := time.Now()
 			r := bufio.NewReader(ex.resp.Body)
 			first, firstErr := r.ReadString('\n')
@@ -279,67 +279,67 @@ func registerLambda(h *hostEnv) {
 			ex.resp.Body.Close()
 			ex.body = append([]byte(first), rest...)
 			attach(ex) // with the body as it came
-			inv := h.invocationOf("LAMBDA-15", ex)
+			inv := h.invocationOf(ex)
 			if !inv.Streamed {
 				skipNotApplicable("the adapter answers with buffered envelopes, not in response streaming mode")
 			}
-			Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), explainInv("LAMBDA-15", "a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
-			expectStatus("LAMBDA-15", ex, http.StatusOK)
-			Expect(firstErr).NotTo(HaveOccurred(), explainInv("LAMBDA-15", "a first chunk", inv, ex))
+			Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), explainInv("a JSON prelude with a statusCode, ended by 8 NUL bytes, then the body", inv, ex))
+			expectStatus(ex, http.StatusOK)
+			Expect(firstErr).NotTo(HaveOccurred(), explainInv("a first chunk", inv, ex))
 			// As HTTP-16: the last chunk cannot be produced before
 			// 2*streamDelay, so a first chunk that arrives more than
 			// streamDelay before the end was not buffered.
-			Expect(total-firstAt).To(BeNumerically(">", streamDelay), explainInv("LAMBDA-15",
+			Expect(total-firstAt).To(BeNumerically(">", streamDelay), explainInv(
 				"the first chunk at least "+streamDelay.String()+" before the end; it came after "+firstAt.String()+" of "+total.String(), inv, ex))
 
 			ex = h.get(ctx, "/api/cookies")
-			inv = h.invocationOf("LAMBDA-15", ex)
-			Expect(inv.Streamed).To(BeTrue(), explainInv("LAMBDA-15", "the cookie route answered in response streaming mode too", inv, ex))
-			env := envelopeOf("LAMBDA-15", inv, ex)
+			inv = h.invocationOf(ex)
+			Expect(inv.Streamed).To(BeTrue(), explainInv("the cookie route answered in response streaming mode too", inv, ex))
+			env := envelopeOf(inv, ex)
 			var cookies []string
-			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("LAMBDA-15", "the prelude's cookies to be an array of strings", inv, ex))
-			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "the prelude's cookies to hold every Set-Cookie of the App", inv, ex))
-			mustRespond("LAMBDA-15", ex)
-			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("LAMBDA-15", "every cookie to reach the client on its own Set-Cookie line", inv, ex))
+			Expect(decodeField(env, "cookies", &cookies)).To(Succeed(), explainInv("the prelude's cookies to be an array of strings", inv, ex))
+			Expect(cookies).To(ContainElements(lambdaCookies), explainInv("the prelude's cookies to hold every Set-Cookie of the App", inv, ex))
+			mustRespond(ex)
+			Expect(ex.resp.Header.Values("Set-Cookie")).To(ContainElements(lambdaCookies), explainInv("every cookie to reach the client on its own Set-Cookie line", inv, ex))
 		})
 		h.it("LAMBDA-16", "an HTTP API's decoded rawPath is made a valid path for the App", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/blog/hello%20world", "/blog/caf%C3%A9", "/unicode/%E6%97%A5%E6%9C%AC"} {
 				ex := h.get(ctx, p)
-				h.expectRenderedAsSent("LAMBDA-16", ex)
+				h.expectRenderedAsSent(ex)
 			}
 			ex := h.get(ctx, "/api/echo-path/caf%C3%A9/x%20y")
-			inv := h.invocationOf("LAMBDA-16", ex)
-			expectStatus("LAMBDA-16", ex, http.StatusOK)
-			raw := echoOf("LAMBDA-16", ex).RawPath
+			inv := h.invocationOf(ex)
+			expectStatus(ex, http.StatusOK)
+			raw := echoOf(ex).RawPath
 			decoded, err := url.PathUnescape(raw)
-			Expect(err == nil && decoded == "/api/echo-path/café/x y").To(BeTrue(), explainInv("LAMBDA-16",
+			Expect(err == nil && decoded == "/api/echo-path/café/x y").To(BeTrue(), explainInv(
 				"the App to see a valid encoding of the decoded rawPath /api/echo-path/café/x y; it saw "+raw, inv, ex))
 		})
 		h.it("LAMBDA-17", "a literal %, ? or # in an HTTP API's decoded rawPath stays in the path", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/blog/100%25", "/blog/what%3F?x=1", "/blog/a%23b"} {
 				ex := h.get(ctx, p)
-				h.expectRenderedAsSent("LAMBDA-17", ex)
+				h.expectRenderedAsSent(ex)
 			}
 		})
 		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI) {
-			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("LAMBDA-14", "the runtime to ask for an invocation (GET /next) once started", api, h.host))
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("the runtime to ask for an invocation (GET /next) once started", api, h.host))
 			for _, p := range []string{"/", "/about", "/api/echo?x=1"} {
 				ex := h.get(ctx, p)
-				inv := h.invocationOf("LAMBDA-14", ex)
-				Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), withRuntime(explainInv("LAMBDA-14", "an answer before the invocation's deadline", inv, ex), api, h.host))
-				Expect(runtimePosts(api, ex.id)).To(Equal([]string{"response 202"}), withRuntime(explainInv("LAMBDA-14", "exactly one POST /runtime/invocation/{id}/response", inv, ex), api, h.host))
+				inv := h.invocationOf(ex)
+				Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), withRuntime(explainInv("an answer before the invocation's deadline", inv, ex), api, h.host))
+				Expect(runtimePosts(api, ex.id)).To(Equal([]string{"response 202"}), withRuntime(explainInv("exactly one POST /runtime/invocation/{id}/response", inv, ex), api, h.host))
 			}
 			// An event the handler cannot decode: rawPath (v2) or path (v1)
 			// is a number.
 			inv := h.invoke(ctx, "GET", "/about", nil, lambdahost.EventOptions{Edit: func(ev map[string]any) {
 				ev["rawPath"], ev["path"] = 42, 42
 			}})
-			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv("LAMBDA-14", "an event the function cannot handle reported once on POST /runtime/invocation/{id}/error", inv), api, h.host))
+			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv("an event the function cannot handle reported once on POST /runtime/invocation/{id}/error", inv), api, h.host))
 			ex := h.get(ctx, "/about")
-			last := h.invocationOf("LAMBDA-14", ex)
-			expectStatus("LAMBDA-14", ex, http.StatusOK)
+			last := h.invocationOf(ex)
+			expectStatus(ex, http.StatusOK)
 			Eventually(api.Waiting, 2*time.Second, 20*time.Millisecond).Should(BeNumerically(">", 0),
-				withRuntime(explainInv("LAMBDA-14", "the runtime to poll GET /next again after answering", last, ex), api, h.host))
+				withRuntime(explainInv("the runtime to poll GET /next again after answering", last, ex), api, h.host))
 		})
 	})
 }
@@ -387,8 +387,8 @@ func withRuntime(f func() string, api *lambdahost.RuntimeAPI, host *runner.Host)
 	return func() string { return f() + runtimeReport(api, host) }
 }
 
-func explainRuntime(id, expected string, api *lambdahost.RuntimeAPI, host *runner.Host) func() string {
-	return withRuntime(explain(id, expected), api, host)
+func explainRuntime(expected string, api *lambdahost.RuntimeAPI, host *runner.Host) func() string {
+	return withRuntime(explain(expected), api, host)
 }
 
 func runtimeReport(api *lambdahost.RuntimeAPI, host *runner.Host) string {
@@ -421,11 +421,11 @@ func tailString(s string, n int) string {
 }
 
 // invocationOf is the gateway's record of an exchange: one invocation.
-func (h *hostEnv) invocationOf(id string, ex *exchange) *lambdahost.Invocation {
+func (h *hostEnv) invocationOf(ex *exchange) *lambdahost.Invocation {
 	ginkgo.GinkgoHelper()
 	g := h.gateway()
 	invs := g.For(ex.id)
-	Expect(invs).To(HaveLen(1), explain(id, "the gateway to invoke the function once for the request", ex))
+	Expect(invs).To(HaveLen(1), explain("the gateway to invoke the function once for the request", ex))
 	attachInvocation(invs[0])
 	return invs[0]
 }
@@ -463,13 +463,13 @@ func (h *hostEnv) invoke(ctx context.Context, method, target string, body []byte
 
 // startWith starts the target again for another manifest and returns its
 // host of this shape; it is stopped when the spec ends.
-func (h *hostEnv) startWith(ctx context.Context, id string, m *app.Manifest) *runner.Host {
+func (h *hostEnv) startWith(ctx context.Context, m *app.Manifest) *runner.Host {
 	ginkgo.GinkgoHelper()
 	inst, err := h.fx.live.start(ctx, h.fx.target, m)
 	ginkgo.DeferCleanup(func(ctx context.Context) error { return inst.Stop(ctx) })
-	Expect(err).NotTo(HaveOccurred(), explain(id, "the adapter to start with the fixture "+m.Name))
+	Expect(err).NotTo(HaveOccurred(), explain("the adapter to start with the fixture "+m.Name))
 	host := inst.Host(h.shape)
-	Expect(host).NotTo(BeNil(), explain(id, "a "+string(h.shape)+" host for the fixture "+m.Name))
+	Expect(host).NotTo(BeNil(), explain("a "+string(h.shape)+" host for the fixture "+m.Name))
 	return host
 }
 
@@ -490,11 +490,11 @@ func textFixture() *app.Manifest {
 }
 
 // envelopeOf decodes the function's response envelope as a JSON object.
-func envelopeOf(id string, inv *lambdahost.Invocation, ex *exchange) map[string]json.RawMessage {
+func envelopeOf(inv *lambdahost.Invocation, ex *exchange) map[string]json.RawMessage {
 	ginkgo.GinkgoHelper()
-	Expect(inv.FunctionError).To(BeEmpty(), explainInv(id, "the function to answer", inv, ex))
+	Expect(inv.FunctionError).To(BeEmpty(), explainInv("the function to answer", inv, ex))
 	var env map[string]json.RawMessage
-	Expect(json.Unmarshal(inv.Response, &env)).To(Succeed(), explainInv(id, "a JSON object as the response envelope", inv, ex))
+	Expect(json.Unmarshal(inv.Response, &env)).To(Succeed(), explainInv("a JSON object as the response envelope", inv, ex))
 	return env
 }
 
@@ -509,19 +509,19 @@ func decodeField(env map[string]json.RawMessage, name string, v any) error {
 }
 
 // echoOfInvocation decodes the echo the gateway answered with.
-func echoOfInvocation(id string, inv *lambdahost.Invocation) app.Echo {
+func echoOfInvocation(inv *lambdahost.Invocation) app.Echo {
 	ginkgo.GinkgoHelper()
-	Expect(inv.Status).To(Equal(http.StatusOK), explainInv(id, "status 200 from the echo endpoint", inv))
+	Expect(inv.Status).To(Equal(http.StatusOK), explainInv("status 200 from the echo endpoint", inv))
 	var e app.Echo
-	Expect(json.Unmarshal(inv.Body, &e)).To(Succeed(), explainInv(id, "the echo endpoint's JSON", inv))
+	Expect(json.Unmarshal(inv.Body, &e)).To(Succeed(), explainInv("the echo endpoint's JSON", inv))
 	return e
 }
 
 // explainInv is explain with the invocation: the event sent, the envelope
 // returned and what the gateway made of it.
-func explainInv(id, expected string, inv *lambdahost.Invocation, exs ...*exchange) func() string {
+func explainInv(expected string, inv *lambdahost.Invocation, exs ...*exchange) func() string {
 	return func() string {
-		return explain(id, expected, exs...)() + dumpInvocation(inv)
+		return explain(expected, exs...)() + dumpInvocation(inv)
 	}
 }
 
@@ -574,17 +574,17 @@ func jsonExcerpt(b []byte, n int) string {
 // sent it: the same status, route and params (LAMBDA-16, LAMBDA-17). An HTTP
 // API hands the function a decoded path; an adapter that escapes it again
 // gets back what the client sent, whatever hex case or escapes it chooses.
-func (h *hostEnv) expectRenderedAsSent(id string, ex *exchange) {
+func (h *hostEnv) expectRenderedAsSent(ex *exchange) {
 	ginkgo.GinkgoHelper()
-	inv := h.invocationOf(id, ex)
+	inv := h.invocationOf(ex)
 	want := h.fx.referenceRender(ex)
-	Expect(want).To(HaveLen(1), explainInv(id, "the kit's own App to render "+ex.target, inv, ex))
-	Expect(ex.status()).To(Equal(want[0].Status), explainInv(id, "status "+itoa(want[0].Status)+", as the App renders "+ex.target, inv, ex))
+	Expect(want).To(HaveLen(1), explainInv("the kit's own App to render "+ex.target, inv, ex))
+	Expect(ex.status()).To(Equal(want[0].Status), explainInv("status "+itoa(want[0].Status)+", as the App renders "+ex.target, inv, ex))
 	route, params, _, ok := app.ParsePageMarkers(want[0].Body())
 	if !ok {
 		return
 	}
 	got, gotParams, _, gotOK := app.ParsePageMarkers(ex.body)
-	Expect(gotOK && got == route).To(BeTrue(), explainInv(id, "the page "+route+", as the App renders "+ex.target, inv, ex))
-	Expect(gotParams).To(Equal(params), explainInv(id, fmt.Sprintf("params %v, as the App renders %s", params, ex.target), inv, ex))
+	Expect(gotOK && got == route).To(BeTrue(), explainInv("the page "+route+", as the App renders "+ex.target, inv, ex))
+	Expect(gotParams).To(Equal(params), explainInv(fmt.Sprintf("params %v, as the App renders %s", params, ex.target), inv, ex))
 }

@@ -19,50 +19,50 @@ func registerNotFound(h *hostEnv) {
 	ginkgo.Describe("not found", func() {
 		h.it("NOTFOUND-1", "an unmatched path gives 404", func(ctx ginkgo.SpecContext) {
 			h.skipInMiddlewareMode()
-			expectStatus("NOTFOUND-1", h.get(ctx, "/nope"), http.StatusNotFound)
+			expectStatus(h.get(ctx, "/nope"), http.StatusNotFound)
 		})
 		h.it("NOTFOUND-2", "the 404 body is the custom 404 page", func(ctx ginkgo.SpecContext) {
 			h.skipInMiddlewareMode()
 			ex := h.get(ctx, "/nope")
-			mustRespond("NOTFOUND-2", ex)
-			expectMediaType("NOTFOUND-2", ex, "text/html")
-			expectRoute("NOTFOUND-2", ex, "/404", nil)
+			mustRespond(ex)
+			expectMediaType(ex, "text/html")
+			expectRoute(ex, "/404", nil)
 		})
 		h.it("NOTFOUND-4", "/404 and /404/ give 404 with the 404 page", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/404", "/404/"} {
 				ex := h.get(ctx, p)
-				expectStatus("NOTFOUND-4", ex, http.StatusNotFound)
-				expectRoute("NOTFOUND-4", ex, "/404", nil)
+				expectStatus(ex, http.StatusNotFound)
+				expectRoute(ex, "/404", nil)
 			}
 		})
 		h.it("NOTFOUND-5", "the 404 status line says Not Found", func(ctx ginkgo.SpecContext) {
 			h.skipInMiddlewareMode()
 			req := "GET /nope HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
 			rr, err := h.rawRoundTrip(ctx, "GET", req)
-			Expect(rr).NotTo(BeNil(), explainRaw("NOTFOUND-5", "a status line", req, rr, err))
-			Expect(rr.statusLine).To(Equal("HTTP/1.1 404 Not Found"), explainRaw("NOTFOUND-5", "HTTP/1.1 404 Not Found", req, rr, err))
+			Expect(rr).NotTo(BeNil(), explainRaw("a status line", req, rr, err))
+			Expect(rr.statusLine).To(Equal("HTTP/1.1 404 Not Found"), explainRaw("HTTP/1.1 404 Not Found", req, rr, err))
 		})
 		h.it("NOTFOUND-6", "HEAD on an unmatched path gives 404 and no body", func(ctx ginkgo.SpecContext) {
 			h.skipInMiddlewareMode()
 			get := h.get(ctx, "/nope")
 			req := "HEAD /nope HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
 			rr, err := h.rawRoundTrip(ctx, "HEAD", req)
-			Expect(rr).NotTo(BeNil(), explainRaw("NOTFOUND-6", "a response", req, rr, err))
-			Expect(rr.resp).NotTo(BeNil(), explainRaw("NOTFOUND-6", "a response", req, rr, err))
-			Expect(rr.resp.StatusCode).To(Equal(http.StatusNotFound), explainRaw("NOTFOUND-6", "status 404", req, rr, err))
-			mustRespond("NOTFOUND-6", get)
+			Expect(rr).NotTo(BeNil(), explainRaw("a response", req, rr, err))
+			Expect(rr.resp).NotTo(BeNil(), explainRaw("a response", req, rr, err))
+			Expect(rr.resp.StatusCode).To(Equal(http.StatusNotFound), explainRaw("status 404", req, rr, err))
+			mustRespond(get)
 			wantType, _, _ := mime.ParseMediaType(get.resp.Header.Get("Content-Type"))
 			gotType, _, _ := mime.ParseMediaType(rr.resp.Header.Get("Content-Type"))
-			Expect(gotType).To(Equal(wantType), explainRaw("NOTFOUND-6", "the Content-Type of GET /nope ("+wantType+")", req, rr, err))
-			Expect(rr.body).To(BeEmpty(), explainRaw("NOTFOUND-6", "no body bytes", req, rr, err))
-			Expect(rr.after).To(BeEmpty(), explainRaw("NOTFOUND-6", "no body bytes on the wire after the HEAD response", req, rr, err))
+			Expect(gotType).To(Equal(wantType), explainRaw("the Content-Type of GET /nope ("+wantType+")", req, rr, err))
+			Expect(rr.body).To(BeEmpty(), explainRaw("no body bytes", req, rr, err))
+			Expect(rr.after).To(BeEmpty(), explainRaw("no body bytes on the wire after the HEAD response", req, rr, err))
 		})
 		h.it("NOTFOUND-7", "a method with no handler gives the 404 page, not 405", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ method, path string }{{"PUT", "/api/echo"}, {"POST", "/api/only-get"}} {
 				ex := h.do(ctx, c.method, c.path, []byte(`{"a":1}`), header("Content-Type", "application/json"))
-				expectStatus("NOTFOUND-7", ex, http.StatusNotFound)
-				expectRoute("NOTFOUND-7", ex, "/404", nil)
-				Expect(ex.resp.Header.Values("Allow")).To(BeEmpty(), explain("NOTFOUND-7", "no Allow header", ex))
+				expectStatus(ex, http.StatusNotFound)
+				expectRoute(ex, "/404", nil)
+				Expect(ex.resp.Header.Values("Allow")).To(BeEmpty(), explain("no Allow header", ex))
 			}
 		})
 	})
@@ -81,33 +81,33 @@ func registerErrors(h *hostEnv) {
 	ginkgo.Describe("errors", func() {
 		h.it("ERROR-1", "a throwing endpoint or page gives 500", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/api/throws", "/page-throws"} {
-				expectStatus("ERROR-1", h.get(ctx, p), http.StatusInternalServerError)
+				expectStatus(h.get(ctx, p), http.StatusInternalServerError)
 			}
 		})
 		if h.fx.manifest.ErrorRoute() == nil {
 			h.it("ERROR-2", "without a 500 page the 500 body is empty and leaks nothing", func(ctx ginkgo.SpecContext) {
 				for _, p := range []string{"/api/throws", "/page-throws"} {
 					ex := h.get(ctx, p)
-					mustRespond("ERROR-2", ex)
-					Expect(string(ex.body)).NotTo(Or(ContainSubstring("panic:"), ContainSubstring("goroutine ")), explain("ERROR-2", "no panic text or stack trace", ex))
-					Expect(ex.body).To(BeEmpty(), explain("ERROR-2", "an empty body", ex))
+					mustRespond(ex)
+					Expect(string(ex.body)).NotTo(Or(ContainSubstring("panic:"), ContainSubstring("goroutine ")), explain("no panic text or stack trace", ex))
+					Expect(ex.body).To(BeEmpty(), explain("an empty body", ex))
 				}
 			})
 		}
 		h.it("ERROR-4", "the adapter keeps serving after a route fails", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/api/throws", "/page-throws"} {
 				h.get(ctx, p)
-				h.expectAlive(ctx, "ERROR-4")
+				h.expectAlive(ctx)
 			}
 		})
 		h.it("ERROR-5", "an invalid status from an endpoint gives 500, and the server stays up", func(ctx ginkgo.SpecContext) {
-			expectStatus("ERROR-5", h.get(ctx, "/api/invalid-status"), http.StatusInternalServerError)
-			h.expectAlive(ctx, "ERROR-5")
+			expectStatus(h.get(ctx, "/api/invalid-status"), http.StatusInternalServerError)
+			h.expectAlive(ctx)
 		})
 		h.it("ERROR-6", "a page's null-body 404 gives the 404 page", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/page-null-404")
-			expectStatus("ERROR-6", ex, http.StatusNotFound)
-			expectRoute("ERROR-6", ex, "/404", nil)
+			expectStatus(ex, http.StatusNotFound)
+			expectRoute(ex, "/404", nil)
 		})
 	})
 }
@@ -119,18 +119,18 @@ func registerMatch(h *hostEnv) {
 			h.onlyMiddleware()
 			before := h.host.NextCalls.Load()
 			ex := h.get(ctx, "/nope")
-			mustRespond("MATCH-1", ex)
-			Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain("MATCH-1", "the next handler's response (418, "+runner.NextHeader+": 1)", ex))
-			Expect(ex.status()).To(Equal(http.StatusTeapot), explain("MATCH-1", "next's status 418, unchanged", ex))
-			Expect(h.host.NextCalls.Load()).To(Equal(before+1), explain("MATCH-1", "next to be called once", ex))
+			mustRespond(ex)
+			Expect(ex.resp.Header.Get(runner.NextHeader)).To(Equal("1"), explain("the next handler's response (418, "+runner.NextHeader+": 1)", ex))
+			Expect(ex.status()).To(Equal(http.StatusTeapot), explain("next's status 418, unchanged", ex))
+			Expect(h.host.NextCalls.Load()).To(Equal(before+1), explain("next to be called once", ex))
 		})
 		h.it("MATCH-2", "middleware mode renders matched requests without calling next", func(ctx ginkgo.SpecContext) {
 			h.onlyMiddleware()
 			for _, p := range []string{"/about", "/api/echo"} {
 				before := h.host.NextCalls.Load()
 				ex := h.get(ctx, p)
-				expectStatus("MATCH-2", ex, http.StatusOK)
-				Expect(h.host.NextCalls.Load()).To(Equal(before), explain("MATCH-2", "next not to be called", ex))
+				expectStatus(ex, http.StatusOK)
+				Expect(h.host.NextCalls.Load()).To(Equal(before), explain("next not to be called", ex))
 			}
 		})
 		h.it("MATCH-3", "middleware mode renders /404 and /404/ itself", func(ctx ginkgo.SpecContext) {
@@ -138,9 +138,9 @@ func registerMatch(h *hostEnv) {
 			for _, p := range []string{"/404", "/404/"} {
 				before := h.host.NextCalls.Load()
 				ex := h.get(ctx, p)
-				expectStatus("MATCH-3", ex, http.StatusNotFound)
-				expectRoute("MATCH-3", ex, "/404", nil)
-				Expect(h.host.NextCalls.Load()).To(Equal(before), explain("MATCH-3", "next not to be called", ex))
+				expectStatus(ex, http.StatusNotFound)
+				expectRoute(ex, "/404", nil)
+				Expect(h.host.NextCalls.Load()).To(Equal(before), explain("next not to be called", ex))
 			}
 		})
 		h.it("MATCH-4", "declared static assets are served with their bytes and type", func(ctx ginkgo.SpecContext) {
@@ -156,17 +156,17 @@ func registerMatch(h *hostEnv) {
 			h.onlyStaticAssets()
 			for _, p := range []string{"/assets", "/assets/", "/.env"} {
 				ex := h.get(ctx, p)
-				mustRespond("MATCH-6", ex)
-				Expect(ex.status()).NotTo(Equal(http.StatusOK), explain("MATCH-6", "no 200: no listing, no file", ex))
-				Expect(ex.status()).To(Or(Equal(http.StatusNotFound), Equal(http.StatusTeapot)), explain("MATCH-6", "the 404 page (or next, in middleware mode)", ex))
+				mustRespond(ex)
+				Expect(ex.status()).NotTo(Equal(http.StatusOK), explain("no 200: no listing, no file", ex))
+				Expect(ex.status()).To(Or(Equal(http.StatusNotFound), Equal(http.StatusTeapot)), explain("the 404 page (or next, in middleware mode)", ex))
 			}
 		})
 		h.it("ROBUST-8", "dot segments never reach outside public", func(ctx ginkgo.SpecContext) {
 			h.onlyStaticAssets()
 			for _, p := range []string{"/../manifest.json", "/%2e%2e/manifest.json", "/assets/..%2F..%2Fmanifest.json"} {
 				ex := h.get(ctx, p)
-				mustRespond("ROBUST-8", ex)
-				Expect(string(ex.body)).NotTo(ContainSubstring(`"routes"`), explain("ROBUST-8", "not the fixture's manifest.json", ex))
+				mustRespond(ex)
+				Expect(string(ex.body)).NotTo(ContainSubstring(`"routes"`), explain("not the fixture's manifest.json", ex))
 			}
 		})
 	})
@@ -214,11 +214,11 @@ func (h *hostEnv) expectPublicFiles(ctx context.Context) {
 	for _, p := range h.publicPaths() {
 		want := readPublic(m, p)
 		ex := h.get(ctx, p)
-		expectStatus("MATCH-4", ex, http.StatusOK)
-		Expect(ex.body).To(Equal(want), explain("MATCH-4", "the bytes of the public file for "+p, ex))
+		expectStatus(ex, http.StatusOK)
+		Expect(ex.body).To(Equal(want), explain("the bytes of the public file for "+p, ex))
 		if ext := extOf(p); ext == ".svg" || ext == ".txt" {
 			wantType, _, _ := mime.ParseMediaType(mime.TypeByExtension(ext))
-			expectMediaType("MATCH-4", ex, wantType)
+			expectMediaType(ex, wantType)
 		}
 	}
 }
@@ -227,11 +227,11 @@ func (h *hostEnv) expectPublicFiles(ctx context.Context) {
 func (h *hostEnv) expectFileBeatsRoute(ctx context.Context, prefix string) {
 	h.onlyStaticAssets()
 	ex := h.get(ctx, prefix+"/assets/logo.svg")
-	expectStatus("MATCH-5", ex, http.StatusOK)
-	Expect(ex.body).To(Equal(readPublic(h.fx.manifest, "/assets/logo.svg")), explain("MATCH-5", "the file public/assets/logo.svg", ex))
+	expectStatus(ex, http.StatusOK)
+	Expect(ex.body).To(Equal(readPublic(h.fx.manifest, "/assets/logo.svg")), explain("the file public/assets/logo.svg", ex))
 	ex = h.get(ctx, prefix+"/assets/other.svg")
-	expectStatus("MATCH-5", ex, http.StatusOK)
-	expectRoute("MATCH-5", ex, "/assets/[file]", map[string]string{"file": "other.svg"})
+	expectStatus(ex, http.StatusOK)
+	expectRoute(ex, "/assets/[file]", map[string]string{"file": "other.svg"})
 }
 
 // expectPublicHead is MATCH-7: HEAD on each public file gives the status
@@ -241,9 +241,9 @@ func (h *hostEnv) expectPublicHead(ctx context.Context) {
 	for _, p := range h.publicPaths() {
 		get := h.get(ctx, p)
 		head := h.do(ctx, http.MethodHead, p, nil)
-		mustRespond("MATCH-7", get)
-		mustRespond("MATCH-7", head)
-		Expect(head.status()).To(Equal(get.status()), explain("MATCH-7", "the status of GET "+p, get, head))
+		mustRespond(get)
+		mustRespond(head)
+		Expect(head.status()).To(Equal(get.status()), explain("the status of GET "+p, get, head))
 		for k, vs := range get.resp.Header {
 			got := head.resp.Header.Values(k)
 			// A HEAD may leave Content-Length out, but one it sends is the
@@ -251,8 +251,8 @@ func (h *hostEnv) expectPublicHead(ctx context.Context) {
 			if framingHeaders[k] && (k != "Content-Length" || len(got) == 0) {
 				continue
 			}
-			Expect(sameFieldValue(k, got, vs)).To(BeTrue(), explain("MATCH-7", "as for GET, "+fieldExpectation(k, got, vs), get, head))
+			Expect(sameFieldValue(k, got, vs)).To(BeTrue(), explain("as for GET, "+fieldExpectation(k, got, vs), get, head))
 		}
-		Expect(head.body).To(BeEmpty(), explain("MATCH-7", "no body", head))
+		Expect(head.body).To(BeEmpty(), explain("no body", head))
 	}
 }

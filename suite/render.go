@@ -34,9 +34,9 @@ func registerRender(h *hostEnv) {
 		h.it("RENDER-1", "pages render with 200, text/html and their route markers", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ path, route string }{{"/", "/"}, {"/about", "/about"}, {"/blog/hello", "/blog/[slug]"}} {
 				ex := h.get(ctx, c.path)
-				expectStatus("RENDER-1", ex, 200)
-				expectMediaType("RENDER-1", ex, "text/html")
-				expectRoute("RENDER-1", ex, c.route, nil)
+				expectStatus(ex, 200)
+				expectMediaType(ex, "text/html")
+				expectRoute(ex, c.route, nil)
 			}
 		})
 		h.it("RENDER-2", "the client gets what App.Render returned", func(ctx ginkgo.SpecContext) {
@@ -56,16 +56,16 @@ func registerRender(h *hostEnv) {
 					body = []byte(`{"hello":"world"}`)
 				}
 				ex := h.do(ctx, c.method, c.target, body, header("Content-Type", "application/json"))
-				mustRespond("RENDER-2", ex)
+				mustRespond(ex)
 				if observed {
-					compareWithRender("RENDER-2", ex, ex.renders())
+					compareWithRender(ex, ex.renders())
 				} else {
-					compareWithRender("RENDER-2", ex, h.fx.referenceRender(ex))
+					compareWithRender(ex, h.fx.referenceRender(ex))
 				}
 			}
 		})
 		h.it("RENDER-3", "a static route beats a dynamic one", func(ctx ginkgo.SpecContext) {
-			expectRoute("RENDER-3", h.get(ctx, "/blog/first-post"), "/blog/first-post", map[string]string{})
+			expectRoute(h.get(ctx, "/blog/first-post"), "/blog/first-post", map[string]string{})
 		})
 		h.it("RENDER-4", "params arrive decoded, unicode included", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ path, route, key, want string }{
@@ -74,90 +74,90 @@ func registerRender(h *hostEnv) {
 				{"/unicode/%E6%97%A5%E6%9C%AC", "/unicode/[name]", "name", "日本"},
 			} {
 				ex := h.get(ctx, c.path)
-				expectStatus("RENDER-4", ex, 200)
-				expectRoute("RENDER-4", ex, c.route, map[string]string{c.key: c.want})
+				expectStatus(ex, 200)
+				expectRoute(ex, c.route, map[string]string{c.key: c.want})
 			}
 		})
 		h.it("RENDER-5", "an encoded slash stays inside one param", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/blog/a%2Fb")
-			expectStatus("RENDER-5", ex, 200)
-			expectRoute("RENDER-5", ex, "/blog/[slug]", map[string]string{"slug": "a%2Fb"})
+			expectStatus(ex, 200)
+			expectRoute(ex, "/blog/[slug]", map[string]string{"slug": "a%2Fb"})
 		})
 		h.it("RENDER-6", "a rest param matches any depth, none included", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/docs/a/b/c")
-			expectStatus("RENDER-6", ex, 200)
-			expectRoute("RENDER-6", ex, "/docs/[...path]", map[string]string{"path": "a/b/c"})
+			expectStatus(ex, 200)
+			expectRoute(ex, "/docs/[...path]", map[string]string{"path": "a/b/c"})
 			ex = h.get(ctx, "/docs")
-			expectStatus("RENDER-6", ex, 200)
-			expectRoute("RENDER-6", ex, "/docs/[...path]", map[string]string{})
+			expectStatus(ex, 200)
+			expectRoute(ex, "/docs/[...path]", map[string]string{})
 		})
 		h.it("RENDER-7", "endpoints dispatch on the method", func(ctx ginkgo.SpecContext) {
 			for _, m := range []string{"GET", "POST"} {
 				ex := h.do(ctx, m, "/api/echo", nil)
-				Expect(echoOf("RENDER-7", ex).Method).To(Equal(m), explain("RENDER-7", "the echo of method "+m, ex))
+				Expect(echoOf(ex).Method).To(Equal(m), explain("the echo of method "+m, ex))
 			}
 			ex := h.do(ctx, http.MethodHead, "/api/only-get", nil)
-			expectStatus("RENDER-7", ex, 200)
+			expectStatus(ex, 200)
 			// An endpoint with a HEAD handler of its own: an adapter that
 			// hands the App a GET for a HEAD runs the GET handler instead.
 			for _, m := range []string{http.MethodGet, http.MethodHead} {
 				ex := h.do(ctx, m, "/api/head-own", nil)
-				expectStatus("RENDER-7", ex, 200)
-				Expect(ex.resp.Header.Values("X-Handler")).To(Equal([]string{m}), explain("RENDER-7", "X-Handler: "+m+", from the endpoint's "+m+" handler", ex))
+				expectStatus(ex, 200)
+				Expect(ex.resp.Header.Values("X-Handler")).To(Equal([]string{m}), explain("X-Handler: "+m+", from the endpoint's "+m+" handler", ex))
 			}
 		})
 		h.it("RENDER-8", "endpoint status codes pass through", func(ctx ginkgo.SpecContext) {
 			for _, code := range []string{"201", "418", "503"} {
 				ex := h.get(ctx, "/api/status/"+code)
-				mustRespond("RENDER-8", ex)
-				Expect(itoa(ex.status())).To(Equal(code), explain("RENDER-8", "status "+code, ex))
-				Expect(string(ex.body)).To(Equal("status "+code), explain("RENDER-8", "the endpoint's body", ex))
+				mustRespond(ex)
+				Expect(itoa(ex.status())).To(Equal(code), explain("status "+code, ex))
+				Expect(string(ex.body)).To(Equal("status "+code), explain("the endpoint's body", ex))
 			}
 		})
 		h.it("RENDER-9", "a redirect keeps its Location as the App set it", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/api/redirect")
-			expectStatus("RENDER-9", ex, 307)
-			Expect(ex.resp.Header.Values("Location")).To(Equal([]string{"/about"}), explain("RENDER-9", "Location: /about, relative", ex))
+			expectStatus(ex, 307)
+			Expect(ex.resp.Header.Values("Location")).To(Equal([]string{"/about"}), explain("Location: /about, relative", ex))
 		})
 		h.it("RENDER-10", "204 and 304 have no body", func(ctx ginkgo.SpecContext) {
 			for _, code := range []int{204, 304} {
 				ex := h.get(ctx, "/api/status/"+itoa(code))
-				expectStatus("RENDER-10", ex, code)
-				Expect(ex.body).To(BeEmpty(), explain("RENDER-10", "no body bytes", ex))
+				expectStatus(ex, code)
+				Expect(ex.body).To(BeEmpty(), explain("no body bytes", ex))
 			}
 		})
 		h.it("RENDER-14", "204 and 304 keep the App's Content-Type: none", func(ctx ginkgo.SpecContext) {
 			for _, code := range []int{204, 304} {
 				// The App sends a 204 or 304 with no Content-Type
 				// (astro-behavior §7); the status is RENDER-10's business.
-				expectField("RENDER-14", h.get(ctx, "/api/status/"+itoa(code)), "Content-Type", nil)
+				expectField(h.get(ctx, "/api/status/"+itoa(code)), "Content-Type", nil)
 			}
 		})
 		h.it("RENDER-11", "the App's duplicate-slash redirect passes through", func(ctx ginkgo.SpecContext) {
 			h.skipTrailingSlashInMiddleware()
 			ex := h.get(ctx, "/about//?x=1")
-			expectStatus("RENDER-11", ex, 301)
-			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("RENDER-11", "Location: /about/?x=1", ex))
+			expectStatus(ex, 301)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("Location: /about/?x=1", ex))
 		})
 		h.it("RENDER-13", "a page's own redirect passes through", func(ctx ginkgo.SpecContext) {
 			ex := h.get(ctx, "/page-redirect")
-			expectStatus("RENDER-13", ex, 302)
-			Expect(ex.resp.Header.Get("Location")).To(Equal("/blog/first-post"), explain("RENDER-13", "Location: /blog/first-post", ex))
-			Expect(ex.body).To(BeEmpty(), explain("RENDER-13", "an empty body", ex))
+			expectStatus(ex, 302)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/blog/first-post"), explain("Location: /blog/first-post", ex))
+			Expect(ex.body).To(BeEmpty(), explain("an empty body", ex))
 		})
 	})
 }
 
 // compareWithRender checks that the client got the status, headers and body
 // that the App returned for this very request (found by request id).
-func compareWithRender(id string, ex *exchange, renders []*runner.Render) {
+func compareWithRender(ex *exchange, renders []*runner.Render) {
 	ginkgo.GinkgoHelper()
-	Expect(renders).To(HaveLen(1), explain(id, "the App to render this request exactly once", ex))
+	Expect(renders).To(HaveLen(1), explain("the App to render this request exactly once", ex))
 	r := renders[0]
 	expected := func(what string) func() string {
 		return func() string {
 			var b strings.Builder
-			b.WriteString(explain(id, what, ex)())
+			b.WriteString(explain(what, ex)())
 			b.WriteString("what App.Render returned:\n  < " + itoa(r.Status) + "\n")
 			writeHeaders(&b, "  < ", r.RespHeader)
 			b.WriteString("  < (" + itoa(len(r.Body())) + " body bytes) " + excerpt(r.Body()) + "\n")
@@ -194,16 +194,16 @@ func registerVariantSpecs(h *hostEnv) {
 		h.it("NOTFOUND-3", "without a 404 page, the default 404 page comes with 404", func(ctx ginkgo.SpecContext) {
 			h.skipInMiddlewareMode()
 			ex := h.get(ctx, "/nope")
-			expectStatus("NOTFOUND-3", ex, 404)
-			Expect(string(ex.body)).To(ContainSubstring("<title>404: Not Found</title>"), explain("NOTFOUND-3", "the App's default 404 page", ex))
+			expectStatus(ex, 404)
+			Expect(string(ex.body)).To(ContainSubstring("<title>404: Not Found</title>"), explain("the App's default 404 page", ex))
 		})
 	}
 	if m.ErrorRoute() != nil {
 		h.it("ERROR-3", "with a 500 page, a failing route gives that page with 500", func(ctx ginkgo.SpecContext) {
 			for _, p := range []string{"/api/throws", "/page-throws"} {
 				ex := h.get(ctx, p)
-				expectStatus("ERROR-3", ex, 500)
-				expectRoute("ERROR-3", ex, "/500", nil)
+				expectStatus(ex, 500)
+				expectRoute(ex, "/500", nil)
 			}
 		})
 	}
@@ -212,8 +212,8 @@ func registerVariantSpecs(h *hostEnv) {
 		h.it("RENDER-12", "routes are reached under the base and without it", func(ctx ginkgo.SpecContext) {
 			for _, c := range []struct{ path, route string }{{base + "/about", "/about"}, {"/about", "/about"}, {base, "/"}} {
 				ex := h.get(ctx, c.path)
-				expectStatus("RENDER-12", ex, 200)
-				expectRoute("RENDER-12", ex, c.route, nil)
+				expectStatus(ex, 200)
+				expectRoute(ex, c.route, nil)
 			}
 		})
 		// The path and asset checks of the basic fixture, under the base.
@@ -241,17 +241,17 @@ func registerVariantSpecs(h *hostEnv) {
 				status int
 			}{{"GET", 301}, {"POST", 308}} {
 				ex := h.do(ctx, c.method, "/about/?x=1", nil)
-				expectStatus("RENDER-11", ex, c.status)
-				Expect(ex.resp.Header.Get("Location")).To(Equal("/about?x=1"), explain("RENDER-11", "Location: /about?x=1", ex))
+				expectStatus(ex, c.status)
+				Expect(ex.resp.Header.Get("Location")).To(Equal("/about?x=1"), explain("Location: /about?x=1", ex))
 			}
 		})
 	case app.TrailingSlashAlways:
 		h.it("RENDER-11", "trailingSlash always: the App's redirects pass through", func(ctx ginkgo.SpecContext) {
 			h.skipTrailingSlashInMiddleware()
 			ex := h.get(ctx, "/about?x=1")
-			expectStatus("RENDER-11", ex, 301)
-			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("RENDER-11", "Location: /about/?x=1", ex))
-			expectRoute("RENDER-11", h.get(ctx, "/about/"), "/about", nil)
+			expectStatus(ex, 301)
+			Expect(ex.resp.Header.Get("Location")).To(Equal("/about/?x=1"), explain("Location: /about/?x=1", ex))
+			expectRoute(h.get(ctx, "/about/"), "/about", nil)
 		})
 	}
 }

@@ -68,28 +68,28 @@ func registerStart(h *hostEnv) {
 	}
 	ginkgo.Describe("the start contract", func() {
 		h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
-			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()))
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()))
 		}, judgesReadiness)
 		h.it("START-1", "start serves the fixture on the listener it was given", func(ctx ginkgo.SpecContext) {
 			if h.host.StartError != nil {
 				// Asking again would only wait for the client's time limit
 				// on an adapter that hangs: readiness already asked, for
 				// the whole readiness time.
-				ginkgo.Fail(explain("START-1", "the fixture's index page from GET / on the listener it was given; it never answered: "+firstLine(h.host.StartError.Error()))())
+				ginkgo.Fail(explain("the fixture's index page from GET / on the listener it was given; it never answered: " + firstLine(h.host.StartError.Error()))())
 			}
 			ex := h.get(ctx, "/")
-			expectStatus("START-1", ex, 200)
-			expectRoute("START-1", ex, "/", nil)
+			expectStatus(ex, 200)
+			expectRoute(ex, "/", nil)
 		}, judgesReadiness)
 		h.it("START-3", "in-flight requests complete when shutdown begins", func(ctx ginkgo.SpecContext) {
 			shutdown(ctx)
-			Expect(inflightErr).NotTo(HaveOccurred(), explain("START-3", "the in-flight /api/stream request to complete", inflight))
-			Expect(strings.Count(inflightBody, "\n")).To(Equal(3), explain("START-3", "all three chunks; got "+quoteOrNone(inflightBody), inflight))
+			Expect(inflightErr).NotTo(HaveOccurred(), explain("the in-flight /api/stream request to complete", inflight))
+			Expect(strings.Count(inflightBody, "\n")).To(Equal(3), explain("all three chunks; got "+quoteOrNone(inflightBody), inflight))
 		})
 		h.it("START-4", "new connections are refused once shutdown began", func(ctx ginkgo.SpecContext) {
 			shutdown(ctx)
-			Expect(newConnAnswer).To(BeEmpty(), explain("START-4", "no response to a request on a new connection after shutdown began; got "+newConnAnswer))
-			Expect(newConnErr).To(HaveOccurred(), explain("START-4", "a refused or closed connection"))
+			Expect(newConnAnswer).To(BeEmpty(), explain("no response to a request on a new connection after shutdown began; got "+newConnAnswer))
+			Expect(newConnErr).To(HaveOccurred(), explain("a refused or closed connection"))
 		})
 		h.it("START-5", "Start returns nil within the grace period", func(ctx ginkgo.SpecContext) {
 			shutdown(ctx)
@@ -97,7 +97,7 @@ func registerStart(h *hostEnv) {
 			if h.outOfProcess() {
 				expected = "the process to exit with status 0 within the grace period after SIGTERM"
 			}
-			Expect(shutdownErr).NotTo(HaveOccurred(), explain("START-5", expected+" (shutdown took "+shutdownTook.String()+")"))
+			Expect(shutdownErr).NotTo(HaveOccurred(), explain(expected+" (shutdown took "+shutdownTook.String()+")"))
 		})
 		h.it("PROC-8", "the adapter's process tree ends with it", func(ctx ginkgo.SpecContext) {
 			if h.host.LeftBehind == nil {
@@ -106,11 +106,11 @@ func registerStart(h *hostEnv) {
 			shutdown(ctx)
 			// Members of its group got SIGTERM with it: give them a moment.
 			Eventually(h.host.LeftBehind, 2*time.Second, 20*time.Millisecond).Should(BeEmpty(), func() string {
-				return explain("PROC-8", "no process the adapter started still running once it has been told to stop; still running: "+strings.Join(h.host.LeftBehind(), "; "))()
+				return explain("no process the adapter started still running once it has been told to stop; still running: " + strings.Join(h.host.LeftBehind(), "; "))()
 			})
 		})
 		h.it("START-6", "start binds the host it is told", func(ctx ginkgo.SpecContext) {
-			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-6", "an answer on the address the kit gave in HOST ("+h.host.URL+")"))
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explain("an answer on the address the kit gave in HOST ("+h.host.URL+")"))
 		}, judgesReadiness)
 	})
 }
@@ -180,12 +180,12 @@ func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan stru
 // other spec of the fixture would only be skipped.
 func registerReadiness(h *hostEnv) {
 	h.it("START-2", "start answers HTTP within the readiness time", func(ctx ginkgo.SpecContext) {
-		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("START-2", "an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()+" for fixture "+h.fx.name))
+		Expect(h.host.StartError).NotTo(HaveOccurred(), explain("an HTTP answer within "+h.fx.timeouts.Readiness.String()+" of "+h.startedWhat()+" for fixture "+h.fx.name))
 	}, judgesReadiness)
 	h.it("PROC-6", "the process keeps running until SIGTERM", func(ctx ginkgo.SpecContext) {
 		if h.host.ExitStatus == nil {
 			skipNotApplicable("the host does not run as a process")
 		}
-		Expect(h.host.ExitStatus()).To(BeEmpty(), explain("PROC-6", "the adapter process still running after the suite's requests"))
+		Expect(h.host.ExitStatus()).To(BeEmpty(), explain("the adapter process still running after the suite's requests"))
 	}, judgesExit)
 }
