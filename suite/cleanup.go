@@ -131,7 +131,12 @@ func cutShortReason(r types.Report) string {
 // (an interrupt, the suite timeout) rather than because of the adapter: it
 // then checked nothing, and counting it as a failed requirement would
 // blame the adapter for the kit's clock. A spec's own time limit running
-// out is the adapter's doing, and stays a failure.
+// out is the adapter's doing, and stays a failure. Ginkgo v2 gives both
+// the same state (SpecStateTimedout) and tells them apart only in the
+// failure's message ("A suite timeout occurred" against "A node timeout
+// occurred"), as it names an interrupt's cause only in the suite's
+// SpecialSuiteFailureReasons: no typed field carries either, so these two
+// checks read its text, and nothing else in the kit does.
 func cutShort(sr types.SpecReport) bool {
 	switch {
 	case sr.State.Is(types.SpecStateInterrupted):
