@@ -146,3 +146,43 @@ func TestEveryInProcessMustIsShownFailing(t *testing.T) {
 		}
 	}
 }
+
+// notShownFailingOutOfProcess are the MUSTs that apply only out of process
+// (binary or container mode, not in-process) that no broken adapter run as
+// a binary or in a container can make fail, with why.
+var notShownFailingOutOfProcess = map[string]string{}
+
+// TestEveryOutOfProcessMustIsShownFailing is TestEveryInProcessMustIsShownFailing
+// for the requirements only a process or a container can break (issue 17
+// item 5): each is in some broken adapter's Fails.Binary or
+// Fails.Container, or carries its written exemption.
+func TestEveryOutOfProcessMustIsShownFailing(t *testing.T) {
+	reqs, err := suite.Requirements()
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, b := range brokenExpectations() {
+		for _, id := range slices.Concat(b.Fails.Binary, b.Fails.Container) {
+			shown[id] = true
+		}
+	}
+	n := 0
+	for _, r := range reqs {
+		outOfProcess := r.AppliesToMode(string(runner.ModeBinary)) || r.AppliesToMode(string(runner.ModeContainer))
+		if r.Level != "MUST" || !r.Checked() || !outOfProcess || r.AppliesToMode(string(runner.ModeInProcess)) {
+			continue
+		}
+		n++
+		why, exempt := notShownFailingOutOfProcess[r.ID]
+		switch {
+		case !shown[r.ID] && !exempt:
+			t.Errorf("%s applies only out of process but no broken adapter run as a binary or in a container fails it", r.ID)
+		case shown[r.ID] && exempt:
+			t.Errorf("%s is exempt (%s) but a broken adapter fails it: drop the exemption", r.ID, why)
+		}
+	}
+	if n == 0 {
+		t.Error("no MUST applies only out of process: the guard checks nothing")
+	}
+}
