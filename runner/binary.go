@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/runner/contract"
@@ -150,13 +151,36 @@ func exportApp(in *Instance, m *app.Manifest, sub string) (string, error) {
 // take it before the adapter binds it; the adapter then fails to start and
 // START-2 says so with its output.
 func freePort(host string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
+	givenPorts.Lock()
+	defer givenPorts.Unlock()
+	for range 100 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return 0, err
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if at, ok := givenPorts.at[port]; !ok || time.Since(at) > portMemory {
+			givenPorts.at[port] = time.Now()
+			return port, nil
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port on %s that this process has not handed out in the last %s", host, portMemory)
 }
+
+// givenPorts are the ports freePort has handed out in this process. The
+// port is free when freePort closes its listener, and the adapter binds it
+// a moment later; in between, the system may hand the same port to another
+// bind of port 0, and starts run concurrently (a fixture's instance starts
+// in the background while another fixture's specs run), so a port is not
+// given again for portMemory, long after the adapter has bound it or given
+// up.
+var givenPorts = struct {
+	sync.Mutex
+	at map[int]time.Time
+}{at: map[int]time.Time{}}
+
+const portMemory = 10 * time.Minute
 
 func tail(s string, n int) string {
 	if len(s) <= n {
