@@ -123,28 +123,9 @@ func TestBrokenAdaptersFailExactlyTheirRequirements(t *testing.T) {
 // TestEveryInProcessMustIsShownFailing: a requirement that no broken adapter
 // can make fail has not shown that it can fail.
 func TestEveryInProcessMustIsShownFailing(t *testing.T) {
-	reqs, err := suite.Requirements()
-	if err != nil {
-		t.Fatal(err)
-	}
-	shown := map[string]bool{}
-	for _, b := range brokenExpectations() {
-		for _, id := range b.Fails.InProcess {
-			shown[id] = true
-		}
-	}
-	for _, r := range reqs {
-		if r.Level != "MUST" || !r.Checked() || !r.AppliesToMode(string(runner.ModeInProcess)) {
-			continue
-		}
-		why, exempt := notShownFailingInProcess[r.ID]
-		switch {
-		case !shown[r.ID] && !exempt:
-			t.Errorf("%s applies in-process but no broken adapter fails it", r.ID)
-		case shown[r.ID] && exempt:
-			t.Errorf("%s is exempt (%s) but a broken adapter fails it: drop the exemption", r.ID, why)
-		}
-	}
+	expectMustsShownFailing(t, "applies in-process", notShownFailingInProcess,
+		func(r suite.Requirement) bool { return r.AppliesToMode(string(runner.ModeInProcess)) },
+		func(f broken.Expect) []string { return f.InProcess })
 }
 
 // notShownFailingOutOfProcess are the MUSTs that apply only out of process
@@ -157,32 +138,46 @@ var notShownFailingOutOfProcess = map[string]string{}
 // item 5): each is in some broken adapter's Fails.Binary or
 // Fails.Container, or carries its written exemption.
 func TestEveryOutOfProcessMustIsShownFailing(t *testing.T) {
+	expectMustsShownFailing(t, "applies only out of process", notShownFailingOutOfProcess,
+		func(r suite.Requirement) bool {
+			return !r.AppliesToMode(string(runner.ModeInProcess)) &&
+				(r.AppliesToMode(string(runner.ModeBinary)) || r.AppliesToMode(string(runner.ModeContainer)))
+		},
+		func(f broken.Expect) []string { return slices.Concat(f.Binary, f.Container) })
+}
+
+// expectMustsShownFailing fails for each checked MUST that applies (where
+// says how) and is in no broken adapter's failing IDs (shownBy picks them
+// from its expectations) without a written exemption, and for each exempt
+// one a broken adapter does fail.
+func expectMustsShownFailing(t *testing.T, where string, exemptions map[string]string,
+	applies func(suite.Requirement) bool, shownBy func(broken.Expect) []string) {
+	t.Helper()
 	reqs, err := suite.Requirements()
 	if err != nil {
 		t.Fatal(err)
 	}
 	shown := map[string]bool{}
 	for _, b := range brokenExpectations() {
-		for _, id := range slices.Concat(b.Fails.Binary, b.Fails.Container) {
+		for _, id := range shownBy(b.Fails) {
 			shown[id] = true
 		}
 	}
 	n := 0
 	for _, r := range reqs {
-		outOfProcess := r.AppliesToMode(string(runner.ModeBinary)) || r.AppliesToMode(string(runner.ModeContainer))
-		if r.Level != "MUST" || !r.Checked() || !outOfProcess || r.AppliesToMode(string(runner.ModeInProcess)) {
+		if r.Level != "MUST" || !r.Checked() || !applies(r) {
 			continue
 		}
 		n++
-		why, exempt := notShownFailingOutOfProcess[r.ID]
+		why, exempt := exemptions[r.ID]
 		switch {
 		case !shown[r.ID] && !exempt:
-			t.Errorf("%s applies only out of process but no broken adapter run as a binary or in a container fails it", r.ID)
+			t.Errorf("%s %s but no broken adapter fails it", r.ID, where)
 		case shown[r.ID] && exempt:
 			t.Errorf("%s is exempt (%s) but a broken adapter fails it: drop the exemption", r.ID, why)
 		}
 	}
 	if n == 0 {
-		t.Error("no MUST applies only out of process: the guard checks nothing")
+		t.Errorf("no MUST %s: the guard checks nothing", where)
 	}
 }
