@@ -38,12 +38,11 @@ type fixtureEnv struct {
 
 	inst     *runner.Instance
 	startErr error
-	// others are the run's other fixtures, and prestarts says whether
-	// this run starts them ahead of their turn (prestartOthers); pending
-	// is this fixture's start begun so.
-	others    []*fixtureEnv
-	prestarts bool
-	pending   *pendingStart
+	// others are the run's other fixtures when this run starts them ahead
+	// of their turn (prestartOthers), nil when it does not; pending is
+	// this fixture's start begun so.
+	others  []*fixtureEnv
+	pending *pendingStart
 
 	// The kit's own App for the fixture, built on first use, and what it
 	// rendered: RENDER-2's reference out of process.
@@ -122,7 +121,7 @@ func (fx *fixtureEnv) startInstance(ctx context.Context) (*runner.Instance, erro
 // may leave a fixture with no spec to run (its instance would start for
 // nothing).
 func (fx *fixtureEnv) prestartOthers() {
-	if !fx.prestarts || !fx.serving.servedBy(fx) {
+	if fx.others == nil || !fx.serving.servedBy(fx) {
 		return
 	}
 	for _, o := range fx.others {

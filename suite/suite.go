@@ -236,10 +236,10 @@ func register(target runner.Target, o *options) {
 				primary = i
 			}
 		}
-		prestarts := target.Mode() != runner.ModeInProcess && target.Mode() != runner.ModeURL && o.selectsEverything()
-		for i, fx := range envs {
-			fx.prestarts = prestarts
-			fx.others = slices.Delete(slices.Clone(envs), i, i+1)
+		if target.Mode() != runner.ModeInProcess && target.Mode() != runner.ModeURL && o.selectsEverything() {
+			for i, fx := range envs {
+				fx.others = slices.Delete(slices.Clone(envs), i, i+1)
+			}
 		}
 		// The report's declaration comes from the primary fixture, or from
 		// the first when none is basic.

@@ -43,7 +43,7 @@ type runningContainer struct {
 	finalState string
 
 	// exitLogs is the whole output of the container once it has exited,
-	// read once when its log has stopped growing (exitOutput).
+	// read once when its log has stopped growing (output).
 	exitOnce sync.Once
 	exitLogs string
 }
@@ -121,20 +121,22 @@ func (c *runningContainer) logs() string {
 		defer c.mu.Unlock()
 		return c.finalLogs
 	}
-	exited := c.exited != ""
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if exited {
-		return c.exitOutput(ctx)
-	}
-	return c.fetchLogs(ctx)
+	return c.output(ctx)
 }
 
-// exitOutput is the output of a container that has exited, read once its
-// log has stopped growing (waitOutputSettled), and kept: it no longer
-// changes.
-func (c *runningContainer) exitOutput(ctx context.Context) string {
+// output is the container's output so far; once it has exited (as
+// exitStatus saw it), read once its log has stopped growing
+// (waitOutputSettled) and kept: it no longer changes.
+func (c *runningContainer) output(ctx context.Context) string {
+	c.mu.Lock()
+	exited := c.exited != ""
+	c.mu.Unlock()
+	if !exited {
+		return c.fetchLogs(ctx)
+	}
 	c.exitOnce.Do(func() {
 		waitOutputSettled(ctx, c.cli, c.id)
 		c.exitLogs = c.fetchLogs(ctx)
@@ -156,15 +158,7 @@ func (c *runningContainer) fetchLogs(ctx context.Context) string {
 func (c *runningContainer) finish(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	c.mu.Lock()
-	exited := c.exited != ""
-	c.mu.Unlock()
-	var logs string
-	if exited {
-		logs = c.exitOutput(ctx)
-	} else {
-		logs = c.fetchLogs(ctx)
-	}
+	logs := c.output(ctx)
 	status := "was removed"
 	if st, err := c.state(ctx); err == nil {
 		status = describeState(st)
