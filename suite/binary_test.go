@@ -37,6 +37,14 @@ func expectAllPass(t *testing.T, target runner.Target, fixtureNames ...string) *
 	if len(res.Passed()) == 0 {
 		t.Fatal("nothing passed: the suite did not run")
 	}
+	// A good adapter leaves nothing that "cannot be checked": a skip
+	// would hide a check the kit failed to make (as an early stream whose
+	// instance never started would, passing by saying nothing).
+	for _, o := range res.Outcomes {
+		if o.State == suite.Skipped {
+			t.Errorf("%s was not checked: %s\n%s", o.Requirement, o.Spec, o.Message)
+		}
+	}
 	return res
 }
 

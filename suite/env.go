@@ -43,6 +43,9 @@ type fixtureEnv struct {
 	// this fixture's start begun so.
 	others  []*fixtureEnv
 	pending *pendingStart
+	// apart is the primary fixture's second instance, for the spec that
+	// waits longest (apart.go); nil when the run does not start one.
+	apart *apart
 
 	// The kit's own App for the fixture, built on first use, and what it
 	// rendered: RENDER-2's reference out of process.
@@ -88,6 +91,9 @@ type hostEnv struct {
 	earlier []earlierSpec
 	// diffOnce is the differential corpus run, shared by the DIFF specs.
 	diffOnce diffRun
+	// early is HTTP-16's stream, sent ahead of its spec, on a host of the
+	// apart instance; nil on the fixture's own hosts.
+	early *earlyStream
 }
 
 // earlierSpec is a spec that ran on a host before the current one.
@@ -145,6 +151,15 @@ func registerFixture(fx *fixtureEnv) {
 	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { fixtureBody(fx) })
 }
 
+// registerApart registers the specs that run on the primary fixture's
+// apart instance (apart.go). Ginkgo orders containers by where they are
+// declared (file, then line), not by when: declared here, below both of
+// registerFixture's, they run after every fixture's specs, so that the
+// stream they judge has had the whole run to end.
+func registerApart(fx *fixtureEnv) {
+	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { apartBody(fx.apart) })
+}
+
 // fixtureBody registers the nodes and specs of one fixture.
 func fixtureBody(fx *fixtureEnv) {
 	ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
@@ -157,6 +172,7 @@ func fixtureBody(fx *fixtureEnv) {
 		fx.inst, fx.startErr = fx.startInstance(ctx)
 		fx.serving.judge(fx)
 		fx.prestartOthers()
+		fx.startApart()
 		if fx.recordsDeclaration && fx.results != nil {
 			fx.recordDeclaration()
 		}
@@ -180,6 +196,9 @@ func fixtureBody(fx *fixtureEnv) {
 	for _, key := range fx.hostKeys() {
 		shape := key.Shape
 		h := &hostEnv{fx: fx, shape: shape, export: key.Export}
+		if fx.apart != nil {
+			fx.apart.addHost(h)
+		}
 		title := "host " + string(shape)
 		if key.Export != "" {
 			title += " export " + key.Export

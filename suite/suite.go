@@ -243,10 +243,16 @@ func register(target runner.Target, o *options) {
 		}
 		// The report's declaration comes from the primary fixture, or from
 		// the first when none is basic.
+		if primary >= 0 && runsApart(target, o) {
+			envs[primary].apart = &apart{}
+		}
 		for i, fx := range envs {
 			fx.primary = i == primary
 			fx.recordsDeclaration = fx.primary || (i == 0 && primary < 0)
 			registerFixture(fx)
+		}
+		if primary >= 0 && envs[primary].apart != nil {
+			registerApart(envs[primary])
 		}
 	})
 }
