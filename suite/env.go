@@ -171,8 +171,9 @@ func fixtureBody(fx *fixtureEnv) {
 		}
 		fx.inst, fx.startErr = fx.startInstance(ctx)
 		fx.serving.judge(fx)
-		fx.prestartOthers()
+		// The apart instances first: their specs come first too.
 		fx.startApart()
+		fx.prestartOthers()
 		if fx.recordsDeclaration && fx.results != nil {
 			fx.recordDeclaration()
 		}

@@ -2,6 +2,7 @@ package suite
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -91,9 +92,7 @@ func concurrentBody(i int) []byte {
 // expectOwnManifest starts the target again on a second fixture app and
 // checks that what it serves is that app (EXPORT-4, PROC-2).
 func (h *hostEnv) expectOwnManifest(ctx context.Context) {
-	m := secondFixture()
-	inst, err := h.fx.live.start(ctx, h.fx.target, m)
-	ginkgo.DeferCleanup(func(ctx context.Context) error { return h.fx.serving.stopUnjudged(ctx, inst) })
+	inst, err := h.fx.secondApp(ctx)
 	Expect(err).NotTo(HaveOccurred(), explain("the adapter to start with a second fixture app"))
 	Expect(inst).NotTo(BeNil(), explain("the adapter to start with a second fixture app"))
 	host := inst.Host(h.shape)
@@ -115,6 +114,23 @@ func (h *hostEnv) expectOwnManifest(ctx context.Context) {
 		Expect(ex.status()).To(Equal(http.StatusNotFound), withCause(explain("status 404 for /about, a route the second fixture does not have", ex),
 			func() string { return h.followsFrom("NOTFOUND-1", "NOTFOUND-3") }))
 	}
+}
+
+// secondApp is the target started on the second fixture app: the one
+// begun in the background when the fixture started (startApart), or one
+// started now and stopped at the end of the spec.
+func (fx *fixtureEnv) secondApp(ctx context.Context) (*runner.Instance, error) {
+	if a := fx.apart; a != nil && a.secondApp != nil {
+		select {
+		case <-a.secondApp.done:
+			return a.secondApp.inst, a.secondApp.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the start with the second fixture app, begun in the background, did not end: %w", ctx.Err())
+		}
+	}
+	inst, err := fx.live.start(ctx, fx.target, secondFixture())
+	ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.serving.stopUnjudged(ctx, inst) })
+	return inst, err
 }
 
 // secondFixture is basic without /about and with a route of its own, so an

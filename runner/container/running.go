@@ -36,6 +36,10 @@ type runningContainer struct {
 	mu sync.Mutex
 	// exited is the final status once the container has ended.
 	exited string
+	// stopped: the kit stopped it (terminate). Its end is the kit's doing,
+	// not a crash whose last words must be waited for, so its output is
+	// read at once (finish).
+	stopped bool
 	// gone is set once the container is about to be removed; the logs and
 	// status are kept from then on.
 	gone       bool
@@ -127,14 +131,14 @@ func (c *runningContainer) logs() string {
 	return c.output(ctx)
 }
 
-// output is the container's output so far; once it has exited (as
-// exitStatus saw it), read once its log has stopped growing
-// (waitOutputSettled) and kept: it no longer changes.
+// output is the container's output so far; once it has exited on its own
+// (as exitStatus saw it, and not stopped by the kit), read once its log has
+// stopped growing (waitOutputSettled) and kept: it no longer changes.
 func (c *runningContainer) output(ctx context.Context) string {
 	c.mu.Lock()
-	exited := c.exited != ""
+	settle := c.exited != "" && !c.stopped
 	c.mu.Unlock()
-	if !exited {
+	if !settle {
 		return c.fetchLogs(ctx)
 	}
 	c.exitOnce.Do(func() {
@@ -180,6 +184,9 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 	if s := describeState(st); s != "" {
 		return fmt.Errorf("the adapter container had already %s before shutdown", s)
 	}
+	c.mu.Lock()
+	c.stopped = true
+	c.mu.Unlock()
 	if grace <= 0 {
 		// A stop without grace (WithoutGrace): nothing is judged by it,
 		// and an exit status of 137 here is the kit's kill, not the
