@@ -321,7 +321,7 @@ func registerLambda(h *hostEnv) {
 				h.expectRenderedAsSent(ex)
 			}
 		})
-		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets one /response, a bad event one /error, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI) {
+		h.itRuntime("LAMBDA-14", "through the Runtime API, every invocation gets exactly one answer, and the runtime keeps polling", func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI) {
 			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("the runtime to ask for an invocation (GET /next) once started", api, h.host))
 			for _, p := range []string{"/", "/about", "/api/echo?x=1"} {
 				ex := h.get(ctx, p)
@@ -329,20 +329,29 @@ func registerLambda(h *hostEnv) {
 				Expect(inv.Outcome).To(Equal(lambdahost.OutcomeOK), withRuntime(explainInv("an answer before the invocation's deadline", inv, ex), api, h.host))
 				Expect(runtimePosts(api, ex.id)).To(Equal([]string{"response 202"}), withRuntime(explainInv("exactly one POST /runtime/invocation/{id}/response", inv, ex), api, h.host))
 			}
-			// An event the handler cannot decode: rawPath (v2) or path (v1)
-			// is a number.
-			inv := h.invoke(ctx, "GET", "/about", nil, lambdahost.EventOptions{Edit: func(ev map[string]any) {
-				ev["rawPath"], ev["path"] = 42, 42
-			}})
-			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv("an event the function cannot handle reported once on POST /runtime/invocation/{id}/error", inv), api, h.host))
+			// An event it cannot decode gets one answer, on either path
+			// (which one is LAMBDA-20's business), and the runtime goes on.
+			inv := h.invoke(ctx, "GET", "/about", nil, lambdahost.EventOptions{Edit: undecodableEvent})
+			Expect(runtimePosts(api, inv.ID)).To(SatisfyAny(Equal([]string{"error 202"}), Equal([]string{"response 202"})), withRuntime(explainInv(
+				"an event the function cannot decode answered by exactly one POST, to /runtime/invocation/{id}/error or /response", inv), api, h.host))
 			ex := h.get(ctx, "/about")
 			last := h.invocationOf(ex)
 			expectStatus(ex, http.StatusOK)
 			Eventually(api.Waiting, 2*time.Second, 20*time.Millisecond).Should(BeNumerically(">", 0),
 				withRuntime(explainInv("the runtime to poll GET /next again after answering", last, ex), api, h.host))
 		})
+		h.itRuntime("LAMBDA-20", "through the Runtime API, an event the function cannot decode is reported on /error", func(ctx ginkgo.SpecContext, api *lambdahost.RuntimeAPI) {
+			Expect(h.host.StartError).NotTo(HaveOccurred(), explainRuntime("the runtime to ask for an invocation (GET /next) once started", api, h.host))
+			inv := h.invoke(ctx, "GET", "/about", nil, lambdahost.EventOptions{Edit: undecodableEvent})
+			Expect(runtimePosts(api, inv.ID)).To(Equal([]string{"error 202"}), withRuntime(explainInv(
+				"an event the function cannot decode reported once on POST /runtime/invocation/{id}/error, as aws-lambda-go does, so that Lambda counts it as a failed invocation (a 500 envelope on /response is a success to it)", inv), api, h.host))
+		})
 	})
 }
+
+// undecodableEvent makes an event no gateway sends and no gateway event
+// type decodes: rawPath (v2) or path (v1) a number (LAMBDA-14, LAMBDA-20).
+func undecodableEvent(ev map[string]any) { ev["rawPath"], ev["path"] = 42, 42 }
 
 // itRuntime registers a spec about a Lambda host run through the Runtime
 // API. Unlike it, it runs when the runtime never became ready: that is what
