@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
@@ -30,32 +29,19 @@ type recordingAdapter struct {
 }
 
 func (r *recordingAdapter) integration() app.Integration {
-	return app.Integration{Name: "recording", Hooks: app.Hooks{ConfigDone: func(p app.ConfigDoneParams) error {
-		p.SetAdapter(app.Adapter{
-			Name:     "recording",
-			Exports:  []string{"handler"},
-			Shapes:   []app.HostShape{app.ShapeHandler},
-			Features: app.AdapterFeatures{ServesStaticAssets: true},
-			ServerEntrypoint: &app.ServerEntrypoint{CreateExports: func(m *app.Manifest) (map[string]any, error) {
-				h, err := handler.New(m)
-				if err != nil {
-					return nil, err
-				}
-				r.mu.Lock()
-				r.instances++
-				n := r.instances
-				r.mu.Unlock()
-				return map[string]any{"handler": http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-					start := time.Now()
-					h.ServeHTTP(w, req)
-					r.mu.Lock()
-					r.served = append(r.served, servedRequest{instance: n, target: req.URL.RequestURI(), start: start, end: time.Now()})
-					r.mu.Unlock()
-				})}, nil
-			}},
+	return wrappedGoodHandler("recording", func(h http.Handler) http.Handler {
+		r.mu.Lock()
+		r.instances++
+		n := r.instances
+		r.mu.Unlock()
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			start := time.Now()
+			h.ServeHTTP(w, req)
+			r.mu.Lock()
+			r.served = append(r.served, servedRequest{instance: n, target: req.URL.RequestURI(), start: start, end: time.Now()})
+			r.mu.Unlock()
 		})
-		return nil
-	}}}
+	})
 }
 
 // TestLongWaitRunsApart: HTTP-16's 1.2 s stream (issue 19 item 1) goes to

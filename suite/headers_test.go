@@ -61,6 +61,17 @@ func joinRepeated(h http.Header) {
 // commaJoinedHandler is the good handler adapter behind a ResponseWriter
 // that joins repeated headers when the header is written.
 func commaJoinedHandler(name string) app.Integration {
+	return wrappedGoodHandler(name, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(&joiningWriter{ResponseWriter: w}, r)
+		})
+	})
+}
+
+// wrappedGoodHandler is the good handler adapter (one handler export,
+// static assets served) with wrap around each handler it creates: a test
+// adapter that differs from the good one in its wrapper only.
+func wrappedGoodHandler(name string, wrap func(http.Handler) http.Handler) app.Integration {
 	return app.Integration{Name: name, Hooks: app.Hooks{ConfigDone: func(p app.ConfigDoneParams) error {
 		p.SetAdapter(app.Adapter{
 			Name:     name,
@@ -72,9 +83,7 @@ func commaJoinedHandler(name string) app.Integration {
 				if err != nil {
 					return nil, err
 				}
-				return map[string]any{"handler": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					h.ServeHTTP(&joiningWriter{ResponseWriter: w}, r)
-				})}, nil
+				return map[string]any{"handler": wrap(h)}, nil
 			}},
 		})
 		return nil
