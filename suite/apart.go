@@ -134,24 +134,25 @@ func (a *apart) hostOf(ah *hostEnv) *runner.Host {
 }
 
 // apartBody registers the specs that run on the apart instance
-// (registerApart declares their container).
+// (registerApart declares their container). Their texts are the ones they
+// have on the fixture's own instance (registerHTTP), so that a run's
+// report reads the same whether or not the spec ran apart (a sharded run
+// never does, and its merged report must equal the whole run's).
 func apartBody(a *apart) {
-	ginkgo.Describe("on an instance of its own", func() {
-		ginkgo.BeforeAll(func() {
-			fx := a.hosts[0].fx
-			ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.stopApart(ctx, a.pending) })
-		})
-		for _, ah := range a.hosts {
-			title := "host " + string(ah.shape)
-			if ah.export != "" {
-				title += " export " + ah.export
-			}
-			ginkgo.Describe(title, func() {
-				ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { a.settle(ctx, ah) })
-				registerLongStream(ah)
-			})
-		}
+	ginkgo.BeforeAll(func() {
+		fx := a.hosts[0].fx
+		ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.stopApart(ctx, a.pending) })
 	})
+	for _, ah := range a.hosts {
+		title := "host " + string(ah.shape)
+		if ah.export != "" {
+			title += " export " + ah.export
+		}
+		ginkgo.Describe(title, func() {
+			ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { a.settle(ctx, ah) })
+			ginkgo.Describe(httpFidelity, func() { registerLongStream(ah) })
+		})
+	}
 }
 
 // settle sets ah up from the fixture's host and the apart instance's

@@ -21,9 +21,12 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
+// httpFidelity is the HTTP area's container text.
+const httpFidelity = "HTTP fidelity"
+
 // registerHTTP checks HTTP fidelity both ways (HTTP area).
 func registerHTTP(h *hostEnv) {
-	ginkgo.Describe("HTTP fidelity", func() {
+	ginkgo.Describe(httpFidelity, func() {
 		h.it("HTTP-1", "every method reaches the App unchanged", func(ctx ginkgo.SpecContext) {
 			for _, m := range []string{"PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND"} {
 				ex := h.do(ctx, m, "/api/echo-all", nil)
