@@ -11,7 +11,8 @@ import (
 
 // apart is the primary fixture's second instance of the adapter, on which
 // the spec that waits longest on purpose (HTTP-16's 1.2 s stream) runs
-// while the rest of the run goes on (issue 19 item 1). Its own instance,
+// while the rest of the run goes on (issue 19 item 1), and the instance on
+// the second fixture app that EXPORT-4 and PROC-2 use, started with it. Its own instance,
 // not the run's: a request overlapping the other specs on one instance
 // would let an adapter that shares state between requests answer them
 // wrongly, and whether it did would depend on timing; two instances share
@@ -79,9 +80,12 @@ func (fx *fixtureEnv) startApart() {
 	}
 	// Out of process, the second app's start and stop cost PROC-2 a
 	// container's start-up and removal (3.5 s): begun now, they overlap
-	// the fixture's specs instead.
-	a.secondApp = fx.live.startAsync(fx.target, secondFixture())
-	ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.stopApart(ctx, a.secondApp) })
+	// the fixture's specs instead. Only PROC-2, on the start host, uses
+	// it out of process (EXPORT-4 applies in process only).
+	if fx.target.Mode() == runner.ModeInProcess || fx.inst.HostFor(app.ShapeStart, "") != nil {
+		a.secondApp = fx.live.startAsync(fx.target, secondFixture())
+		ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.stopApart(ctx, a.secondApp) })
+	}
 	if len(a.hosts) == 0 {
 		return
 	}
