@@ -275,11 +275,12 @@ func TestUnservableAdapterIsJudgedOnce(t *testing.T) {
 		{"process-never-ready", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
 		{"process-hangs", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
 		{"process-writes-garbage", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
-		// Started for each fixture and once more for PROC-2's second app
-		// on basic; SIGTERM goes to basic's own instance only (START-5
-		// checks it): the second app's stop judges nothing and the later
+		// Started for each fixture, once more for PROC-2's second app on
+		// basic and once for HTTP-16's instance of its own; SIGTERM goes
+		// to basic's own instance only (START-5 checks it): the second
+		// app's and HTTP-16's instances' stops judge nothing and the later
 		// fixtures' stops come after the verdict, so those are killed at once.
-		{"process-ignores-sigterm", []string{"START-4", "START-5"}, 4, 1, false},
+		{"process-ignores-sigterm", []string{"START-4", "START-5"}, 5, 1, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			events := filepath.Join(t.TempDir(), "events")
