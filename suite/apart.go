@@ -53,9 +53,14 @@ func (e *earlyStream) wait(ctx context.Context) longStream {
 // runsApart reports whether a run starts the apart instance: when every
 // spec runs (a focus, a label filter or a shard may leave HTTP-16 out, and
 // then it runs in its place on the fixture's instance), and not for a URL
-// target, whose every "instance" is the one server.
+// target, whose every "instance" is the one server. Nor in a ginkgo suite
+// of the user's (Register) run with -p, where the apart specs may run in
+// another process than the fixture's start, or with --randomize-all, where
+// they may run before it: both need the fixture's container first, in the
+// same process.
 func runsApart(target runner.Target, o *options) bool {
-	return target.Mode() != runner.ModeURL && o.selectsEverything()
+	sc, _ := ginkgo.GinkgoConfiguration()
+	return target.Mode() != runner.ModeURL && o.selectsEverything() && sc.ParallelTotal <= 1 && !sc.RandomizeAllSpecs
 }
 
 // addHost registers the apart counterpart of the fixture's host h.
