@@ -189,35 +189,27 @@ func registerLambda(h *hostEnv) {
 			inv = h.invocationOf(ex)
 			Expect(echoOf(ex).RawPath).To(Equal(p), explainInv("the App to see the event's encoded path "+p+", neither decoded nor encoded again", inv, ex))
 		})
-		h.it("LAMBDA-10", "the stage never reaches the App's path", func(ctx ginkgo.SpecContext) {
-			type event struct {
-				target, what string
-				o            lambdahost.EventOptions
-				route        string
+		h.it("LAMBDA-10", "the stage never reaches the App's path where the gateway leaves it out", func(ctx ginkgo.SpecContext) {
+			cases := []stageCase{
+				{"/about", "rawPath /about with stage $default", lambdahost.EventOptions{Stage: lambdahost.DefaultStage}, "/about"},
 			}
-			var cases []event
 			if h.shape == app.ShapeLambdaV1 {
 				// A REST path carries no stage (requestContext.path does),
 				// so a stage named like a route's first segment must not be
 				// stripped from it.
-				cases = []event{
+				cases = []stageCase{
 					{"/blog/first-post", "path /blog/first-post with stage blog (requestContext.path /blog/blog/first-post)", lambdahost.EventOptions{Stage: "blog"}, "/blog/first-post"},
 					{"/blog/first-post", "path /blog/first-post with stage blog on a custom domain", lambdahost.EventOptions{Stage: "blog", CustomDomain: "www.example.test"}, "/blog/first-post"},
 					{"/about", "path /about with stage prod", lambdahost.EventOptions{Stage: "prod"}, "/about"},
 				}
-			} else {
-				cases = []event{
-					{"/about", "rawPath /prod/about with stage prod", lambdahost.EventOptions{Stage: "prod"}, "/about"},
-					{"/blog/first-post", "rawPath /blog/blog/first-post with stage blog", lambdahost.EventOptions{Stage: "blog"}, "/blog/first-post"},
-					{"/about", "rawPath /about with stage $default", lambdahost.EventOptions{Stage: lambdahost.DefaultStage}, "/about"},
-				}
 			}
-			for _, c := range cases {
-				inv := h.invoke(ctx, "GET", c.target, nil, c.o)
-				route, _, _, ok := app.ParsePageMarkers(inv.Body)
-				Expect(inv.Status).To(Equal(http.StatusOK), explainInv("200 for "+c.what, inv))
-				Expect(ok && route == c.route).To(BeTrue(), explainInv("the page "+c.route+" for "+c.what, inv))
-			}
+			h.expectStageCases(ctx, cases)
+		})
+		h.it("LAMBDA-21", "an HTTP API's named stage is stripped from rawPath before routing", func(ctx ginkgo.SpecContext) {
+			h.expectStageCases(ctx, []stageCase{
+				{"/about", "rawPath /prod/about with stage prod", lambdahost.EventOptions{Stage: "prod"}, "/about"},
+				{"/blog/first-post", "rawPath /blog/blog/first-post with stage blog", lambdahost.EventOptions{Stage: "blog"}, "/blog/first-post"},
+			})
 		})
 		h.it("LAMBDA-11", "clientAddress is the event's source IP", func(ctx ginkgo.SpecContext) {
 			const ip = "198.51.100.7"
@@ -352,6 +344,25 @@ func registerLambda(h *hostEnv) {
 // undecodableEvent makes an event no gateway sends and no gateway event
 // type decodes: rawPath (v2) or path (v1) a number (LAMBDA-14, LAMBDA-20).
 func undecodableEvent(ev map[string]any) { ev["rawPath"], ev["path"] = 42, 42 }
+
+// stageCase is an event on a stage and the route it must render
+// (LAMBDA-10, LAMBDA-21).
+type stageCase struct {
+	target, what string
+	o            lambdahost.EventOptions
+	route        string
+}
+
+// expectStageCases invokes each case's event and expects its route's page.
+func (h *hostEnv) expectStageCases(ctx context.Context, cases []stageCase) {
+	ginkgo.GinkgoHelper()
+	for _, c := range cases {
+		inv := h.invoke(ctx, "GET", c.target, nil, c.o)
+		route, _, _, ok := app.ParsePageMarkers(inv.Body)
+		Expect(inv.Status).To(Equal(http.StatusOK), explainInv("200 for "+c.what, inv))
+		Expect(ok && route == c.route).To(BeTrue(), explainInv("the page "+c.route+" for "+c.what, inv))
+	}
+}
 
 // itRuntime registers a spec about a Lambda host run through the Runtime
 // API. Unlike it, it runs when the runtime never became ready: that is what
