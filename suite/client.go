@@ -155,8 +155,9 @@ func hostOrigin(hostURL string) string {
 
 // origin is the Origin a browser on the host's pages sends. Behind a
 // Lambda gateway that is https whatever the emulator listens on: AWS's
-// gateways are HTTPS only and say so in X-Forwarded-Proto (voker capture),
-// which the App's URL follows (LAMBDA-19).
+// gateways are HTTPS only and say so in X-Forwarded-Proto (AWS's sample
+// events in aws-lambda-go's testdata), which the App's URL follows
+// (LAMBDA-19).
 func (c *client) origin() string {
 	o := hostOrigin(c.host.URL)
 	if c.host.Shape.IsLambda() {
