@@ -21,10 +21,8 @@ import (
 // is hidden behind theirs.
 type apart struct {
 	// hosts are the instance's hosts, one per host of the fixture
-	// (registered with the fixture's specs); main is each one's
-	// counterpart on the fixture's own instance.
-	hosts []*hostEnv
-	main  map[*hostEnv]*hostEnv
+	// (registered with the fixture's specs).
+	hosts []apartHost
 	// pending is the instance's start, nil when it was not started.
 	pending *pendingStart
 	// secondApp is the start of the target on the second fixture app
@@ -63,15 +61,16 @@ func runsApart(target runner.Target, o *options) bool {
 	return target.Mode() != runner.ModeURL && o.selectsEverything() && sc.ParallelTotal <= 1 && !sc.RandomizeAllSpecs
 }
 
+// apartHost is a host of the apart instance, and main its counterpart on
+// the fixture's own instance.
+type apartHost struct {
+	own, main *hostEnv
+}
+
 // addHost registers the apart counterpart of the fixture's host h.
-func (a *apart) addHost(h *hostEnv) *hostEnv {
-	ah := &hostEnv{fx: h.fx, shape: h.shape, export: h.export, early: &earlyStream{done: make(chan struct{})}}
-	a.hosts = append(a.hosts, ah)
-	if a.main == nil {
-		a.main = map[*hostEnv]*hostEnv{}
-	}
-	a.main[ah] = h
-	return ah
+func (a *apart) addHost(h *hostEnv) {
+	own := &hostEnv{fx: h.fx, shape: h.shape, export: h.export, early: &earlyStream{done: make(chan struct{})}}
+	a.hosts = append(a.hosts, apartHost{own: own, main: h})
 }
 
 // startApart starts the apart instance in the background once the
@@ -97,7 +96,8 @@ func (fx *fixtureEnv) startApart() {
 	a.pending = fx.live.startAsync(fx.target, fx.manifest)
 	go func() {
 		<-a.pending.done
-		for _, ah := range a.hosts {
+		for _, h := range a.hosts {
+			ah := h.own
 			host := a.hostOf(ah)
 			if host == nil || host.StartError != nil || !longStreamApplies(ah.shape) {
 				close(ah.early.done)
@@ -147,27 +147,28 @@ func (a *apart) hostOf(ah *hostEnv) *runner.Host {
 // have on the fixture's own instance (registerHTTP), so that a run's
 // report reads the same whether or not the spec ran apart (a sharded run
 // never does, and its merged report must equal the whole run's).
-func apartBody(a *apart) {
+func apartBody(fx *fixtureEnv) {
+	a := fx.apart
 	ginkgo.BeforeAll(func() {
-		fx := a.hosts[0].fx
 		ginkgo.DeferCleanup(func(ctx context.Context) error { return fx.stopApart(ctx, a.pending) })
 	})
-	for _, ah := range a.hosts {
-		title := "host " + string(ah.shape)
-		if ah.export != "" {
-			title += " export " + ah.export
+	for _, h := range a.hosts {
+		title := "host " + string(h.own.shape)
+		if h.own.export != "" {
+			title += " export " + h.own.export
 		}
 		ginkgo.Describe(title, func() {
-			ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { a.settle(ctx, ah) })
-			ginkgo.Describe(httpFidelity, func() { registerLongStream(ah) })
+			ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { a.settle(ctx, h) })
+			ginkgo.Describe(httpFidelity, func() { registerLongStream(h.own) })
 		})
 	}
 }
 
-// settle sets ah up from the fixture's host and the apart instance's
-// start: a host the fixture could not check, the apart host cannot either.
-func (a *apart) settle(ctx context.Context, ah *hostEnv) {
-	h := a.main[ah]
+// settle sets the apart host up from the fixture's host and the apart
+// instance's start: a host the fixture could not check, the apart host
+// cannot either.
+func (a *apart) settle(ctx context.Context, pair apartHost) {
+	ah, h := pair.own, pair.main
 	switch {
 	case h.notTried != "":
 		ah.notTried = h.notTried

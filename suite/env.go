@@ -157,7 +157,7 @@ func registerFixture(fx *fixtureEnv) {
 // registerFixture's, they run after every fixture's specs, so that the
 // stream they judge has had the whole run to end.
 func registerApart(fx *fixtureEnv) {
-	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { apartBody(fx.apart) })
+	ginkgo.Describe("fixture "+fx.name, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() { apartBody(fx) })
 }
 
 // fixtureBody registers the nodes and specs of one fixture.

@@ -241,11 +241,11 @@ func register(target runner.Target, o *options) {
 				fx.others = slices.Delete(slices.Clone(envs), i, i+1)
 			}
 		}
-		// The report's declaration comes from the primary fixture, or from
-		// the first when none is basic.
 		if primary >= 0 && runsApart(target, o) {
 			envs[primary].apart = &apart{}
 		}
+		// The report's declaration comes from the primary fixture, or from
+		// the first when none is basic.
 		for i, fx := range envs {
 			fx.primary = i == primary
 			fx.recordsDeclaration = fx.primary || (i == 0 && primary < 0)
