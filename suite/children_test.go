@@ -15,29 +15,43 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/broken"
 )
 
 // A suite.Run owns ginkgo's one global suite, so the runs of one test
 // process go one after another (suite.Run holds a lock). The tests that run
 // the whole suite once per adapter (every broken adapter, every good one in
-// every mode) spend much of that time waiting rather than computing: the
-// deliberate waits (HTTP-16's stream, START-3's in-flight request,
-// ROBUST-6's watch), readiness and grace periods, builds. eachInChild runs
-// each such subtest in a child process of this very test binary (-race and
-// all), several at a time, and reports each as a subtest of the parent with
-// the child's output (issue 19 item 6). The subtest's body is unchanged: in
-// the child, it is the only subtest -test.run selects.
+// every mode) run each such subtest in a child process of this very test
+// binary (-race and all), and report it as a subtest of the parent with the
+// child's output (issue 19 item 6). The subtest's body is unchanged: in the
+// child, it is the only subtest -test.run selects.
+//
+// The children of every such test are queued when the test binary starts
+// (TestMain), not when their test is reached, and what decides how many run
+// at once is what they spend their time on (childKind), not which test
+// they belong to: an in-process run keeps a core busy from start to end,
+// while a run against a process waits on builds, starts and grace periods
+// about half of its time, and one against a container mostly waits on the
+// engine. So the container runs overlap the CPU-bound ones instead of
+// following them, and the cores stay busy; each test then reports its
+// children's verdicts when it is reached. (go test's own t.Parallel cannot
+// do this: more parallel tests than cores needs -parallel, which ginkgo
+// refuses in every suite.Run.) The CPU pool holds as many in-process runs
+// as there are cores, and no more: more would stretch the timing-bound
+// specs (EXPORT-3's fifty requests, LAMBDA-12's 7 MB envelope, readiness
+// within a second) on a machine that also runs the other packages' tests.
 
 // childEnv marks a child process of eachInChild.
 const childEnv = "ADAPTER_CONFORMANCE_SUITE_TEST_CHILD"
 
-// childParallelEnv overrides how many children run at once.
+// childParallelEnv overrides how many in-process children run at once.
 const childParallelEnv = "ADAPTER_CONFORMANCE_TEST_PARALLEL"
 
-// childParallelism is how many children run at once: one per core. More
-// would overlap more of the waiting, but stretch the timing-bound specs
-// (EXPORT-3's fifty requests, LAMBDA-12's 7 MB envelope, readiness within
-// a second) on a machine that also runs the other packages' tests.
+// childParallelism is how many in-process children run at once: one per
+// core.
 func childParallelism() int {
 	if n, err := strconv.Atoi(os.Getenv(childParallelEnv)); err == nil && n > 0 {
 		return n
@@ -45,42 +59,167 @@ func childParallelism() int {
 	return max(runtime.GOMAXPROCS(0), 2)
 }
 
-// eachInChild runs body as subtest name of t for each name. In the parent
-// test process each subtest runs in a child process, childParallelism at a
-// time; in a child (childEnv set), the subtests run here, and -test.run
-// picks the one the child is for.
-func eachInChild(t *testing.T, names []string, body func(t *testing.T, name string)) {
+// childKind is what a child process spends its time on, which decides
+// what may run beside it.
+type childKind int
+
+const (
+	// inProcessChild runs the adapter and the kit in one race-instrumented
+	// process: about a core for the whole run. It takes two units of the
+	// CPU pool.
+	inProcessChild childKind = iota
+	// processChild runs the adapter as a process of its own (a binary, a
+	// Lambda function under the kit's Runtime API): about half a core. It
+	// takes one unit of the CPU pool.
+	processChild
+	// engineChild runs the adapter in a container: the engine's builds,
+	// starts and removals are most of its time. It takes a slot of the
+	// engine pool, apart from the CPU pool.
+	engineChild
+)
+
+// always is the kind function of a group whose children are all of kind k.
+func always(k childKind) func(string) childKind { return func(string) childKind { return k } }
+
+// The pools every test's children share: two units per core, and two
+// container runs at a time.
+var (
+	cpuPool    = semaphore.NewWeighted(int64(2 * childParallelism()))
+	enginePool = semaphore.NewWeighted(2)
+)
+
+// acquire waits for room for a child of kind k and returns its release.
+func acquire(k childKind) func() {
+	pool, units := cpuPool, int64(2)
+	switch k {
+	case processChild:
+		units = 1
+	case engineChild:
+		pool, units = enginePool, 1
+	}
+	// Never fails: the context is never cancelled, and no child asks for
+	// more than its pool holds.
+	_ = pool.Acquire(context.Background(), units)
+	return func() { pool.Release(units) }
+}
+
+// childGroup is the subtests one test runs in children.
+type childGroup struct {
+	test  string
+	names func() []string
+	kind  func(name string) childKind
+	// long: the test skips under -short before it runs any child.
+	long bool
+}
+
+// childGroups are the tests that run their subtests in children, in the
+// order their children are queued: the groups with the longest children
+// first, so that the last to finish are short ones.
+var childGroups = []childGroup{
+	{"TestBrokenAdaptersAsContainers", brokenNamesIn(func(e broken.Expect) []string { return e.Container }), always(engineChild), true},
+	{"TestGoodAdaptersPassTheDiffCorpusInEveryMode", diffRunNames, func(name string) childKind { return diffRuns()[name].target.kind() }, false},
+	{"TestBrokenAdaptersAsBinaries", brokenNamesIn(func(e broken.Expect) []string { return e.Binary }), always(processChild), true},
+	{"TestBrokenAdaptersFailExactlyTheirRequirements", brokenInProcessNames, always(inProcessChild), true},
+	{"TestGoodLambdaAdaptersAsContainers", func() []string { return []string{"lambda-v2", "function-url-streaming"} }, always(engineChild), true},
+	{"TestGoodAdapterAsContainer", func() []string { return []string{"standalone"} }, always(engineChild), true},
+	{"TestGoodAdaptersPassEverything", goodInProcessNames, always(inProcessChild), false},
+	{"TestGoodLambdaAdaptersAsRuntimes", func() []string { return []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"} }, always(processChild), true},
+	{"TestGoodAdaptersAsBinaries", func() []string { return []string{"standalone", "handler", "fetch"} }, always(processChild), true},
+}
+
+func childGroupOf(test string) (childGroup, bool) {
+	for _, g := range childGroups {
+		if g.test == test {
+			return g, true
+		}
+	}
+	return childGroup{}, false
+}
+
+// childRun is one child process: what it wrote, how it ended, how long it
+// took once it had room to run.
+type childRun struct {
+	done    chan struct{}
+	out     []byte
+	err     error
+	elapsed time.Duration
+}
+
+// children holds the child runs of this test process by subtest name.
+var children = struct {
+	sync.Mutex
+	runs     map[string]*childRun
+	deadline time.Time
+}{runs: map[string]*childRun{}}
+
+// queueChildren starts, in the background, a child for each subtest of g
+// that -run selects and that has none yet.
+func queueChildren(g childGroup) {
+	children.Lock()
+	defer children.Unlock()
+	for _, name := range g.names() {
+		full := g.test + "/" + name
+		if _, ok := children.runs[full]; ok || !selectedByRunFlag(full) {
+			continue
+		}
+		r := &childRun{done: make(chan struct{})}
+		children.runs[full] = r
+		go func() {
+			defer close(r.done)
+			defer acquire(g.kind(name))()
+			start := time.Now()
+			r.out, r.err = runChild(full, children.deadline)
+			r.elapsed = time.Since(start)
+		}()
+	}
+}
+
+// TestMain queues the children of every selected test before any test
+// runs (see above); in a child, it only runs the one subtest.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if os.Getenv(childEnv) == "" && flag.Lookup("test.list").Value.String() == "" {
+		if d, err := time.ParseDuration(flag.Lookup("test.timeout").Value.String()); err == nil && d > 0 {
+			children.deadline = time.Now().Add(d)
+		}
+		for _, g := range childGroups {
+			if !(g.long && testing.Short()) {
+				queueChildren(g)
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// eachInChild runs body as the subtests of t that its childGroup names. In
+// the parent test process each subtest has run, or is running, in a child
+// process queued by TestMain, and eachInChild reports its verdict; in a
+// child (childEnv set), the subtests run here, and -test.run picks the one
+// the child is for.
+func eachInChild(t *testing.T, body func(t *testing.T, name string)) {
 	t.Helper()
+	g, ok := childGroupOf(t.Name())
+	if !ok {
+		t.Fatalf("%s runs children but is not among childGroups", t.Name())
+	}
+	names := g.names()
 	if os.Getenv(childEnv) != "" {
 		for _, name := range names {
 			t.Run(name, func(t *testing.T) { body(t, name) })
 		}
 		return
 	}
-	type childRun struct {
-		out     []byte
-		err     error
-		elapsed time.Duration
-	}
-	runs := make([]childRun, len(names))
-	sem := make(chan struct{}, childParallelism())
-	var wg sync.WaitGroup
-	for i, name := range names {
-		if !selectedByRunFlag(t.Name() + "/" + name) {
-			continue
-		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			start := time.Now()
-			runs[i].out, runs[i].err = runChild(t, t.Name()+"/"+name)
-			runs[i].elapsed = time.Since(start)
-		})
-	}
-	wg.Wait()
-	for i, name := range names {
+	queueChildren(g) // a no-op unless TestMain left it out
+	for _, name := range names {
+		full := t.Name() + "/" + name
+		children.Lock()
+		r := children.runs[full]
+		children.Unlock()
 		t.Run(name, func(t *testing.T) {
-			r := runs[i]
+			if r == nil {
+				t.Skip("not selected by -run")
+			}
+			<-r.done
 			verdict := childVerdict(r.out, t.Name())
 			switch {
 			case r.err == nil && verdict == "PASS":
@@ -158,15 +297,15 @@ func splitTopLevel(pattern string, sep byte) []string {
 
 // runChild runs one subtest, by its full name, in a child process of this
 // test binary, and returns what the child wrote.
-func runChild(t *testing.T, name string) ([]byte, error) {
+func runChild(name string, deadline time.Time) ([]byte, error) {
 	args := []string{"-test.run=" + subtestPattern(name), "-test.v", "-test.count=1"}
 	if testing.Short() {
 		args = append(args, "-test.short")
 	}
-	if dl, ok := t.Deadline(); ok {
+	if !deadline.IsZero() {
 		// The child stops its own run before the parent's deadline, so
 		// its cleanup (and its report of what hung) still happens.
-		args = append(args, "-test.timeout="+max(time.Until(dl)-20*time.Second, time.Second).String())
+		args = append(args, "-test.timeout="+max(time.Until(deadline)-20*time.Second, time.Second).String())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

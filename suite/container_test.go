@@ -24,8 +24,10 @@ func needDocker(t *testing.T) {
 
 func TestGoodAdapterAsContainer(t *testing.T) {
 	needDocker(t)
-	expectAllPass(t, container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"), runner.WithoutImageCache()), "basic", "trailing-never")
-	expectNoContainers(t)
+	eachInChild(t, func(t *testing.T, _ string) {
+		expectAllPass(t, container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"), runner.WithoutImageCache()), "basic", "trailing-never")
+		expectNoContainers(t)
+	})
 }
 
 func TestBrokenAdaptersAsContainers(t *testing.T) {
@@ -33,24 +35,24 @@ func TestBrokenAdaptersAsContainers(t *testing.T) {
 	// One image for every broken adapter: BROKEN_ADAPTER picks the bug.
 	// Every broken adapter whose registry entry expects failures in a
 	// container (broken.Expect.Container).
+	byName := map[string]expected{}
 	for _, b := range brokenExpectations() {
-		name, want := b.Name, b.Fails.Container
-		if want == nil {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			target := container.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
-				runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second), runner.WithoutImageCache())
-			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := res.Failed(); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-				t.Errorf("%s as a container failed %q, want %q%s", name, got, want, why(b.Fails))
-			}
-			expectNoContainers(t)
-		})
+		byName[b.Name] = b
 	}
+	eachInChild(t, func(t *testing.T, name string) {
+		b := byName[name]
+		want := b.Fails.Container
+		target := container.Container(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
+			runner.WithReadinessTimeout(3*time.Second), runner.WithGracePeriod(2*time.Second), runner.WithoutImageCache())
+		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Failed(); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+			t.Errorf("%s as a container failed %q, want %q%s", name, got, want, why(b.Fails))
+		}
+		expectNoContainers(t)
+	})
 }
 
 // expectNoContainers fails when a container this test process started is
@@ -68,13 +70,11 @@ func expectNoContainers(t *testing.T) {
 
 func TestGoodLambdaAdaptersAsContainers(t *testing.T) {
 	needDocker(t)
-	for _, name := range []string{"lambda-v2", "function-url-streaming"} {
-		t.Run(name, func(t *testing.T) {
-			res := expectAllPass(t, container.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name), runner.WithoutImageCache()), "basic")
-			if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
-				t.Errorf("LAMBDA-15 did not pass: the stream did not come through the Runtime API in a container")
-			}
-			expectNoContainers(t)
-		})
-	}
+	eachInChild(t, func(t *testing.T, name string) {
+		res := expectAllPass(t, container.Container(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name), runner.WithoutImageCache()), "basic")
+		if name == "function-url-streaming" && !slices.Contains(res.Passed(), "LAMBDA-15") {
+			t.Errorf("LAMBDA-15 did not pass: the stream did not come through the Runtime API in a container")
+		}
+		expectNoContainers(t)
+	})
 }

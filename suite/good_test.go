@@ -20,17 +20,24 @@ func TestGoodAdaptersPassEverything(t *testing.T) {
 	// The positive controls, from the registry: each must pass every
 	// requirement that applies to it.
 	byName := map[string]good.Adapter{}
-	var names []string
 	for _, g := range good.All() {
 		byName[g.Name] = g
-		names = append(names, g.Name)
 	}
-	eachInChild(t, names, func(t *testing.T, name string) {
+	eachInChild(t, func(t *testing.T, name string) {
 		g := byName[name]
 		// No fixtures named: every fixture, in the default order.
 		res := expectAllPass(t, runner.InProcess(g.Name, g.Integration))
 		t.Logf("%d requirements passed", len(res.Passed()))
 	})
+}
+
+// goodInProcessNames are the good adapters run in process: all of them.
+func goodInProcessNames() []string {
+	var names []string
+	for _, g := range good.All() {
+		names = append(names, g.Name)
+	}
+	return names
 }
 
 // TestEveryExportOfAShapeIsDriven: an adapter exporting both a handler and
@@ -110,10 +117,7 @@ func TestGeneralSpecsRunOnBasicOnly(t *testing.T) {
 // each mode: in-process, as binaries (a standalone server, a handler
 // export's own main, Lambda functions under the kit's Runtime API for each
 // gateway, response streaming included), and as containers.
-var diffTargets = []struct {
-	mode, name string
-	make       func() runner.Target
-}{
+var diffTargets = []diffTarget{
 	{"inprocess", handler.Name, func() runner.Target { return runner.InProcess(handler.Name, handler.Integration()) }},
 	{"inprocess", goodlambda.NameV2, func() runner.Target { return runner.InProcess(goodlambda.NameV2, goodlambda.IntegrationV2()) }},
 	{"binary", "standalone", func() runner.Target {
@@ -139,27 +143,68 @@ var diffTargets = []struct {
 	}},
 }
 
+// diffTarget is a good adapter in one mode, for the DIFF corpus.
+type diffTarget struct {
+	mode, name string
+	make       func() runner.Target
+}
+
+// kind is what a child running this target spends its time on.
+func (g diffTarget) kind() childKind {
+	switch g.mode {
+	case "binary":
+		return processChild
+	case "container":
+		return engineChild
+	}
+	return inProcessChild
+}
+
+// diffRun is one run of TestGoodAdaptersPassTheDiffCorpusInEveryMode: a
+// target at a seed.
+type diffRun struct {
+	target diffTarget
+	seed   uint64
+}
+
+// diffRunSeeds are the seeds each good adapter runs the corpus with, besides
+// the default one of every other test.
+var diffRunSeeds = []uint64{2, 3, 20261204}
+
+func diffRunName(g diffTarget, seed uint64) string {
+	return fmt.Sprintf("%s/%s/seed-%d", g.mode, g.name, seed)
+}
+
+// diffRuns are the runs by subtest name; diffRunNames their names in order.
+func diffRuns() map[string]diffRun {
+	runs := map[string]diffRun{}
+	for _, g := range diffTargets {
+		for _, seed := range diffRunSeeds {
+			runs[diffRunName(g, seed)] = diffRun{g, seed}
+		}
+	}
+	return runs
+}
+
+func diffRunNames() []string {
+	var names []string
+	for _, g := range diffTargets {
+		for _, seed := range diffRunSeeds {
+			names = append(names, diffRunName(g, seed))
+		}
+	}
+	return names
+}
+
 // TestGoodAdaptersPassTheDiffCorpusInEveryMode: the differential corpus
 // changes with its seed, and a good adapter gets the App's answer to each
 // request whatever the seed and however it runs (DIFF-1..5). Out of
 // process the kit renders the App itself, so this is what shows that the
 // client and the kit's App agree on the request (its Host, its peer).
 func TestGoodAdaptersPassTheDiffCorpusInEveryMode(t *testing.T) {
-	type run struct {
-		target int
-		seed   uint64
-	}
-	runs := map[string]run{}
-	var names []string
-	for i, g := range diffTargets {
-		for _, seed := range []uint64{2, 3, 20261204} {
-			name := fmt.Sprintf("%s/%s/seed-%d", g.mode, g.name, seed)
-			runs[name] = run{i, seed}
-			names = append(names, name)
-		}
-	}
-	eachInChild(t, names, func(t *testing.T, name string) {
-		g, seed := diffTargets[runs[name].target], runs[name].seed
+	runs := diffRuns()
+	eachInChild(t, func(t *testing.T, name string) {
+		g, seed := runs[name].target, runs[name].seed
 		if g.mode != "inprocess" && testing.Short() {
 			t.Skip("builds and runs the adapter out of process")
 		}

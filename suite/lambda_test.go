@@ -32,7 +32,7 @@ func TestGoodLambdaAdaptersAsRuntimes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every good Lambda adapter as a process")
 	}
-	eachInChild(t, []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"}, func(t *testing.T, name string) {
+	eachInChild(t, func(t *testing.T, name string) {
 		target := runner.Binary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
 		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "base-app"))
 		if err != nil {
