@@ -209,9 +209,7 @@ func TestGoodAdaptersPassTheDiffCorpusInEveryMode(t *testing.T) {
 			t.Skip("builds and runs the adapter out of process")
 		}
 		if g.mode == "container" {
-			if err := container.DockerAvailable(t.Context()); err != nil {
-				t.Skipf("container mode needs a container engine, and there is none: %v", err)
-			}
+			needDocker(t)
 		}
 		res, err := suite.Run(nil, g.make(), suite.Quiet(), suite.Fixtures("basic", "base-app"),
 			suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4", "DIFF-5"), suite.Seed(seed))
