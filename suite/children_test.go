@@ -84,23 +84,62 @@ func always(k childKind) func(string) childKind { return func(string) childKind 
 // The pools every test's children share: two units per core, and two
 // container runs at a time.
 var (
-	cpuPool    = semaphore.NewWeighted(int64(2 * childParallelism()))
+	cpuUnits   = int64(2 * childParallelism())
+	cpuPool    = semaphore.NewWeighted(cpuUnits)
 	enginePool = semaphore.NewWeighted(2)
 )
 
-// acquire waits for room for a child of kind k and returns its release.
-func acquire(k childKind) func() {
-	pool, units := cpuPool, int64(2)
+// poolOf is the pool a child of kind k runs in, and the room it takes there.
+func poolOf(k childKind) (*semaphore.Weighted, int64) {
 	switch k {
 	case processChild:
-		units = 1
+		return cpuPool, 1
 	case engineChild:
-		pool, units = enginePool, 1
+		return enginePool, 1
 	}
-	// Never fails: the context is never cancelled, and no child asks for
-	// more than its pool holds.
-	_ = pool.Acquire(context.Background(), units)
-	return func() { pool.Release(units) }
+	return cpuPool, 2
+}
+
+// This process's own tests (the ones that run the suite here, not in a
+// child) hold the whole CPU pool while they run, and let go of it while a
+// test waits for its children: they are as CPU-bound as an in-process
+// child, and several of them judge timing (HTTP-16's overlap, a start
+// within its readiness timeout), which children running beside them would
+// stretch. Each pool's children are let in by one dispatcher, in queue
+// order, so that this process waits for at most one child's turn before
+// the pool's running children end, not for every child queued.
+func holdCPU() { _ = cpuPool.Acquire(context.Background(), cpuUnits) }
+
+func releaseCPU() { cpuPool.Release(cpuUnits) }
+
+// childJob is a queued child: its subtest's full name, its kind and where
+// its run is kept.
+type childJob struct {
+	full string
+	kind childKind
+	run  *childRun
+}
+
+// dispatchers hold the queued children of each pool, for its dispatcher.
+var dispatchers = struct {
+	once        sync.Once
+	cpu, engine chan childJob
+}{cpu: make(chan childJob, 1024), engine: make(chan childJob, 1024)}
+
+// dispatch lets each queued child in when its pool has room, in order, and
+// runs it.
+func dispatch(jobs <-chan childJob) {
+	for j := range jobs {
+		pool, units := poolOf(j.kind)
+		_ = pool.Acquire(context.Background(), units) // never fails: the context is never cancelled
+		go func() {
+			defer close(j.run.done)
+			defer pool.Release(units)
+			start := time.Now()
+			j.run.out, j.run.err = runChild(j.full, children.deadline)
+			j.run.elapsed = time.Since(start)
+		}()
+	}
 }
 
 // childGroup is the subtests one test runs in children.
@@ -113,18 +152,19 @@ type childGroup struct {
 }
 
 // childGroups are the tests that run their subtests in children, in the
-// order their children are queued: the groups with the longest children
-// first, so that the last to finish are short ones.
+// order their children are queued: the order this process reaches them
+// (file by file), so that a test waits for children queued before its own
+// only while they run, and the children of later tests run meanwhile.
 var childGroups = []childGroup{
-	{"TestBrokenAdaptersAsContainers", brokenNamesIn(func(e broken.Expect) []string { return e.Container }), always(engineChild), true},
-	{"TestGoodAdaptersPassTheDiffCorpusInEveryMode", diffRunNames, func(name string) childKind { return diffRuns()[name].target.kind() }, false},
+	{"TestGoodAdaptersAsBinaries", func() []string { return []string{"standalone", "handler", "fetch"} }, always(processChild), true},
 	{"TestBrokenAdaptersAsBinaries", brokenNamesIn(func(e broken.Expect) []string { return e.Binary }), always(processChild), true},
 	{"TestBrokenAdaptersFailExactlyTheirRequirements", brokenInProcessNames, always(inProcessChild), true},
-	{"TestGoodLambdaAdaptersAsContainers", func() []string { return []string{"lambda-v2", "function-url-streaming"} }, always(engineChild), true},
 	{"TestGoodAdapterAsContainer", func() []string { return []string{"standalone"} }, always(engineChild), true},
+	{"TestBrokenAdaptersAsContainers", brokenNamesIn(func(e broken.Expect) []string { return e.Container }), always(engineChild), true},
+	{"TestGoodLambdaAdaptersAsContainers", func() []string { return []string{"lambda-v2", "function-url-streaming"} }, always(engineChild), true},
 	{"TestGoodAdaptersPassEverything", goodInProcessNames, always(inProcessChild), false},
+	{"TestGoodAdaptersPassTheDiffCorpusInEveryMode", diffRunNames, func(name string) childKind { return diffRuns()[name].target.kind() }, false},
 	{"TestGoodLambdaAdaptersAsRuntimes", func() []string { return []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"} }, always(processChild), true},
-	{"TestGoodAdaptersAsBinaries", func() []string { return []string{"standalone", "handler", "fetch"} }, always(processChild), true},
 }
 
 func childGroupOf(test string) (childGroup, bool) {
@@ -164,14 +204,23 @@ func queueChildren(g childGroup) {
 		}
 		r := &childRun{done: make(chan struct{})}
 		children.runs[full] = r
-		go func() {
-			defer close(r.done)
-			defer acquire(g.kind(name))()
-			start := time.Now()
-			r.out, r.err = runChild(full, children.deadline)
-			r.elapsed = time.Since(start)
-		}()
+		dispatchers.once.Do(func() {
+			go dispatch(dispatchers.cpu)
+			go dispatch(dispatchers.engine)
+		})
+		jobs := dispatchers.cpu
+		if g.kind(name) == engineChild {
+			jobs = dispatchers.engine
+		}
+		jobs <- childJob{full, g.kind(name), r}
 	}
+}
+
+// runOf is the child run of a subtest, nil when none was queued.
+func runOf(full string) *childRun {
+	children.Lock()
+	defer children.Unlock()
+	return children.runs[full]
 }
 
 // TestMain queues the children of every selected test before any test
@@ -182,6 +231,7 @@ func TestMain(m *testing.M) {
 		if d, err := time.ParseDuration(flag.Lookup("test.timeout").Value.String()); err == nil && d > 0 {
 			children.deadline = time.Now().Add(d)
 		}
+		holdCPU()
 		for _, g := range childGroups {
 			if !(g.long && testing.Short()) {
 				queueChildren(g)
@@ -210,11 +260,15 @@ func eachInChild(t *testing.T, body func(t *testing.T, name string)) {
 		return
 	}
 	queueChildren(g) // a no-op unless TestMain left it out
+	releaseCPU()
 	for _, name := range names {
-		full := t.Name() + "/" + name
-		children.Lock()
-		r := children.runs[full]
-		children.Unlock()
+		if r := runOf(t.Name() + "/" + name); r != nil {
+			<-r.done
+		}
+	}
+	holdCPU()
+	for _, name := range names {
+		r := runOf(t.Name() + "/" + name)
 		t.Run(name, func(t *testing.T) {
 			if r == nil {
 				t.Skip("not selected by -run")
