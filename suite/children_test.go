@@ -108,6 +108,11 @@ func poolOf(k childKind) (*semaphore.Weighted, int64) {
 // stretch. Each pool's children are let in by one dispatcher, in queue
 // order, so that this process waits for at most one child's turn before
 // the pool's running children end, not for every child queued.
+//
+// Container children are not in the CPU pool and go on meanwhile: the
+// engine does most of their work, but their image builds compile Go, so
+// this process's tests share the machine with them, as with the other
+// packages' tests that go test runs beside this one.
 func holdCPU() { _ = cpuPool.Acquire(context.Background(), cpuUnits) }
 
 func releaseCPU() { cpuPool.Release(cpuUnits) }
@@ -121,18 +126,43 @@ type childJob struct {
 }
 
 // dispatchers hold the queued children of each pool, for its dispatcher.
-var dispatchers = struct {
+// Each queue holds every group's children at once (TestMain queues them all
+// while this process holds the CPU pool, so nothing is taken off yet).
+var dispatchers struct {
 	once        sync.Once
 	cpu, engine chan childJob
-}{cpu: make(chan childJob, 1024), engine: make(chan childJob, 1024)}
+}
+
+// started tracks the children that began, so that TestMain waits for them
+// before the process exits: a child killed then (Pdeathsig) would leave its
+// containers behind. Once stopping, no child begins.
+var started struct {
+	sync.Mutex
+	wg       sync.WaitGroup
+	stopping bool
+}
 
 // dispatch lets each queued child in when its pool has room, in order, and
-// runs it.
-func dispatch(jobs <-chan childJob) {
+// runs it. After the tests end (stopChildren) a child not yet begun is not
+// run: its test was never reached (-failfast, a panic).
+func dispatch(ctx context.Context, jobs <-chan childJob) {
 	for j := range jobs {
 		pool, units := poolOf(j.kind)
-		_ = pool.Acquire(context.Background(), units) // never fails: the context is never cancelled
+		if pool.Acquire(ctx, units) != nil {
+			close(j.run.done)
+			continue
+		}
+		started.Lock()
+		if started.stopping {
+			started.Unlock()
+			pool.Release(units)
+			close(j.run.done)
+			continue
+		}
+		started.wg.Add(1)
+		started.Unlock()
 		go func() {
+			defer started.wg.Done()
 			defer close(j.run.done)
 			defer pool.Release(units)
 			start := time.Now()
@@ -140,6 +170,15 @@ func dispatch(jobs <-chan childJob) {
 			j.run.elapsed = time.Since(start)
 		}()
 	}
+}
+
+// stopChildren lets no more children begin and waits for those running.
+func stopChildren(cancel context.CancelFunc) {
+	started.Lock()
+	started.stopping = true
+	started.Unlock()
+	cancel()
+	started.wg.Wait()
 }
 
 // childGroup is the subtests one test runs in children.
@@ -190,7 +229,9 @@ var children = struct {
 	sync.Mutex
 	runs     map[string]*childRun
 	deadline time.Time
-}{runs: map[string]*childRun{}}
+	// ctx ends when the tests have (TestMain): no child begins after.
+	ctx context.Context
+}{runs: map[string]*childRun{}, ctx: context.Background()}
 
 // queueChildren starts, in the background, a child for each subtest of g
 // that -run selects and that has none yet.
@@ -205,14 +246,28 @@ func queueChildren(g childGroup) {
 		r := &childRun{done: make(chan struct{})}
 		children.runs[full] = r
 		dispatchers.once.Do(func() {
-			go dispatch(dispatchers.cpu)
-			go dispatch(dispatchers.engine)
+			n := 0
+			for _, g := range childGroups {
+				n += len(g.names())
+			}
+			dispatchers.cpu, dispatchers.engine = make(chan childJob, n), make(chan childJob, n)
+			go dispatch(children.ctx, dispatchers.cpu)
+			go dispatch(children.ctx, dispatchers.engine)
 		})
 		jobs := dispatchers.cpu
 		if g.kind(name) == engineChild {
 			jobs = dispatchers.engine
 		}
 		jobs <- childJob{full, g.kind(name), r}
+	}
+}
+
+// forgetRuns drops the child runs of a test's subtests.
+func forgetRuns(test string, names []string) {
+	children.Lock()
+	defer children.Unlock()
+	for _, name := range names {
+		delete(children.runs, test+"/"+name)
 	}
 }
 
@@ -231,12 +286,17 @@ func TestMain(m *testing.M) {
 		if d, err := time.ParseDuration(flag.Lookup("test.timeout").Value.String()); err == nil && d > 0 {
 			children.deadline = time.Now().Add(d)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		children.ctx = ctx
 		holdCPU()
 		for _, g := range childGroups {
 			if !(g.long && testing.Short()) {
 				queueChildren(g)
 			}
 		}
+		code := m.Run()
+		stopChildren(cancel)
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }
@@ -267,6 +327,9 @@ func eachInChild(t *testing.T, body func(t *testing.T, name string)) {
 		}
 	}
 	holdCPU()
+	// Forgotten once reported: with -count=N, the next run of the test
+	// queues its children afresh.
+	defer forgetRuns(t.Name(), names)
 	for _, name := range names {
 		r := runOf(t.Name() + "/" + name)
 		t.Run(name, func(t *testing.T) {

@@ -222,7 +222,7 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 				continue // every requirement it could shrink to has its evidence
 			}
 			// Sent again on its own: a difference that only concurrent
-			// requests show is EXPORT-3's business, and shrinking must be
+			// requests show is EXPORT-3's and EXPORT-5's business, and shrinking must be
 			// deterministic.
 			if again := h.diffSend(ctx, a, r.req); again.diff == "" {
 				run.concurrentOnly++
@@ -360,5 +360,5 @@ const diffMaxShrunkPerID = 10
 // failing route, B17) come out the same for the same seed, and in process
 // eight at a time was no faster on the kit's 2-core CI machine (measured:
 // the corpus of one host takes 0.1 to 0.3 s either way). Concurrency is
-// EXPORT-3's business.
+// EXPORT-3's and EXPORT-5's business.
 var diffConcurrency = 1

@@ -216,7 +216,7 @@ func TestSweepKeepsCachedImages(t *testing.T) {
 	dead := strconv.Itoa(deadPID(t))
 	repo := "adapter-conformance/sweep-cache-" + strconv.Itoa(os.Getpid())
 	build := func(body string, tags ...string) string {
-		return buildStandIn(ctx, t, cli, body, map[string]string{container.LabelBuildOwner: host + "/" + dead + "/" + body, container.LabelManaged: "true", container.LabelCached: "true",
+		return buildDeadOwnerStandIn(ctx, t, cli, body, map[string]string{container.LabelBuildOwner: host + "/" + dead + "/" + body, container.LabelManaged: "true", container.LabelCached: "true",
 			container.LabelOwnerHost: host, container.LabelOwnerPID: dead, container.LabelTarget: repo}, tags...)
 	}
 	deadLease := repo + ":lease-" + dead + "-abcd-" + tagHost(host)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -42,6 +43,37 @@ func fixtureAdapter(parts ...string) string {
 // image is found by it (intermediate images included).
 func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
+	id, err := tryBuildStandIn(ctx, t, cli, body, labels, tags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// buildDeadOwnerStandIn is buildStandIn for an image whose owner labels
+// name a dead process. Another kit process on this machine (the suite's
+// and the CLI's tests, run beside this package by go test) sweeps as its
+// runs start, and removes such a build as soon as it sees it, even before
+// the build ends; then the build is tried again, as the orphaned
+// container's test does.
+func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
+	t.Helper()
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var id string
+		if id, err = tryBuildStandIn(ctx, t, cli, body, labels, tags...); err == nil {
+			return id
+		}
+		t.Logf("attempt %d: %v; another process may have swept it first; building it again", attempt, err)
+	}
+	t.Fatal(err)
+	return ""
+}
+
+// tryBuildStandIn builds a stand-in image and says why when none came of
+// it; the image is removed when the test ends.
+func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) (string, error) {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": body} {
@@ -51,7 +83,7 @@ func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body 
 	tw.Close()
 	resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true, Tags: tags, Labels: labels})
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	// The build's stream ends with the built image's ID (its "aux"
 	// message); the image also carries the labels, which the list checks.
@@ -71,13 +103,15 @@ func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body 
 	resp.Body.Close()
 	owner := labels[container.LabelBuildOwner]
 	list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", container.LabelBuildOwner+"="+owner)})
-	if err != nil || len(list.Items) == 0 || id == "" {
-		t.Fatalf("the stand-in image was not built (image %q): %v", id, err)
+	if id != "" {
+		t.Cleanup(func() {
+			cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		})
 	}
-	t.Cleanup(func() {
-		cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
-	})
-	return id
+	if err != nil || len(list.Items) == 0 || id == "" {
+		return "", fmt.Errorf("the stand-in image was not built (image %q): %v", id, err)
+	}
+	return id, nil
 }
 
 func dockerClient(t *testing.T) client.APIClient {
@@ -624,11 +658,11 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 	host, _ := os.Hostname()
 	// Just the labels the first label step of an interrupted build
 	// commits: no owner-pid, no owner-host.
-	build := func(owner string) string {
-		return buildStandIn(ctx, t, cli, "partial build\n", map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"})
+	labels := func(owner string) map[string]string {
+		return map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"}
 	}
-	orphan := build(host + "/" + strconv.Itoa(deadPID(t)) + "/interrupted")
-	mine := build(host + "/" + strconv.Itoa(os.Getpid()) + "/live")
+	orphan := buildDeadOwnerStandIn(ctx, t, cli, "partial build\n", labels(host+"/"+strconv.Itoa(deadPID(t))+"/interrupted"))
+	mine := buildStandIn(ctx, t, cli, "partial build\n", labels(host+"/"+strconv.Itoa(os.Getpid())+"/live"))
 	if _, err := container.SweepContainers(ctx); err != nil {
 		t.Errorf("SweepContainers: %v", err)
 	}
