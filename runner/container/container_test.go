@@ -51,11 +51,11 @@ func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body 
 }
 
 // buildDeadOwnerStandIn is buildStandIn for an image whose owner labels
-// name a dead process. Another kit process on this machine (the suite's
-// and the CLI's tests, run beside this package by go test) sweeps as its
-// runs start, and removes such a build as soon as it sees it, even before
-// the build ends; then the build is tried again, as the orphaned
-// container's test does.
+// name a dead process, or one built beside such an image. Another kit
+// process on this machine (the suite's and the CLI's tests, run beside
+// this package by go test) sweeps as its runs start, and removes such a
+// build as soon as it sees it, even before the build ends; then the build
+// is tried again, as the orphaned container's test does.
 func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
 	var err error
@@ -662,7 +662,10 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 		return map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"}
 	}
 	orphan := buildDeadOwnerStandIn(ctx, t, cli, "partial build\n", labels(host+"/"+strconv.Itoa(deadPID(t))+"/interrupted"))
-	mine := buildStandIn(ctx, t, cli, "partial build\n", labels(host+"/"+strconv.Itoa(os.Getpid())+"/live"))
+	// Its own content, so that it shares no layer with the orphan, which
+	// any sweep may remove while this one builds; and tried again all the
+	// same (the build cache may still lend it one).
+	mine := buildDeadOwnerStandIn(ctx, t, cli, "live build\n", labels(host+"/"+strconv.Itoa(os.Getpid())+"/live"))
 	if _, err := container.SweepContainers(ctx); err != nil {
 		t.Errorf("SweepContainers: %v", err)
 	}
