@@ -262,27 +262,34 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		tag = leaseTag()
 	}
 	buildLog := executable.NewOutputBuffer()
-	req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
-		Context:        buildCtx,
-		Dockerfile:     "Dockerfile",
-		Repo:           repo,
-		Tag:            tag,
-		BuildLogWriter: buildLog,
-		// The kit removes the image itself, in Close.
-		KeepImage: true,
-		BuildOptionsModifier: func(o *client.ImageBuildOptions) {
-			o.Labels = labels
-		},
-	}}
-	image, err := p.BuildImage(ctx, req)
-	if err != nil {
-		// What the build committed before it failed or was interrupted
-		// goes too, even when ctx is what ended it.
-		cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		if rerr := removeBuild(cleanup, p.Client(), owner); rerr != nil {
-			buildLog.Write([]byte("\nadapter-conformance: " + rerr.Error() + "\n"))
+	attempt := func(noCache bool) (string, error) {
+		req := &testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+			Context:        buildCtx,
+			Dockerfile:     "Dockerfile",
+			Repo:           repo,
+			Tag:            tag,
+			BuildLogWriter: buildLog,
+			// The kit removes the image itself, in Close.
+			KeepImage: true,
+			BuildOptionsModifier: func(o *client.ImageBuildOptions) {
+				o.Labels = labels
+				o.NoCache = noCache
+			},
+		}}
+		image, err := p.BuildImage(ctx, req)
+		if err != nil {
+			// What the build committed before it failed or was
+			// interrupted goes too, even when ctx is what ended it.
+			cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			if rerr := removeBuild(cleanup, p.Client(), owner); rerr != nil {
+				buildLog.Write([]byte("\nadapter-conformance: " + rerr.Error() + "\n"))
+			}
+			cancel()
 		}
-		cancel()
+		return image, err
+	}
+	image, err := buildAvoidingVanishedCache(ctx, attempt, buildLog)
+	if err != nil {
 		msg := fmt.Sprintf("building the image of %s: %v", dir, err)
 		if notGo != nil {
 			msg += fmt.Sprintf(" (the directory was built as it is: %v)", notGo)
@@ -301,6 +308,33 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 		}
 	}
 	return image, nil
+}
+
+// buildAvoidingVanishedCache runs attempt with the engine's build cache
+// and, when that build failed after taking a step from the cache, once
+// more without it. The classic builder takes no hold on the image a cached
+// step names until it commits the next step on it, so another build's
+// removal in between (a run's Close, a sweep, an eviction: each prunes the
+// untagged parents of the image it removes) takes the image from under the
+// build, which fails with "failed to get digest sha256:..." or "No such
+// image". Concurrent kit runs on one engine (parallel CI jobs, the kit's
+// own tests) meet this. A build without the cache commits every step
+// itself and depends on no other build's images, so the second attempt
+// cannot meet it; a Dockerfile that is broken fails both, and the log
+// keeps both attempts.
+func buildAvoidingVanishedCache(ctx context.Context, attempt func(noCache bool) (string, error), log executable.OutputBuffer) (string, error) {
+	image, err := attempt(false)
+	if err == nil || ctx.Err() != nil || !usedBuildCache(log.String()) {
+		return image, err
+	}
+	fmt.Fprintf(log, "\nadapter-conformance: the build failed (%v) after taking steps from the engine's build cache, which another build may have removed meanwhile; building again without the cache\n", err)
+	return attempt(true)
+}
+
+// usedBuildCache: a build log shows a step taken from the build cache
+// (the classic builder's "Using cache", BuildKit's "CACHED").
+func usedBuildCache(log string) bool {
+	return strings.Contains(log, "---> Using cache") || strings.Contains(log, " CACHED")
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

@@ -1,6 +1,15 @@
 package container
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
+)
 
 // TestContainerExitCodeNamesTheSignal: a container killed by a signal is
 // described with the shell's 128+N convention and the signal's name.
@@ -9,5 +18,61 @@ func TestContainerExitCodeNamesTheSignal(t *testing.T) {
 		if got := exitCodeString(code); got != want {
 			t.Errorf("exitCodeString(%d) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+// TestBuildAgainWithoutCacheWhenACachedStepFailed: a build that failed after
+// taking a step from the engine's build cache (whose image another build's
+// removal may have taken meanwhile) is built once more without the cache;
+// one that took no cached step, or whose context ended, is not.
+func TestBuildAgainWithoutCacheWhenACachedStepFailed(t *testing.T) {
+	vanished := errors.New("build image: failed to get digest sha256:2005e8af: no such file or directory")
+	cases := []struct {
+		name      string
+		firstLog  string
+		firstErr  error
+		cancelled bool
+		want      []bool // the noCache argument of each attempt
+		wantErr   bool
+	}{
+		{"cached step, then failed", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n ---> 74dcfc5a733f\n", vanished, false, []bool{false, true}, false},
+		{"BuildKit's cached step, then failed", "#5 [2/2] COPY adapter /adapter\n#5 CACHED\n", vanished, false, []bool{false, true}, false},
+		{"no cached step", "Step 2/9 : COPY adapter /adapter\n ---> 74dcfc5a733f\n", vanished, false, []bool{false}, true},
+		{"built", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n", nil, false, []bool{false}, false},
+		{"interrupted", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n", context.Canceled, true, []bool{false}, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			log := executable.NewOutputBuffer()
+			var got []bool
+			attempt := func(noCache bool) (string, error) {
+				got = append(got, noCache)
+				if len(got) == 1 {
+					io.WriteString(log, c.firstLog)
+					if c.cancelled {
+						cancel()
+					}
+					if c.firstErr != nil {
+						return "", c.firstErr
+					}
+				}
+				return "adapter-conformance/x:tag", nil
+			}
+			image, err := buildAvoidingVanishedCache(ctx, attempt, log)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("attempts with noCache %v, want %v", got, c.want)
+			}
+			if (err != nil) != c.wantErr {
+				t.Errorf("err = %v, want an error: %v", err, c.wantErr)
+			}
+			if err == nil && image == "" {
+				t.Error("no image named")
+			}
+			if len(c.want) == 2 && !strings.Contains(log.String(), "building again without the cache") {
+				t.Errorf("the log does not say the build was run again:\n%s", log.String())
+			}
+		})
 	}
 }
