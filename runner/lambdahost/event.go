@@ -167,7 +167,7 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 		if p := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/"); p != "" {
 			pathParams = map[string]string{"proxy": p}
 		}
-		ev = events.APIGatewayProxyRequest{
+		ev = restEvent{APIGatewayProxyRequest: events.APIGatewayProxyRequest{
 			Resource: "/{proxy+}", Path: path, HTTPMethod: r.Method,
 			Headers: headers, MultiValueHeaders: multi,
 			QueryStringParameters: single, MultiValueQueryStringParameters: multiQ,
@@ -180,8 +180,8 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 				RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: now.UnixMilli(),
 				APIID: apiID,
 			},
-			Body: bodyField, IsBase64Encoded: isBase64,
-		}
+			IsBase64Encoded: isBase64,
+		}}
 	case app.ShapeLambdaV2, app.ShapeFunctionURL:
 		headers := map[string]string{}
 		var cookies []string
@@ -225,19 +225,20 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 		httpDesc := struct{ Method, Path, Protocol, SourceIP, UserAgent string }{r.Method, decodedPath, r.Proto, sourceIP, userAgent}
 		if shape == app.ShapeLambdaV2 {
 			httpDesc.Path = stagePrefix + decodedPath
-			ev = events.APIGatewayV2HTTPRequest{
+			ev = httpAPIEvent{APIGatewayV2HTTPRequest: events.APIGatewayV2HTTPRequest{
 				Version: "2.0", RouteKey: "$default", RawPath: stagePrefix + decodedPath, RawQueryString: rawQuery,
 				Cookies: cookies, Headers: headers, QueryStringParameters: params,
-				RequestContext: events.APIGatewayV2HTTPRequestContext{
+				IsBase64Encoded: isBase64,
+			},
+				RequestContext: httpAPIRequestContext{APIGatewayV2HTTPRequestContext: events.APIGatewayV2HTTPRequestContext{
 					RouteKey: "$default", AccountID: accountID, Stage: stage, RequestID: requestID,
 					APIID: apiID, DomainName: host, DomainPrefix: prefix,
 					Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 					HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription(httpDesc),
-				},
-				Body: bodyField, IsBase64Encoded: isBase64,
+				}},
 			}
 		} else {
-			ev = events.LambdaFunctionURLRequest{
+			ev = functionURLEvent{LambdaFunctionURLRequest: events.LambdaFunctionURLRequest{
 				Version: "2.0", RawPath: rawPath, RawQueryString: rawQuery,
 				Cookies: cookies, Headers: headers, QueryStringParameters: params,
 				RequestContext: events.LambdaFunctionURLRequestContext{
@@ -246,15 +247,23 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 					Time: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), TimeEpoch: now.UnixMilli(),
 					HTTP: events.LambdaFunctionURLRequestContextHTTPDescription(httpDesc),
 				},
-				Body: bodyField, IsBase64Encoded: isBase64,
-			}
+				IsBase64Encoded: isBase64,
+			}}
 		}
 	default:
 		return nil, fmt.Errorf("%s is not a Lambda host shape", shape)
 	}
 	out, err := json.Marshal(ev)
-	if err != nil || (o.Edit == nil && shape != app.ShapeLambdaV2) {
-		return out, err
+	if err != nil {
+		return nil, err
+	}
+	// A REST event always has a body field; the v2 and Function URL types
+	// leave out an empty one (aws-lambda-go's omitempty).
+	if bodyField != "" || shape == app.ShapeLambdaV1 {
+		out = appendBodyField(out, bodyField, isBase64)
+	}
+	if o.Edit == nil {
+		return out, nil
 	}
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -262,15 +271,59 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 	if err := dec.Decode(&m); err != nil {
 		return nil, err
 	}
-	if rc, ok := m["requestContext"].(map[string]any); ok && shape == app.ShapeLambdaV2 {
+	o.Edit(m)
+	return json.Marshal(m)
+}
+
+// The event types as the kit writes them: aws-lambda-go's, with the body
+// written apart (appendBodyField) and, on an HTTP API, without
+// requestContext.authentication. A field of the wrapper hides the embedded
+// field of the same JSON name (encoding/json's rule for the shallower
+// field), and a nil pointer with omitempty is not written.
+type (
+	restEvent struct {
+		events.APIGatewayProxyRequest
+		Body *struct{} `json:"body,omitempty"`
+	}
+	httpAPIEvent struct {
+		events.APIGatewayV2HTTPRequest
+		RequestContext httpAPIRequestContext `json:"requestContext"`
+		Body           *struct{}             `json:"body,omitempty"`
+	}
+	httpAPIRequestContext struct {
+		events.APIGatewayV2HTTPRequestContext
 		// aws-lambda-go always writes requestContext.authentication (a
 		// struct, which omitempty keeps); HTTP APIs send it only for mTLS.
-		delete(rc, "authentication")
+		Authentication *struct{} `json:"authentication,omitempty"`
 	}
-	if o.Edit != nil {
-		o.Edit(m)
+	functionURLEvent struct {
+		events.LambdaFunctionURLRequest
+		Body *struct{} `json:"body,omitempty"`
 	}
-	return json.Marshal(m)
+)
+
+// appendBodyField adds "body" to the JSON object event. The body is most of
+// a large request's event, and encoding/json escapes a string byte by byte
+// (costly under the race detector, with which the kit's own tests run): a
+// base64 body needs no escaping (its alphabet has no character JSON or
+// HTML escaping touches), so it is written as it is; a text body is
+// escaped as encoding/json escapes any string.
+func appendBodyField(event []byte, field string, isBase64 bool) []byte {
+	var value []byte
+	if isBase64 {
+		value = make([]byte, 0, len(field)+2)
+		value = append(append(append(value, '"'), field...), '"')
+	} else {
+		value, _ = json.Marshal(field) // a string always marshals
+	}
+	out := make([]byte, 0, len(event)+len(value)+9)
+	out = append(out, event[:len(event)-1]...) // without the closing brace
+	if len(event) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"body":`...)
+	out = append(out, value...)
+	return append(out, '}')
 }
 
 type orderedPairs struct {

@@ -87,6 +87,63 @@ func TestLambdaEventV2(t *testing.T) {
 	check("isBase64Encoded for invalid UTF-8", ev.IsBase64Encoded, true)
 }
 
+// TestLambdaEventBodyField: every shape's event carries the body as the
+// gateway does (text as it is, escaped as JSON escapes any string; binary
+// base64-encoded), the REST event a "body" field even when empty, and the
+// v2 and Function URL events none when empty; the event is one JSON object
+// with each field once.
+func TestLambdaEventBodyField(t *testing.T) {
+	text := "quote \" backslash \\ <tag> & amp \u2028 tab\t nul\x00 é\n"
+	binary := []byte{0, 1, 2, 0xfb, 0xff, '"', '\\'}
+	for _, shape := range []app.HostShape{app.ShapeLambdaV1, app.ShapeLambdaV2, app.ShapeFunctionURL} {
+		for _, c := range []struct {
+			name, contentType string
+			body              []byte
+			wantField         string
+			wantBase64        bool
+		}{
+			{"text", "text/plain; charset=utf-8", []byte(text), text, false},
+			{"binary", "application/octet-stream", binary, base64.StdEncoding.EncodeToString(binary), true},
+			{"empty", "", nil, "", false},
+		} {
+			r := httptest.NewRequest("POST", "/echo?q=1", bytes.NewReader(c.body))
+			if c.contentType != "" {
+				r.Header.Set("Content-Type", c.contentType)
+			}
+			raw, err := lambdahost.BuildEvent(shape, r, c.body, "id", lambdahost.EventOptions{})
+			if err != nil {
+				t.Fatalf("%s %s: %v", shape, c.name, err)
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &fields); err != nil {
+				t.Fatalf("%s %s: the event is not a JSON object: %v\n%s", shape, c.name, err, raw)
+			}
+			if n := bytes.Count(raw, []byte(`"body":`)); n > 1 {
+				t.Errorf("%s %s: %d body fields in %s", shape, c.name, n, raw)
+			}
+			bodyRaw, has := fields["body"]
+			if wantHas := c.body != nil || shape == app.ShapeLambdaV1; has != wantHas {
+				t.Errorf("%s %s: body field present %v, want %v\n%s", shape, c.name, has, wantHas, raw)
+			}
+			var got string
+			if has && json.Unmarshal(bodyRaw, &got) != nil {
+				t.Errorf("%s %s: body is not a string: %s", shape, c.name, bodyRaw)
+			}
+			if got != c.wantField {
+				t.Errorf("%s %s: body = %q, want %q", shape, c.name, got, c.wantField)
+			}
+			var b64 bool
+			json.Unmarshal(fields["isBase64Encoded"], &b64)
+			if b64 != c.wantBase64 {
+				t.Errorf("%s %s: isBase64Encoded = %v, want %v", shape, c.name, b64, c.wantBase64)
+			}
+			if _, has := fields["requestContext"]; !has {
+				t.Errorf("%s %s: no requestContext in %s", shape, c.name, raw)
+			}
+		}
+	}
+}
+
 func TestLambdaEventStageAndEdit(t *testing.T) {
 	r := httptest.NewRequest("GET", "/about?a=1", nil)
 	raw, err := lambdahost.BuildEvent(app.ShapeLambdaV2, r, nil, "id", lambdahost.EventOptions{Stage: "prod", SourceIP: "198.51.100.7", Edit: func(m map[string]any) {
