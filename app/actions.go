@@ -167,15 +167,24 @@ func requestSchemeHost(r *http.Request) (scheme, host string) {
 
 func (c *renderContext) echo() (*result, error) {
 	r := c.r
-	var body []byte
+	// The body is hashed as it is read, and only the part an echo may
+	// repeat is kept: a large body (the corpus sends 1 MiB) is never held
+	// whole, nor copied as a growing buffer would copy it.
+	hash := sha256.New()
+	var head bytes.Buffer
+	var length int64
 	if r.Body != nil {
-		var err error
-		body, err = io.ReadAll(r.Body)
+		n, err := head.ReadFrom(io.TeeReader(io.LimitReader(r.Body, EchoBodyLimit+1), hash))
+		if err == nil {
+			var rest int64
+			rest, err = io.Copy(hash, r.Body)
+			n += rest
+		}
 		if err != nil {
 			return nil, &routeError{msg: "reading the request body: " + err.Error()}
 		}
+		length = n
 	}
-	sum := sha256.Sum256(body)
 	e := Echo{
 		Route:      c.route.Pattern,
 		Method:     r.Method,
@@ -186,12 +195,12 @@ func (c *renderContext) echo() (*result, error) {
 		Query:      orderedQuery(requestQuery(r)),
 		Headers:    map[string][]string{},
 		Params:     c.paramsMap(),
-		BodyLength: len(body),
-		BodySHA256: hex.EncodeToString(sum[:]),
+		BodyLength: int(length),
+		BodySHA256: hex.EncodeToString(hash.Sum(nil)),
 		Locals:     c.o.locals,
 	}
-	if len(body) <= EchoBodyLimit {
-		e.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+	if length <= EchoBodyLimit {
+		e.BodyBase64 = base64.StdEncoding.EncodeToString(head.Bytes())
 	}
 	if c.o.hasClient {
 		addr := c.o.clientAddress

@@ -152,6 +152,29 @@ func TestEcho(t *testing.T) {
 			},
 		},
 		{
+			name: "body of exactly EchoBodyLimit bytes", ref: "the echo repeats a body up to EchoBodyLimit, and reports its length and hash",
+			req: func() *http.Request {
+				return newRequest("POST", "/api/echo", bytes.NewReader(big[:app.EchoBodyLimit]))
+			},
+			check: func(t *testing.T, e app.Echo) {
+				got, _ := base64.StdEncoding.DecodeString(e.BodyBase64)
+				if e.BodyLength != app.EchoBodyLimit || e.BodySHA256 != sum(big[:app.EchoBodyLimit]) || !bytes.Equal(got, big[:app.EchoBodyLimit]) {
+					t.Errorf("length %d sha %s, %d bytes repeated", e.BodyLength, e.BodySHA256, len(got))
+				}
+			},
+		},
+		{
+			name: "body of EchoBodyLimit+1 bytes", ref: "a body over EchoBodyLimit is reported by length and hash only",
+			req: func() *http.Request {
+				return newRequest("POST", "/api/echo", bytes.NewReader(big[:app.EchoBodyLimit+1]))
+			},
+			check: func(t *testing.T, e app.Echo) {
+				if e.BodyLength != app.EchoBodyLimit+1 || e.BodySHA256 != sum(big[:app.EchoBodyLimit+1]) || e.BodyBase64 != "" {
+					t.Errorf("length %d sha %s base64 %d bytes", e.BodyLength, e.BodySHA256, len(e.BodyBase64))
+				}
+			},
+		},
+		{
 			name: "binary body", ref: "SPEC HTTP-12: bytes 0..255 reach the App intact",
 			req: func() *http.Request { return newRequest("POST", "/api/echo", bytes.NewReader(bin)) },
 			check: func(t *testing.T, e app.Echo) {
