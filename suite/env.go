@@ -38,6 +38,9 @@ type fixtureEnv struct {
 
 	inst     *runner.Instance
 	startErr error
+	// hosts are the fixture's hosts whose specs are registered; their
+	// clients are closed with the instance (closeClients).
+	hosts []*hostEnv
 	// others are the run's other fixtures when this run starts them ahead
 	// of their turn (prestartOthers), nil when it does not; pending is
 	// this fixture's start begun so.
@@ -178,6 +181,7 @@ func fixtureBody(fx *fixtureEnv) {
 			fx.recordDeclaration()
 		}
 		ginkgo.DeferCleanup(func(ctx context.Context) error {
+			fx.closeClients()
 			return fx.serving.stop(ctx, fx.target, fx.inst)
 		}, ginkgo.NodeTimeout(30*time.Second))
 	}, ginkgo.NodeTimeout(2*time.Minute))
@@ -197,6 +201,7 @@ func fixtureBody(fx *fixtureEnv) {
 	for _, key := range fx.hostKeys() {
 		shape := key.Shape
 		h := &hostEnv{fx: fx, shape: shape, export: key.Export}
+		fx.hosts = append(fx.hosts, h)
 		if fx.apart != nil {
 			fx.apart.addHost(h)
 		}
@@ -230,14 +235,6 @@ func fixtureBody(fx *fixtureEnv) {
 					h.http6 = h.http.over(h.host.IPv6URL)
 				}
 			})
-			ginkgo.AfterAll(func() {
-				if h.http != nil {
-					h.http.close()
-				}
-				if h.http6 != nil {
-					h.http6.close()
-				}
-			})
 			if fx.primary {
 				registerRender(h)
 				registerNotFound(h)
@@ -261,6 +258,23 @@ func fixtureBody(fx *fixtureEnv) {
 				registerStart(h)
 			}
 		})
+	}
+}
+
+// closeClients closes the clients of the fixture's hosts. It runs in the
+// cleanup that stops the instance rather than in an AfterAll of each
+// host's container: ginkgo decides whether a run-once node is due after
+// each spec by looking through every spec of the fixture, so each such
+// node costs a scan of the fixture's specs (hundreds: every requirement
+// on every shape) per spec.
+func (fx *fixtureEnv) closeClients() {
+	for _, h := range fx.hosts {
+		if h.http != nil {
+			h.http.close()
+		}
+		if h.http6 != nil {
+			h.http6.close()
+		}
 	}
 }
 
