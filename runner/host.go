@@ -95,6 +95,9 @@ func (r *Render) BodyComplete() bool {
 	return r.complete.Load()
 }
 
+// renderBodyLimit is how much of a response body of the App a Render keeps.
+const renderBodyLimit = 16 << 20
+
 // RenderLog collects Render calls by request id.
 type RenderLog struct {
 	mu   sync.Mutex
@@ -108,8 +111,11 @@ func (l *RenderLog) Observer() app.RenderObserver {
 		rec := &Render{
 			Method: r.Method, URL: app.RequestURL(r), Header: r.Header.Clone(),
 			Status: resp.StatusCode, RespHeader: resp.Header.Clone(),
-			body:    executable.NewCappedBuffer(16 << 20),
+			body:    executable.NewCappedBuffer(renderBodyLimit),
 			hadBody: resp.Body != nil && resp.Body != http.NoBody,
+		}
+		if resp.ContentLength > 0 {
+			rec.body.Grow(int(min(resp.ContentLength, renderBodyLimit)))
 		}
 		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body, done: &rec.complete}
 		id := r.Header.Get(lambdahost.RequestIDHeader)

@@ -91,6 +91,15 @@ type CappedBuffer struct {
 // NewCappedBuffer is an empty CappedBuffer that keeps limit bytes.
 func NewCappedBuffer(limit int) *CappedBuffer { return &CappedBuffer{limit: limit} }
 
+// Grow makes room for n more bytes (at most up to the limit) at once, for a
+// writer whose size is known ahead: a large body is then not copied again
+// each time the buffer would have doubled.
+func (c *CappedBuffer) Grow(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Grow(min(n, max(c.limit-c.buf.Len(), 0)))
+}
+
 func (c *CappedBuffer) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

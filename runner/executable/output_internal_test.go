@@ -48,3 +48,29 @@ func TestLogBufferSmallOutputIsWhole(t *testing.T) {
 		t.Errorf("800 lines written concurrently came back as %d bytes: %.100q", len(out), out)
 	}
 }
+
+// TestCappedBufferKeepsUpToItsLimit: a CappedBuffer keeps the first limit
+// bytes, says more came, and accepts every write; Grow (room made ahead
+// for a known size) changes none of that, even past the limit.
+func TestCappedBufferKeepsUpToItsLimit(t *testing.T) {
+	for _, grow := range []int{0, 4, 10, 1 << 20} {
+		c := NewCappedBuffer(10)
+		c.Grow(grow)
+		for _, w := range []string{"0123", "4567", "89ab", "cd"} {
+			if n, err := c.Write([]byte(w)); n != len(w) || err != nil {
+				t.Fatalf("grow %d: Write(%q) = %d, %v", grow, w, n, err)
+			}
+		}
+		if got := string(c.Bytes()); got != "0123456789" || !c.Truncated() {
+			t.Errorf("grow %d: kept %q, truncated %v; want 0123456789, true", grow, got, c.Truncated())
+		}
+		if cap(c.buf.Bytes()) > 64 && grow > 10 {
+			t.Errorf("grow %d: %d bytes of room for a limit of 10", grow, cap(c.buf.Bytes()))
+		}
+	}
+	c := NewCappedBuffer(10)
+	c.Write([]byte("0123456789"))
+	if c.Truncated() {
+		t.Error("exactly the limit is not truncated")
+	}
+}
