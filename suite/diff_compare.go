@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -52,7 +51,7 @@ func appAnswerTo(a *app.App, ex *exchange, r *http.Request) diffAnswer {
 	resp := a.Render(r, app.AddCookieHeader(), app.ClientAddress(ex.clientIP()))
 	ans := diffAnswer{status: resp.StatusCode, header: resp.Header}
 	if resp.Body != nil {
-		ans.body, _ = io.ReadAll(resp.Body)
+		ans.body, _ = readResponseBody(resp, 1<<62)
 		resp.Body.Close()
 	}
 	return ans
