@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,6 +232,10 @@ var children = struct {
 	deadline time.Time
 	// ctx ends when the tests have (TestMain): no child begins after.
 	ctx context.Context
+	// env is this process's environment as TestMain found it, before any
+	// test changed it: a child started while a test has set TMPDIR (to see
+	// what the kit leaves behind) must not write into that test's directory.
+	env []string
 }{runs: map[string]*childRun{}, ctx: context.Background()}
 
 // queueChildren starts, in the background, a child for each subtest of g
@@ -288,6 +293,7 @@ func TestMain(m *testing.M) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		children.ctx = ctx
+		children.env = os.Environ()
 		holdCPU()
 		for _, g := range childGroups {
 			if !(g.long && testing.Short()) {
@@ -427,7 +433,11 @@ func runChild(name string, deadline time.Time) ([]byte, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), childEnv+"=1")
+	env := children.env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.Env = append(slices.Clip(env), childEnv+"=1")
 	// The child dies with this process (a go test timeout panics without
 	// cleanup), and with it whatever adapter it started, by its own
 	// Pdeathsig.

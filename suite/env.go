@@ -439,7 +439,12 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			ginkgo.DeferCleanup(func() {
 				if ginkgo.CurrentSpecReport().Failed() {
 					// The exit first, then the logs: read after the engine
-					// saw the process end, they hold its last words.
+					// saw the process end, they hold its last words. A
+					// request that went unanswered may be the process
+					// ending (a crash): its exit, and with it the end of
+					// its output, may come a moment after the client saw
+					// the connection drop, later on a loaded machine.
+					h.settleExit()
 					st := h.host.ExitStatus()
 					logs := logTail(h.host.Logs())
 					if st != "" {
