@@ -225,11 +225,12 @@ func BuildEvent(shape app.HostShape, r *http.Request, body []byte, requestID str
 		httpDesc := struct{ Method, Path, Protocol, SourceIP, UserAgent string }{r.Method, decodedPath, r.Proto, sourceIP, userAgent}
 		if shape == app.ShapeLambdaV2 {
 			httpDesc.Path = stagePrefix + decodedPath
-			ev = httpAPIEvent{APIGatewayV2HTTPRequest: events.APIGatewayV2HTTPRequest{
-				Version: "2.0", RouteKey: "$default", RawPath: stagePrefix + decodedPath, RawQueryString: rawQuery,
-				Cookies: cookies, Headers: headers, QueryStringParameters: params,
-				IsBase64Encoded: isBase64,
-			},
+			ev = httpAPIEvent{
+				APIGatewayV2HTTPRequest: events.APIGatewayV2HTTPRequest{
+					Version: "2.0", RouteKey: "$default", RawPath: stagePrefix + decodedPath, RawQueryString: rawQuery,
+					Cookies: cookies, Headers: headers, QueryStringParameters: params,
+					IsBase64Encoded: isBase64,
+				},
 				RequestContext: httpAPIRequestContext{APIGatewayV2HTTPRequestContext: events.APIGatewayV2HTTPRequestContext{
 					RouteKey: "$default", AccountID: accountID, Stage: stage, RequestID: requestID,
 					APIID: apiID, DomainName: host, DomainPrefix: prefix,
