@@ -35,24 +35,9 @@ func fixtureAdapter(parts ...string) string {
 	return filepath.Join(append([]string{"..", "..", "fixtures", "adapters"}, parts...)...)
 }
 
-// dockerClient skips the test when no engine answers, and otherwise gives
-// a client of the engine the kit uses.
-// buildStandIn builds a one-file image FROM scratch with these labels
-// and tags, as a stand-in for what a kit run builds, and removes it when
-// the test ends. labels must hold a LabelBuildOwner of its own: the
-// image is found by it (intermediate images included).
-func buildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
-	t.Helper()
-	id, err := tryBuildStandIn(ctx, t, cli, body, labels, tags...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// buildDeadOwnerStandIn is buildStandIn for an image whose owner labels
-// name a dead process, or one built beside such an image. Another kit
-// process on this machine (the suite's and the CLI's tests, run beside
+// buildDeadOwnerStandIn builds a stand-in image (tryBuildStandIn) whose
+// owner labels name a dead process, or one built beside such an image.
+// Another kit process on this machine (the suite's and the CLI's tests, run beside
 // this package by go test) sweeps as its runs start, and removes such a
 // build as soon as it sees it, even before the build ends; then the build
 // is tried again, as the orphaned container's test does.
@@ -70,8 +55,11 @@ func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClie
 	return ""
 }
 
-// tryBuildStandIn builds a stand-in image and says why when none came of
-// it; the image is removed when the test ends.
+// tryBuildStandIn builds a one-file image FROM scratch with these labels
+// and tags, a stand-in for what a kit run builds, and says why when none
+// came of it. labels must hold a LabelBuildOwner of its own: the image is
+// found by it (intermediate images included). The image is removed when
+// the test ends.
 func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) (string, error) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -114,6 +102,8 @@ func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, bo
 	return id, nil
 }
 
+// dockerClient skips the test when no engine answers, and otherwise gives
+// a client of the engine the kit uses.
 func dockerClient(t *testing.T) client.APIClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
