@@ -114,10 +114,7 @@ func (l *RenderLog) Observer() app.RenderObserver {
 			body:    executable.NewCappedBuffer(renderBodyLimit),
 			hadBody: resp.Body != nil && resp.Body != http.NoBody,
 		}
-		if resp.ContentLength > 0 {
-			rec.body.Grow(int(min(resp.ContentLength, renderBodyLimit)))
-		}
-		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body, done: &rec.complete}
+		resp.Body = &teeBody{ReadCloser: resp.Body, w: rec.body, done: &rec.complete, size: resp.ContentLength}
 		id := r.Header.Get(lambdahost.RequestIDHeader)
 		l.mu.Lock()
 		defer l.mu.Unlock()
@@ -147,11 +144,20 @@ type teeBody struct {
 	io.ReadCloser
 	w    *executable.CappedBuffer
 	done *atomic.Bool
+	// size is the body's length when known, for which the record makes
+	// room at the first read (a large body is then not copied again each
+	// time the record's buffer would double); 0 once that is done. An
+	// adapter that never reads the body costs no room.
+	size int64
 }
 
 func (t *teeBody) Read(p []byte) (int, error) {
 	n, err := t.ReadCloser.Read(p)
 	if n > 0 {
+		if t.size > 0 {
+			t.w.Grow(int(min(t.size, renderBodyLimit)))
+			t.size = 0
+		}
 		t.w.Write(p[:n])
 	}
 	if err == io.EOF {

@@ -311,8 +311,8 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 }
 
 // buildAvoidingVanishedCache runs attempt with the engine's build cache
-// and, when that build failed after taking a step from the cache, once
-// more without it. The classic builder takes no hold on the image a cached
+// and, when that build failed after taking a step from the cache or
+// because an image it had found went away, once more without it. The classic builder takes no hold on the image a cached
 // step names until it commits the next step on it, so another build's
 // removal in between (a run's Close, a sweep, an eviction: each prunes the
 // untagged parents of the image it removes) takes the image from under the
@@ -324,17 +324,25 @@ func (t *containerTarget) buildImage(ctx context.Context, p *testcontainers.Dock
 // keeps both attempts.
 func buildAvoidingVanishedCache(ctx context.Context, attempt func(noCache bool) (string, error), log executable.OutputBuffer) (string, error) {
 	image, err := attempt(false)
-	if err == nil || ctx.Err() != nil || !usedBuildCache(log.String()) {
+	if err == nil || ctx.Err() != nil || !(usedBuildCache(log.String()) || imageVanished(err)) {
 		return image, err
 	}
-	fmt.Fprintf(log, "\nadapter-conformance: the build failed (%v) after taking steps from the engine's build cache, which another build may have removed meanwhile; building again without the cache\n", err)
+	fmt.Fprintf(log, "\nadapter-conformance: the build failed (%v) after using the engine's build cache, whose images another build may have removed meanwhile; building again without the cache\n", err)
 	return attempt(true)
 }
 
-// usedBuildCache: a build log shows a step taken from the build cache
-// (the classic builder's "Using cache", BuildKit's "CACHED").
-func usedBuildCache(log string) bool {
-	return strings.Contains(log, "---> Using cache") || strings.Contains(log, " CACHED")
+// usedBuildCache: a build log shows a step taken from the build cache (the
+// classic builder's "Using cache"; testcontainers-go builds with the
+// classic builder).
+func usedBuildCache(log string) bool { return strings.Contains(log, "---> Using cache") }
+
+// imageVanished: a build failed because an image it had found went away.
+// The builder looks through the parent image's children for a cached step
+// before it logs anything for the step, so a removal then fails the build
+// before any "Using cache" line; the engine says so in these words.
+func imageVanished(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to get digest") || strings.Contains(msg, "No such image") || strings.Contains(msg, "unable to find image")
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

@@ -22,9 +22,10 @@ func TestContainerExitCodeNamesTheSignal(t *testing.T) {
 }
 
 // TestBuildAgainWithoutCacheWhenACachedStepFailed: a build that failed after
-// taking a step from the engine's build cache (whose image another build's
-// removal may have taken meanwhile) is built once more without the cache;
-// one that took no cached step, or whose context ended, is not.
+// taking a step from the engine's build cache, or because an image it had
+// found went away (another build's removal may have taken it meanwhile),
+// is built once more without the cache; one that failed otherwise, or
+// whose context ended, is not.
 func TestBuildAgainWithoutCacheWhenACachedStepFailed(t *testing.T) {
 	vanished := errors.New("build image: failed to get digest sha256:2005e8af: no such file or directory")
 	cases := []struct {
@@ -36,8 +37,8 @@ func TestBuildAgainWithoutCacheWhenACachedStepFailed(t *testing.T) {
 		wantErr   bool
 	}{
 		{"cached step, then failed", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n ---> 74dcfc5a733f\n", vanished, false, []bool{false, true}, false},
-		{"BuildKit's cached step, then failed", "#5 [2/2] COPY adapter /adapter\n#5 CACHED\n", vanished, false, []bool{false, true}, false},
-		{"no cached step", "Step 2/9 : COPY adapter /adapter\n ---> 74dcfc5a733f\n", vanished, false, []bool{false}, true},
+		{"an image gone before any cached step was logged", "Step 2/9 : COPY adapter /adapter\n", vanished, false, []bool{false, true}, false},
+		{"no cached step, another failure", "Step 2/9 : COPY adapter /adapter\n ---> 74dcfc5a733f\n", errors.New("build image: The command '/bin/sh -c make' returned a non-zero code: 2"), false, []bool{false}, true},
 		{"built", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n", nil, false, []bool{false}, false},
 		{"interrupted", "Step 2/9 : COPY adapter /adapter\n ---> Using cache\n", context.Canceled, true, []bool{false}, true},
 	}
