@@ -34,10 +34,10 @@ type Timeouts struct {
 	// Request: how long one request waits for its response headers; the
 	// whole exchange, body included, gets twice that.
 	Request time.Duration
-	// Concurrent: how long each of EXPORT-3's (and EXPORT-5's) concurrent requests may
-	// wait, queued behind the others on purpose: an adapter that serves
-	// requests one at a time still answers fifty well within it, one that
-	// deadlocks under concurrency does not.
+	// Concurrent: how long each of EXPORT-3's (and EXPORT-5's) concurrent
+	// requests may wait, queued behind the others on purpose: an adapter
+	// that serves requests one at a time still answers fifty well within
+	// it, one that deadlocks under concurrency does not.
 	Concurrent time.Duration
 	// ShutdownReaction: how soon a host must stop taking new connections
 	// once its shutdown began (START-3).

@@ -259,11 +259,12 @@ func queueChildren(g childGroup) {
 			go dispatch(children.ctx, dispatchers.cpu)
 			go dispatch(children.ctx, dispatchers.engine)
 		})
+		kind := g.kind(name)
 		jobs := dispatchers.cpu
-		if g.kind(name) == engineChild {
+		if kind == engineChild {
 			jobs = dispatchers.engine
 		}
-		jobs <- childJob{full, g.kind(name), r}
+		jobs <- childJob{full, kind, r}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"math"
 	"mime"
 	"net/http"
 	"path"
@@ -51,7 +52,7 @@ func appAnswerTo(a *app.App, ex *exchange, r *http.Request) diffAnswer {
 	resp := a.Render(r, app.AddCookieHeader(), app.ClientAddress(ex.clientIP()))
 	ans := diffAnswer{status: resp.StatusCode, header: resp.Header}
 	if resp.Body != nil {
-		ans.body, _ = readResponseBody(resp, 1<<62)
+		ans.body, _ = readResponseBody(resp, math.MaxInt64)
 		resp.Body.Close()
 	}
 	return ans

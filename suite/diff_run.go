@@ -222,8 +222,8 @@ func (h *hostEnv) runDiff(ctx context.Context) *diffRun {
 				continue // every requirement it could shrink to has its evidence
 			}
 			// Sent again on its own: a difference that only concurrent
-			// requests show is EXPORT-3's and EXPORT-5's business, and shrinking must be
-			// deterministic.
+			// requests show is EXPORT-3's and EXPORT-5's business, and
+			// shrinking must be deterministic.
 			if again := h.diffSend(ctx, a, r.req); again.diff == "" {
 				run.concurrentOnly++
 				continue

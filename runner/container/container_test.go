@@ -37,10 +37,10 @@ func fixtureAdapter(parts ...string) string {
 
 // buildDeadOwnerStandIn builds a stand-in image (tryBuildStandIn) whose
 // owner labels name a dead process, or one built beside such an image.
-// Another kit process on this machine (the suite's and the CLI's tests, run beside
-// this package by go test) sweeps as its runs start, and removes such a
-// build as soon as it sees it, even before the build ends; then the build
-// is tried again, as the orphaned container's test does.
+// Another kit process on this machine (the suite's and the CLI's tests,
+// run beside this package by go test) sweeps as its runs start, and
+// removes such a build as soon as it sees it, even before the build ends;
+// then the build is tried again, as the orphaned container's test does.
 func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
 	var err error

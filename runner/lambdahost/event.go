@@ -310,20 +310,23 @@ type (
 // HTML escaping touches), so it is written as it is; a text body is
 // escaped as encoding/json escapes any string.
 func appendBodyField(event []byte, field string, isBase64 bool) []byte {
-	var value []byte
-	if isBase64 {
-		value = make([]byte, 0, len(field)+2)
-		value = append(append(append(value, '"'), field...), '"')
-	} else {
-		value, _ = json.Marshal(field) // a string always marshals
+	var escaped []byte
+	size := len(field) + 2
+	if !isBase64 {
+		escaped, _ = json.Marshal(field) // a string always marshals
+		size = len(escaped)
 	}
-	out := make([]byte, 0, len(event)+len(value)+9)
+	out := make([]byte, 0, len(event)+size+9)
 	out = append(out, event[:len(event)-1]...) // without the closing brace
 	if len(event) > 2 {
 		out = append(out, ',')
 	}
 	out = append(out, `"body":`...)
-	out = append(out, value...)
+	if isBase64 {
+		out = append(append(append(out, '"'), field...), '"')
+	} else {
+		out = append(out, escaped...)
+	}
 	return append(out, '}')
 }
 
