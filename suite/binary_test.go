@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +18,49 @@ import (
 
 func adapterDir(parts ...string) string {
 	return filepath.Join(append([]string{"..", "fixtures", "adapters"}, parts...)...)
+}
+
+// builtEnv names the directory where the children of one test process
+// keep the adapter executables they build (builtAdapter); TestMain makes
+// it and removes it.
+const builtEnv = "ADAPTER_CONFORMANCE_SUITE_TEST_BUILT"
+
+// builtAdapter is the adapter of adapterDir(parts...) built once for all
+// the children of this test process (issue 19 item 6): the tests that run
+// dozens of adapters as binaries to judge their behaviour need not link
+// the same executable each time. The build itself is the binary target's
+// own, and stays tested where a test names the package directory (as
+// TestGoodAdaptersAsBinaries does). The first child to ask builds it,
+// under a file lock the others wait on. Outside a child it is the package
+// directory, which the target builds.
+func builtAdapter(t *testing.T, parts ...string) string {
+	t.Helper()
+	dir := adapterDir(parts...)
+	shared := os.Getenv(builtEnv)
+	if shared == "" {
+		return dir
+	}
+	exe := filepath.Join(shared, strings.Join(parts, "-"))
+	lock, err := os.OpenFile(exe+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(exe); err == nil {
+		return exe
+	}
+	bin, buildDir, err := executable.Build(t.Context(), dir, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(buildDir)
+	if err := os.Rename(bin, exe); err != nil {
+		t.Fatal(err)
+	}
+	return exe
 }
 
 // expectAllPass runs the suite on a good adapter and fails the test with
@@ -102,7 +146,7 @@ func TestBrokenAdaptersAsBinaries(t *testing.T) {
 	eachInChild(t, func(t *testing.T, name string) {
 		b := byName[name]
 		want := b.Fails.Binary
-		target := runner.Binary(adapterDir("broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
+		target := runner.Binary(builtAdapter(t, "broken"), runner.WithName(name), runner.WithEnv("BROKEN_ADAPTER="+name),
 			runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
 		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
 		if err != nil {
@@ -263,64 +307,74 @@ func TestUnservableAdapterIsJudgedOnce(t *testing.T) {
 	// basic, the primary fixture, runs first and judges, although
 	// "fixture base-app" sorts before "fixture basic".
 	fixtureNames := []string{"basic", "no-404", "base-app"}
-	for _, c := range []struct {
-		name             string
-		failed           []string
-		starts, sigterms int
-		laterSkipped     bool
-	}{
-		{"process-never-ready", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
-		{"process-hangs", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
-		{"process-writes-garbage", []string{"START-1", "START-2", "START-6"}, 1, 0, true},
-		// Started for each fixture, once more for PROC-2's second app on
-		// basic and once for HTTP-16's instance of its own; SIGTERM goes
-		// to basic's own instance only (START-5 checks it): the second
-		// app's and HTTP-16's instances' stops judge nothing and the later
-		// fixtures' stops come after the verdict, so those are killed at once.
-		{"process-ignores-sigterm", []string{"START-4", "START-5"}, 5, 1, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			events := filepath.Join(t.TempDir(), "events")
-			target := runner.Binary(adapterDir("broken"), runner.WithName(c.name),
-				runner.WithEnv("BROKEN_ADAPTER="+c.name, "BROKEN_ADAPTER_EVENTS="+events),
-				runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
-			res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures(fixtureNames...))
-			if err != nil {
-				t.Fatal(err)
+	// Each case in a child process of its own (eachInChild): they wait out
+	// readiness timeouts and grace periods, which run beside other
+	// children's work there instead of holding up this process's tests.
+	eachInChild(t, func(t *testing.T, name string) {
+		c := unservableCases[name]
+		events := filepath.Join(t.TempDir(), "events")
+		target := runner.Binary(builtAdapter(t, "broken"), runner.WithName(name),
+			runner.WithEnv("BROKEN_ADAPTER="+name, "BROKEN_ADAPTER_EVENTS="+events),
+			runner.WithReadinessTimeout(2*time.Second), runner.WithGracePeriod(2*time.Second))
+		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures(fixtureNames...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Failed(); !slices.Equal(got, c.failed) {
+			t.Errorf("failed %q, want %q", got, c.failed)
+		}
+		b, _ := os.ReadFile(events)
+		lines := strings.Fields(string(b))
+		if n := countOf(lines, "start"); n != c.starts {
+			t.Errorf("the adapter was started %d times, want %d", n, c.starts)
+		}
+		if n := countOf(lines, "sigterm"); n != c.sigterms {
+			t.Errorf("the adapter got SIGTERM %d times, want %d", n, c.sigterms)
+		}
+		later := 0
+		for _, o := range res.Outcomes {
+			if o.Fixture == "basic" || o.Fixture == "" {
+				continue
 			}
-			if got := res.Failed(); !slices.Equal(got, c.failed) {
-				t.Errorf("failed %q, want %q", got, c.failed)
+			later++
+			notTried := o.State == "skipped" && strings.HasPrefix(o.Message, "cannot be checked: the adapter could not be served on fixture basic, so fixture "+o.Fixture+" was not started again")
+			switch {
+			case c.laterSkipped && !notTried && o.State != "not-applicable":
+				t.Errorf("%s on fixture %s: %s %q, want it skipped as not checkable", o.Requirement, o.Fixture, o.State, o.Message)
+			case c.laterSkipped && notTried && !strings.Contains(o.Message, "never became ready: start did not answer HTTP"):
+				t.Errorf("%s on fixture %s: the reason lacks the first fixture's: %q", o.Requirement, o.Fixture, o.Message)
+			case !c.laterSkipped && notTried:
+				t.Errorf("%s on fixture %s was not checked, but the adapter can be served: %q", o.Requirement, o.Fixture, o.Message)
 			}
-			b, _ := os.ReadFile(events)
-			lines := strings.Fields(string(b))
-			if n := countOf(lines, "start"); n != c.starts {
-				t.Errorf("the adapter was started %d times, want %d", n, c.starts)
-			}
-			if n := countOf(lines, "sigterm"); n != c.sigterms {
-				t.Errorf("the adapter got SIGTERM %d times, want %d", n, c.sigterms)
-			}
-			later := 0
-			for _, o := range res.Outcomes {
-				if o.Fixture == "basic" || o.Fixture == "" {
-					continue
-				}
-				later++
-				notTried := o.State == "skipped" && strings.HasPrefix(o.Message, "cannot be checked: the adapter could not be served on fixture basic, so fixture "+o.Fixture+" was not started again")
-				switch {
-				case c.laterSkipped && !notTried && o.State != "not-applicable":
-					t.Errorf("%s on fixture %s: %s %q, want it skipped as not checkable", o.Requirement, o.Fixture, o.State, o.Message)
-				case c.laterSkipped && notTried && !strings.Contains(o.Message, "never became ready: start did not answer HTTP"):
-					t.Errorf("%s on fixture %s: the reason lacks the first fixture's: %q", o.Requirement, o.Fixture, o.Message)
-				case !c.laterSkipped && notTried:
-					t.Errorf("%s on fixture %s was not checked, but the adapter can be served: %q", o.Requirement, o.Fixture, o.Message)
-				}
-			}
-			if later == 0 {
-				t.Error("no outcome for the later fixtures")
-			}
-			expectNoLeftovers(t)
-		})
-	}
+		}
+		if later == 0 {
+			t.Error("no outcome for the later fixtures")
+		}
+		expectNoLeftovers(t)
+	})
+}
+
+// unservableCase is an adapter TestUnservableAdapterIsJudgedOnce runs:
+// what it fails, how often it is started and sent SIGTERM, and whether the
+// later fixtures' specs are "cannot be checked".
+type unservableCase struct {
+	failed           []string
+	starts, sigterms int
+	laterSkipped     bool
+}
+
+// unservableCases are TestUnservableAdapterIsJudgedOnce's adapters, by
+// the broken-adapter binary's name for each.
+var unservableCases = map[string]unservableCase{
+	"process-never-ready":    {[]string{"START-1", "START-2", "START-6"}, 1, 0, true},
+	"process-hangs":          {[]string{"START-1", "START-2", "START-6"}, 1, 0, true},
+	"process-writes-garbage": {[]string{"START-1", "START-2", "START-6"}, 1, 0, true},
+	// Started for each fixture, once more for PROC-2's second app on
+	// basic and once for HTTP-16's instance of its own; SIGTERM goes
+	// to basic's own instance only (START-5 checks it): the second
+	// app's and HTTP-16's instances' stops judge nothing and the later
+	// fixtures' stops come after the verdict, so those are killed at once.
+	"process-ignores-sigterm": {[]string{"START-4", "START-5"}, 5, 1, false},
 }
 
 func countOf(lines []string, s string) int {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -47,6 +49,10 @@ import (
 
 // childEnv marks a child process of eachInChild.
 const childEnv = "ADAPTER_CONFORMANCE_SUITE_TEST_CHILD"
+
+// childDoneEnv names the file descriptor a child closes once its tests
+// have ended (runChild).
+const childDoneEnv = "ADAPTER_CONFORMANCE_SUITE_TEST_CHILD_DONE_FD"
 
 // childParallelEnv overrides how many in-process children run at once.
 const childParallelEnv = "ADAPTER_CONFORMANCE_TEST_PARALLEL"
@@ -165,9 +171,10 @@ func dispatch(ctx context.Context, jobs <-chan childJob) {
 		go func() {
 			defer started.wg.Done()
 			defer close(j.run.done)
-			defer pool.Release(units)
+			release := sync.OnceFunc(func() { pool.Release(units) })
+			defer release()
 			start := time.Now()
-			j.run.out, j.run.err = runChild(j.full, children.deadline)
+			j.run.out, j.run.cpu, j.run.err = runChild(j.full, children.deadline, release)
 			j.run.elapsed = time.Since(start)
 		}()
 	}
@@ -198,6 +205,7 @@ type childGroup struct {
 var childGroups = []childGroup{
 	{"TestGoodAdaptersAsBinaries", func() []string { return []string{"standalone", "handler", "fetch"} }, always(processChild), true},
 	{"TestBrokenAdaptersAsBinaries", brokenNamesIn(func(e broken.Expect) []string { return e.Binary }), always(processChild), true},
+	{"TestUnservableAdapterIsJudgedOnce", func() []string { return slices.Sorted(maps.Keys(unservableCases)) }, always(processChild), true},
 	{"TestBrokenAdaptersFailExactlyTheirRequirements", brokenInProcessNames, always(inProcessChild), true},
 	{"TestGoodAdapterAsContainer", func() []string { return []string{"standalone"} }, always(engineChild), true},
 	{"TestBrokenAdaptersAsContainers", brokenNamesIn(func(e broken.Expect) []string { return e.Container }), always(engineChild), true},
@@ -223,6 +231,9 @@ type childRun struct {
 	out     []byte
 	err     error
 	elapsed time.Duration
+	// cpu is the child's user and system time, its own adapters'
+	// processes included once it has waited for them.
+	cpu time.Duration
 }
 
 // children holds the child runs of this test process by subtest name.
@@ -295,6 +306,13 @@ func TestMain(m *testing.M) {
 		ctx, cancel := context.WithCancel(context.Background())
 		children.ctx = ctx
 		children.env = os.Environ()
+		// The adapter executables the children share (builtAdapter).
+		built, err := os.MkdirTemp("", "suite-test-built-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		children.env = append(children.env, builtEnv+"="+built)
 		holdCPU()
 		for _, g := range childGroups {
 			if !(g.long && testing.Short()) {
@@ -303,9 +321,22 @@ func TestMain(m *testing.M) {
 		}
 		code := m.Run()
 		stopChildren(cancel)
+		os.RemoveAll(built)
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	done, err := strconv.Atoi(os.Getenv(childDoneEnv))
+	if err == nil {
+		// Not passed on to the adapters and builds this child starts: the
+		// pipe must close when this child's tests end.
+		syscall.CloseOnExec(done)
+	}
+	code := m.Run()
+	if err == nil {
+		// The tests have ended: the parent may start another child now,
+		// while this one exits (see runChild).
+		_ = os.NewFile(uintptr(done), "child-done").Close()
+	}
+	os.Exit(code)
 }
 
 // eachInChild runs body as the subtests of t that its childGroup names. In
@@ -347,7 +378,7 @@ func eachInChild(t *testing.T, body func(t *testing.T, name string)) {
 			verdict := childVerdict(r.out, t.Name())
 			switch {
 			case r.err == nil && verdict == "PASS":
-				t.Logf("passed in a child process in %s", r.elapsed.Round(time.Millisecond))
+				t.Logf("passed in a child process in %s (%s of CPU)", r.elapsed.Round(time.Millisecond), r.cpu.Round(time.Millisecond))
 			case r.err == nil && verdict == "SKIP":
 				t.Skipf("skipped in its child process:\n%s", r.out)
 			case verdict == "":
@@ -420,8 +451,15 @@ func splitTopLevel(pattern string, sep byte) []string {
 }
 
 // runChild runs one subtest, by its full name, in a child process of this
-// test binary, and returns what the child wrote.
-func runChild(name string, deadline time.Time) ([]byte, error) {
+// test binary, and returns what the child wrote and the CPU time it took.
+//
+// It calls testsEnded once the child's tests have ended, before the child
+// has exited: a race-instrumented process sleeps a second on its way out
+// (the race detector's atexit_sleep_ms, left at its default so that it
+// still sees what runs then), idle, and that second is no reason to keep
+// another child from the CPU. The exit and its status are still waited
+// for, and judged.
+func runChild(name string, deadline time.Time, testsEnded func()) ([]byte, time.Duration, error) {
 	args := []string{"-test.run=" + subtestPattern(name), "-test.v", "-test.count=1"}
 	if testing.Short() {
 		args = append(args, "-test.short")
@@ -439,14 +477,36 @@ func runChild(name string, deadline time.Time) ([]byte, error) {
 		env = os.Environ()
 	}
 	cmd.Env = append(slices.Clip(env), childEnv+"=1")
+	// The child closes its end of this pipe when its tests have ended;
+	// its exit closes it too, should it never get that far.
+	ended, endedW, err := os.Pipe()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer ended.Close()
+	cmd.ExtraFiles = []*os.File{endedW}
+	cmd.Env = append(cmd.Env, childDoneEnv+"=3")
 	// The child dies with this process (a go test timeout panics without
 	// cleanup), and with it whatever adapter it started, by its own
 	// Pdeathsig.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.Bytes(), err
+	err = cmd.Start()
+	endedW.Close()
+	if err != nil {
+		return out.Bytes(), 0, err
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, ended)
+		testsEnded()
+	}()
+	err = cmd.Wait()
+	var cpu time.Duration
+	if st := cmd.ProcessState; st != nil {
+		cpu = st.UserTime() + st.SystemTime()
+	}
+	return out.Bytes(), cpu, err
 }
 
 // subtestPattern is the -test.run pattern that selects exactly the subtest

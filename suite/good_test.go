@@ -118,27 +118,27 @@ func TestGeneralSpecsRunOnBasicOnly(t *testing.T) {
 // export's own main, Lambda functions under the kit's Runtime API for each
 // gateway, response streaming included), and as containers.
 var diffTargets = []diffTarget{
-	{"inprocess", handler.Name, func() runner.Target { return runner.InProcess(handler.Name, handler.Integration()) }},
-	{"inprocess", goodlambda.NameV2, func() runner.Target { return runner.InProcess(goodlambda.NameV2, goodlambda.IntegrationV2()) }},
-	{"binary", "standalone", func() runner.Target {
-		return runner.Binary(adapterDir("good", "standalone"), runner.WithName("good-standalone"))
+	{"inprocess", handler.Name, func(*testing.T) runner.Target { return runner.InProcess(handler.Name, handler.Integration()) }},
+	{"inprocess", goodlambda.NameV2, func(*testing.T) runner.Target { return runner.InProcess(goodlambda.NameV2, goodlambda.IntegrationV2()) }},
+	{"binary", "standalone", func(t *testing.T) runner.Target {
+		return runner.Binary(builtAdapter(t, "good", "standalone"), runner.WithName("good-standalone"))
 	}},
-	{"binary", "handler", func() runner.Target {
-		return runner.Binary(adapterDir("good", "handler"), runner.WithName("good-handler"))
+	{"binary", "handler", func(t *testing.T) runner.Target {
+		return runner.Binary(builtAdapter(t, "good", "handler"), runner.WithName("good-handler"))
 	}},
-	{"binary", "lambda-v1", func() runner.Target {
-		return runner.Binary(adapterDir("good", "lambda", "cmd", "lambda-v1"), runner.WithName("good-lambda-v1"))
+	{"binary", "lambda-v1", func(t *testing.T) runner.Target {
+		return runner.Binary(builtAdapter(t, "good", "lambda", "cmd", "lambda-v1"), runner.WithName("good-lambda-v1"))
 	}},
-	{"binary", "lambda-v2", func() runner.Target {
-		return runner.Binary(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
+	{"binary", "lambda-v2", func(t *testing.T) runner.Target {
+		return runner.Binary(builtAdapter(t, "good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"))
 	}},
-	{"binary", "function-url-streaming", func() runner.Target {
-		return runner.Binary(adapterDir("good", "lambda", "cmd", "function-url-streaming"), runner.WithName("good-function-url-streaming"))
+	{"binary", "function-url-streaming", func(t *testing.T) runner.Target {
+		return runner.Binary(builtAdapter(t, "good", "lambda", "cmd", "function-url-streaming"), runner.WithName("good-function-url-streaming"))
 	}},
-	{"container", "standalone", func() runner.Target {
+	{"container", "standalone", func(*testing.T) runner.Target {
 		return container.Container(adapterDir("good", "standalone"), runner.WithName("good-standalone"), runner.WithoutImageCache())
 	}},
-	{"container", "lambda-v2", func() runner.Target {
+	{"container", "lambda-v2", func(*testing.T) runner.Target {
 		return container.Container(adapterDir("good", "lambda", "cmd", "lambda-v2"), runner.WithName("good-lambda-v2"), runner.WithoutImageCache())
 	}},
 }
@@ -146,7 +146,7 @@ var diffTargets = []diffTarget{
 // diffTarget is a good adapter in one mode, for the DIFF corpus.
 type diffTarget struct {
 	mode, name string
-	make       func() runner.Target
+	make       func(t *testing.T) runner.Target
 }
 
 // kind is what a child running this target spends its time on.
@@ -211,7 +211,7 @@ func TestGoodAdaptersPassTheDiffCorpusInEveryMode(t *testing.T) {
 		if g.mode == "container" {
 			needDocker(t)
 		}
-		res, err := suite.Run(nil, g.make(), suite.Quiet(), suite.Fixtures("basic", "base-app"),
+		res, err := suite.Run(nil, g.make(t), suite.Quiet(), suite.Fixtures("basic", "base-app"),
 			suite.Focus("DIFF-1", "DIFF-2", "DIFF-3", "DIFF-4", "DIFF-5"), suite.Seed(seed))
 		if err != nil {
 			t.Fatal(err)

@@ -33,7 +33,7 @@ func TestGoodLambdaAdaptersAsRuntimes(t *testing.T) {
 		t.Skip("builds and runs every good Lambda adapter as a process")
 	}
 	eachInChild(t, func(t *testing.T, name string) {
-		target := runner.Binary(adapterDir("good", "lambda", "cmd", name), runner.WithName("good-"+name))
+		target := runner.Binary(builtAdapter(t, "good", "lambda", "cmd", name), runner.WithName("good-"+name))
 		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic", "base-app"))
 		if err != nil {
 			t.Fatal(err)
