@@ -175,7 +175,9 @@ func (c *renderContext) echo() (*result, error) {
 	var length int64
 	if r.Body != nil {
 		n, err := head.ReadFrom(io.TeeReader(io.LimitReader(r.Body, EchoBodyLimit+1), hash))
-		if err == nil {
+		if err == nil && n > EchoBodyLimit {
+			// Only a body longer than the limit has a rest; io.Copy would
+			// make its 32 KiB buffer for every other body too.
 			var rest int64
 			rest, err = io.Copy(hash, r.Body)
 			n += rest

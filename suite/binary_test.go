@@ -249,24 +249,27 @@ func TestEveryDeclaredLambdaShapeIsDriven(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs an adapter as a process")
 	}
-	target := runner.Binary(filepath.Join("testdata", "two-lambda-shapes"), runner.WithName("two-lambda-shapes"))
-	res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range res.Failed() {
-		t.Errorf("%s failed:\n%s", id, strings.Join(res.Messages(id), "\n"))
-	}
-	passed := map[string]int{}
-	for _, o := range res.Outcomes {
-		if o.State == "passed" {
-			passed[o.Shape]++
+	// In a child process (eachInChild), beside the other children's work.
+	eachInChild(t, func(t *testing.T, name string) {
+		target := runner.Binary(filepath.Join("testdata", name), runner.WithName(name))
+		res, err := suite.Run(nil, target, suite.Quiet(), suite.Fixtures("basic"))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if passed["lambda-v2"] == 0 || passed["function-url"] == 0 {
-		t.Errorf("specs passed per shape: %v, want both declared Lambda shapes driven", passed)
-	}
-	expectNoLeftovers(t)
+		for _, id := range res.Failed() {
+			t.Errorf("%s failed:\n%s", id, strings.Join(res.Messages(id), "\n"))
+		}
+		passed := map[string]int{}
+		for _, o := range res.Outcomes {
+			if o.State == "passed" {
+				passed[o.Shape]++
+			}
+		}
+		if passed["lambda-v2"] == 0 || passed["function-url"] == 0 {
+			t.Errorf("specs passed per shape: %v, want both declared Lambda shapes driven", passed)
+		}
+		expectNoLeftovers(t)
+	})
 }
 
 // TestHandwrittenAdapterPasses: an adapter written from README and SPEC.md
@@ -276,19 +279,22 @@ func TestHandwrittenAdapterPasses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs an adapter process")
 	}
-	res, err := suite.Run(nil, runner.Binary(filepath.Join("testdata", "handwritten-adapter"), runner.WithName("handwritten")), suite.Quiet())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range res.Failed() {
-		for _, msg := range res.Messages(id) {
-			t.Errorf("%s failed:\n%s", id, msg)
+	// In a child process (eachInChild), beside the other children's work.
+	eachInChild(t, func(t *testing.T, name string) {
+		res, err := suite.Run(nil, runner.Binary(filepath.Join("testdata", name), runner.WithName("handwritten")), suite.Quiet())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(res.Passed()) < 40 {
-		t.Errorf("only %d requirements passed: %q", len(res.Passed()), res.Passed())
-	}
-	expectNoLeftovers(t)
+		for _, id := range res.Failed() {
+			for _, msg := range res.Messages(id) {
+				t.Errorf("%s failed:\n%s", id, msg)
+			}
+		}
+		if len(res.Passed()) < 40 {
+			t.Errorf("only %d requirements passed: %q", len(res.Passed()), res.Passed())
+		}
+		expectNoLeftovers(t)
+	})
 }
 
 // TestUnservableAdapterIsJudgedOnce (issue 19 item 4): an adapter that

@@ -205,6 +205,8 @@ type childGroup struct {
 var childGroups = []childGroup{
 	{"TestGoodAdaptersAsBinaries", func() []string { return []string{"standalone", "handler", "fetch"} }, always(processChild), true},
 	{"TestBrokenAdaptersAsBinaries", brokenNamesIn(func(e broken.Expect) []string { return e.Binary }), always(processChild), true},
+	{"TestEveryDeclaredLambdaShapeIsDriven", func() []string { return []string{"two-lambda-shapes"} }, always(processChild), true},
+	{"TestHandwrittenAdapterPasses", func() []string { return []string{"handwritten-adapter"} }, always(processChild), true},
 	{"TestUnservableAdapterIsJudgedOnce", func() []string { return slices.Sorted(maps.Keys(unservableCases)) }, always(processChild), true},
 	{"TestBrokenAdaptersFailExactlyTheirRequirements", brokenInProcessNames, always(inProcessChild), true},
 	{"TestGoodAdapterAsContainer", func() []string { return []string{"standalone"} }, always(engineChild), true},
@@ -212,7 +214,9 @@ var childGroups = []childGroup{
 	{"TestGoodLambdaAdaptersAsContainers", func() []string { return []string{"lambda-v2", "function-url-streaming"} }, always(engineChild), true},
 	{"TestGoodAdaptersPassEverything", goodInProcessNames, always(inProcessChild), false},
 	{"TestGoodAdaptersPassTheDiffCorpusInEveryMode", diffRunNames, func(name string) childKind { return diffRuns()[name].target.kind() }, false},
+	{"TestCommaJoinedHeadersPass", func() []string { return slices.Sorted(maps.Keys(commaJoinedAdapters)) }, always(inProcessChild), false},
 	{"TestGoodLambdaAdaptersAsRuntimes", func() []string { return []string{"lambda-v1", "lambda-v2", "function-url", "function-url-streaming"} }, always(processChild), true},
+	{"TestLambdaRuntimeFailuresAreClear", lambdaRuntimeModes, always(processChild), true},
 }
 
 func childGroupOf(test string) (childGroup, bool) {
@@ -326,9 +330,11 @@ func TestMain(m *testing.M) {
 	}
 	done, err := strconv.Atoi(os.Getenv(childDoneEnv))
 	if err == nil {
-		// Not passed on to the adapters and builds this child starts: the
-		// pipe must close when this child's tests end.
+		// Not passed on to the adapters, builds and helper runtimes this
+		// child starts: the pipe must close when this child's tests end,
+		// and a helper that is this test binary again has no such pipe.
 		syscall.CloseOnExec(done)
+		os.Unsetenv(childDoneEnv)
 	}
 	code := m.Run()
 	if err == nil {
