@@ -45,6 +45,13 @@ type Host struct {
 	// Shutdown stops a start-shape host gracefully and returns what Start
 	// returned (nil for other shapes).
 	Shutdown func(ctx context.Context) error
+	// Signalled, when not nil, is closed once Shutdown has told the
+	// adapter to stop: for a container, once the engine has delivered
+	// SIGTERM, which on a busy engine can come well after Shutdown was
+	// called. What must happen once shutdown has begun (START-4) is timed
+	// from it. nil: Shutdown tells the adapter at once (a process's
+	// SIGTERM, Start's context).
+	Signalled <-chan struct{}
 	// StartError says why a start-shape host never became ready (START-2).
 	StartError error
 	// Logs returns what an out-of-process adapter has written so far (nil

@@ -40,7 +40,8 @@ type Timeouts struct {
 	// it, one that deadlocks under concurrency does not.
 	Concurrent time.Duration
 	// ShutdownReaction: how soon a host must stop taking new connections
-	// once its shutdown began (START-3).
+	// once it was told to stop (START-4): from SIGTERM's delivery
+	// (Host.Signalled), or Start's cancelled context.
 	ShutdownReaction time.Duration
 	// Stop: how long stopping an instance at the end of a fixture may
 	// take, its grace period included.

@@ -55,7 +55,7 @@ func registerStart(h *hostEnv) {
 				shutdownErr = h.host.Shutdown(sctx)
 				shutdownTook = time.Since(began)
 			}()
-			newConnAnswer, newConnErr = tryNewConnection(ctx, h.host.URL, done, h.fx.timeouts.ShutdownReaction)
+			newConnAnswer, newConnErr = tryNewConnection(ctx, h.host.URL, h.host.Signalled, done, h.fx.timeouts.ShutdownReaction)
 			if inflight.err != nil {
 				inflightErr = inflight.err
 			} else {
@@ -138,9 +138,19 @@ func (e errorString) Error() string { return string(e) }
 // answer in the instants before it acts on the shutdown (a signal is
 // delivered asynchronously), so answers are retried for reaction
 // (runner.Timeouts.ShutdownReaction), or until the shutdown is over, and
-// then tried once more.
-func tryNewConnection(ctx context.Context, base string, shutdownDone <-chan struct{}, reaction time.Duration) (string, error) {
+// then tried once more. The reaction time counts from when the adapter was
+// told to stop: signalled, when the host says when that was (a container's
+// engine can take longer than the reaction time to deliver SIGTERM), else
+// from now.
+func tryNewConnection(ctx context.Context, base string, signalled, shutdownDone <-chan struct{}, reaction time.Duration) (string, error) {
 	u, _ := url.Parse(base)
+	if signalled != nil {
+		select {
+		case <-signalled:
+		case <-shutdownDone:
+		case <-ctx.Done():
+		}
+	}
 	deadline := time.Now().Add(reaction)
 	ask := func() (string, error) {
 		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", u.Host)

@@ -453,12 +453,12 @@ func (t *containerTarget) Start(ctx context.Context, m *app.Manifest) (*runner.I
 	if ctr == nil {
 		return in, fmt.Errorf("starting the adapter container from %s: %w", image, runErr)
 	}
-	c := &runningContainer{cli: cli, id: ctr.GetContainerID()}
+	c := &runningContainer{cli: cli, id: ctr.GetContainerID(), signalled: make(chan struct{})}
 	// Port 0 when it is not running: an address that answers nothing.
 	port, _ := ctr.MappedPort(ctx, containerPort)
 	url := "http://" + net.JoinHostPort(host, strconv.Itoa(int(port.Num())))
 	h := &runner.Host{Shape: app.ShapeStart, Export: "container", URL: url, Peers: bridgePeers(ctx, cli),
-		Faults: &runner.FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus}
+		Faults: &runner.FaultLog{}, NextCalls: &atomic.Int64{}, Logs: c.logs, ExitStatus: c.exitStatus, Signalled: c.signalled}
 	var shutdownOnce sync.Once
 	var shutdownErr error
 	h.Shutdown = func(ctx context.Context) error {

@@ -387,9 +387,22 @@ func TestContainerIgnoresSIGTERM(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if h.Signalled == nil {
+		t.Fatal("a container's start host says nothing of when SIGTERM was delivered (Host.Signalled)")
+	}
+	select {
+	case <-h.Signalled:
+		t.Error("Signalled before Shutdown")
+	default:
+	}
 	began := time.Now()
 	err := h.Shutdown(ctx)
 	t.Logf("Shutdown took %s: %v", time.Since(began).Round(time.Millisecond), err)
+	select {
+	case <-h.Signalled:
+	default:
+		t.Error("Signalled not closed once Shutdown had sent SIGTERM")
+	}
 	if err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("Shutdown = %v, want an error saying the container was killed", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -32,6 +31,10 @@ import (
 type runningContainer struct {
 	cli client.APIClient
 	id  string
+	// signalled is closed once terminate has had SIGTERM delivered
+	// (runner.Host.Signalled).
+	signalled  chan struct{}
+	signalOnce sync.Once
 
 	mu sync.Mutex
 	// exited is the final status once the container has ended.
@@ -174,8 +177,9 @@ func (c *runningContainer) finish(ctx context.Context) {
 	}
 }
 
-// terminate is Host.Shutdown: `docker stop` with SIGTERM and grace as the
-// timeout, after which the engine kills the container (START-5, PROC).
+// terminate is Host.Shutdown: what `docker stop` does, SIGTERM, then
+// SIGKILL once grace is over (START-5, PROC), with the moment SIGTERM was
+// delivered made known (Signalled).
 func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) error {
 	st, err := c.state(ctx)
 	if err != nil {
@@ -201,22 +205,27 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 		}
 		return nil
 	}
-	secs := int(math.Ceil(grace.Seconds()))
-	// The engine waits out the grace period, then kills and waits for the
-	// exit: the call takes a little longer than grace. Under the caller's
-	// deadline (the grace period and a little) it would be cut just before
-	// it returns, and an adapter ignoring SIGTERM would be reported as the
-	// kit giving up instead (START-5); so the call has its own bound.
-	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), grace+cleanupTimeout)
-	defer scancel()
-	if _, err := c.cli.ContainerStop(sctx, c.id, client.ContainerStopOptions{Signal: "SIGTERM", Timeout: &secs}); err != nil {
-		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-		defer cancel()
-		c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGKILL"})
-		if sctx.Err() != nil {
-			return fmt.Errorf("the adapter container had not exited when the kit gave up: %w", sctx.Err())
+	// SIGTERM first, on its own call, so that the kit knows when the
+	// adapter was told (Signalled): on a busy engine the calls before it
+	// can take longer than START-4's reaction time. Then what "docker
+	// stop" does: wait out the grace period, and kill.
+	kctx, kcancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer kcancel()
+	if _, err := c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGTERM"}); err != nil {
+		if st, serr := c.state(kctx); serr != nil || describeState(st) == "" {
+			return fmt.Errorf("sending SIGTERM to the adapter container: %w", err)
 		}
-		return fmt.Errorf("stopping the adapter container: %w", err)
+		// It exited on its own meanwhile: judged below, by its status.
+	}
+	c.signalOnce.Do(func() { close(c.signalled) })
+	// Not under the caller's deadline (the grace period and a little): cut
+	// just before the engine's answer, an adapter ignoring SIGTERM would be
+	// reported as the kit giving up instead (START-5).
+	if !c.waitNotRunning(context.WithoutCancel(ctx), grace) {
+		c.kill()
+		if !c.waitNotRunning(context.WithoutCancel(ctx), cleanupTimeout) {
+			return fmt.Errorf("the adapter container did not exit within %s of %w, nor once killed", grace, runner.ErrIgnoredSIGTERM)
+		}
 	}
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
@@ -225,12 +234,38 @@ func (c *runningContainer) terminate(ctx context.Context, grace time.Duration) e
 	}
 	switch {
 	case st.ExitCode == 137 && !st.OOMKilled:
-		// 128+SIGKILL: the engine killed it when the grace period ran out.
+		// 128+SIGKILL: the kit killed it when the grace period ran out.
 		return fmt.Errorf("the adapter container did not exit within %s of %w and was killed (exit status 137)", grace, runner.ErrIgnoredSIGTERM)
 	case st.ExitCode != 0 || st.OOMKilled:
 		return fmt.Errorf("after SIGTERM the adapter container %s", describeState(st))
 	}
 	return nil
+}
+
+// waitNotRunning waits up to d (or until ctx ends) for the container to
+// stop running, and says whether it did.
+func (c *runningContainer) waitNotRunning(ctx context.Context, d time.Duration) bool {
+	wctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	res := c.cli.ContainerWait(wctx, c.id, client.ContainerWaitOptions{Condition: mobycontainer.WaitConditionNotRunning})
+	select {
+	case <-res.Result:
+		return true
+	case <-res.Error:
+		// The wait was cut short (d ran out, ctx ended) or failed: what
+		// the engine says now decides.
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer scancel()
+		st, err := c.state(sctx)
+		return err == nil && describeState(st) != ""
+	}
+}
+
+// kill sends SIGKILL, as "docker stop" does once the grace period is over.
+func (c *runningContainer) kill() {
+	kctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	c.cli.ContainerKill(kctx, c.id, client.ContainerKillOptions{Signal: "SIGKILL"})
 }
 
 // startError explains a container that never answered HTTP, with its state
