@@ -174,6 +174,11 @@ func (c *renderContext) echo() (*result, error) {
 	var head bytes.Buffer
 	var length int64
 	if r.Body != nil {
+		if n := r.ContentLength; n > 0 {
+			// Room for the kept part at once, not grown by doubling
+			// (each growth a copy, which the race detector makes costly).
+			head.Grow(int(min(n, EchoBodyLimit+1)) + bytes.MinRead)
+		}
 		n, err := head.ReadFrom(io.TeeReader(io.LimitReader(r.Body, EchoBodyLimit+1), hash))
 		if err == nil && n > EchoBodyLimit {
 			// Only a body longer than the limit has a rest; io.Copy would
