@@ -225,18 +225,10 @@ func fixtureBody(fx *fixtureEnv) {
 						h.startFailure = "the target could not be started: " + fx.startErr.Error()
 						return
 					}
-					// Every spec of this host is not applicable, so none of
-					// them runs: the Skip here makes ginkgo skip the host's
-					// other specs without running a node of theirs, where a
-					// Skip in each spec cost every one of them a stack trace,
-					// a regexp and a scan of the fixture's specs (issue 19
-					// item 6: a single-shape adapter has four absent shapes,
-					// about 70% of its specs). A skip in BeforeAll reaches
-					// those specs without its reason; the results take it
-					// from here (Results.noteAbsentHost).
+					// Not a Skip here: a skip in BeforeAll reaches the specs
+					// without its reason, and the report must say why.
 					h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
-					fx.results.noteAbsentHost(fx.name, title, h.absent)
-					skipNotApplicable(h.absent)
+					return
 				}
 				h.http = newClient(h.host, fx.timeouts.Request)
 				if h.host.IPv6URL != "" {
@@ -359,24 +351,15 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	args := []any{labels}
 	args = append(args, extra...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
-		if why := doesNotApply(req, string(shape), mode); why != "" {
-			skipNotApplicable(why)
+		if shape != "" && !req.AppliesToShape(string(shape)) {
+			skipNotApplicable(id + " does not apply to the " + string(shape) + " host shape")
+		}
+		if mode != "" && !req.AppliesToMode(string(mode)) {
+			skipNotApplicable(id + " does not apply in " + string(mode) + " mode")
 		}
 		body(ctx)
 	})
 	ginkgo.It(fmt.Sprintf("[%s] %s", id, text), args...)
-}
-
-// doesNotApply says why a requirement does not apply to a spec on a host
-// shape ("" for the whole target) in a mode, "" when it applies.
-func doesNotApply(req Requirement, shape string, mode runner.Mode) string {
-	if shape != "" && !req.AppliesToShape(shape) {
-		return req.ID + " does not apply to the " + shape + " host shape"
-	}
-	if mode != "" && !req.AppliesToMode(string(mode)) {
-		return req.ID + " does not apply in " + string(mode) + " mode"
-	}
-	return ""
 }
 
 // currentRequirement is the ID of the requirement the running spec checks:

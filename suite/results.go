@@ -12,7 +12,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/adapterconformance/adapter-conformance/app"
-	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
 // What a run found, spec by spec: the Results a caller collects
@@ -66,45 +65,6 @@ type Results struct {
 	// unlabeledFailures counts failed specs or nodes that belong to no
 	// requirement: no baseline can accept them.
 	unlabeledFailures int
-	// absentHosts says, by fixture and host container, why a host the
-	// fixture registered specs for is absent: its specs, skipped by its
-	// BeforeAll, are not applicable for that reason.
-	absentHosts map[absentHostKey]string
-}
-
-// absentHostKey names a host's container: its fixture and its title
-// ("host handler", "host fetch export fetchA").
-type absentHostKey struct{ fixture, host string }
-
-// noteAbsentHost records why a fixture has no host for the container
-// titled host. r may be nil (a run that collects nothing).
-func (r *Results) noteAbsentHost(fixture, host, why string) {
-	if r == nil {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.absentHosts == nil {
-		r.absentHosts = map[absentHostKey]string{}
-	}
-	r.absentHosts[absentHostKey{fixture, host}] = why
-}
-
-// absentHostOf is why the host a spec belongs to is absent, "" when it is
-// not (or the spec belongs to no host).
-func (r *Results) absentHostOf(sr types.SpecReport) string {
-	host := ""
-	for _, t := range sr.ContainerHierarchyTexts {
-		if strings.HasPrefix(t, "host ") {
-			host = t
-		}
-	}
-	if host == "" {
-		return ""
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.absentHosts[absentHostKey{fixtureOf(sr), host}]
 }
 
 // noteCutShort records why the run ended early, and gives the specs it
@@ -246,9 +206,7 @@ func markedNotApplicable(sr types.SpecReport) bool {
 	return slices.ContainsFunc(sr.ReportEntries, func(e types.ReportEntry) bool { return e.Name == string(NotApplicable) })
 }
 
-// collect files each spec's outcome as it ends; mode is the target's (for
-// the reason a spec skipped with its absent host would have given).
-func collect(o *options, mode runner.Mode) {
+func collect(o *options) {
 	if o.results == nil {
 		return
 	}
@@ -291,17 +249,6 @@ func collect(o *options, mode runner.Mode) {
 			state = Skipped
 			if markedNotApplicable(sr) {
 				state = NotApplicable
-			} else if why := res.absentHostOf(sr); why != "" {
-				// Skipped by its host's BeforeAll, which said why there;
-				// the reason the spec itself would give comes first, as
-				// it would have, had it run.
-				state = NotApplicable
-				if req, ok := RequirementByID(id); ok {
-					if own := doesNotApply(req, shapeOf(sr), mode); own != "" {
-						why = own
-					}
-				}
-				msg = notApplicablePrefix + why
 			}
 		case sr.State.Is(types.SpecStatePending):
 			state = Skipped

@@ -29,10 +29,9 @@ func TestOutcomeStatesAreTyped(t *testing.T) {
 		if o.State == suite.NotApplicable && !strings.HasPrefix(o.Message, "not applicable: ") {
 			t.Errorf("%s is not applicable with the message %q, which does not say so", o.Requirement, o.Message)
 		}
-		// The specs of a host the adapter does not have are skipped at
-		// once by that host's BeforeAll; each still says why: its own
-		// reason when it has one (START-6 is not for in-process runs),
-		// else the absent host.
+		// Each not-applicable spec says why: its own reason when it has
+		// one (START-6 is not for in-process runs), else the host the
+		// adapter does not have.
 		switch {
 		case o.Requirement == "START-6" && !strings.Contains(o.Message, "START-6 does not apply in inprocess mode"):
 			t.Errorf("START-6 on the %s host: message %q, want its own reason (not in process)", o.Shape, o.Message)

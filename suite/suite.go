@@ -223,7 +223,7 @@ func register(target runner.Target, o *options) {
 	serving := &servability{}
 	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
-		collect(o, target.Mode())
+		collect(o)
 		// The general specs are written for basic's routes: they run on the
 		// first basic fixture only, never on a variant or an app of the
 		// user's (chosen alone, those get their own specs and nothing else).
