@@ -128,33 +128,58 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 // values, not servers, and are dropped; a CreateExports that hangs keeps
 // its goroutine, since nothing can stop a call in the same process.
 func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
+	keys, _ := t.listHosts(m)
+	return slices.DeleteFunc(keys, func(k HostKey) bool { return k.Shape == app.ShapeStart })
+}
+
+// ListHosts is ListExports and, last as Start puts it, the Start host when
+// the entrypoint has a Start. ok is false when the list may not be what
+// Start will give: the hook declared no adapter or no entrypoint, or
+// CreateExports failed or did not return within Timeouts.Describe.
+func (t *inProcess) ListHosts(m *app.Manifest) (hosts []HostKey, ok bool) {
+	return t.listHosts(m)
+}
+
+func (t *inProcess) listHosts(m *app.Manifest) ([]HostKey, bool) {
 	if m == nil {
-		return nil
+		return nil, false
 	}
 	d := contract.Declare(t.integration, m)
 	adapter, ok := d.Adapter()
-	if !ok || adapter.ServerEntrypoint == nil || adapter.ServerEntrypoint.CreateExports == nil {
-		return nil
+	if !ok || adapter.ServerEntrypoint == nil {
+		return nil, false
 	}
-	done := make(chan map[string]any, 1)
-	go func() {
-		mc := *m
-		exports, _ := contract.CreateExports(adapter.ServerEntrypoint.CreateExports, &mc)
-		done <- exports
-	}()
-	var exports map[string]any
-	select {
-	case exports = <-done:
-	case <-time.After(t.timeouts.Describe):
-		return nil
-	}
+	ep := adapter.ServerEntrypoint
 	var keys []HostKey
-	for _, name := range slices.Sorted(maps.Keys(exports)) {
-		if shape, _, why := contract.ClassifyFor(exports[name], adapter.Shapes); why == "" && shape != "" {
-			keys = append(keys, HostKey{Shape: shape, Export: name})
+	complete := ep.CreateExports != nil || ep.Start != nil
+	if ep.CreateExports != nil {
+		type created struct {
+			exports map[string]any
+			err     error
+		}
+		done := make(chan created, 1)
+		go func() {
+			mc := *m
+			exports, err := contract.CreateExports(ep.CreateExports, &mc)
+			done <- created{exports, err}
+		}()
+		var c created
+		select {
+		case c = <-done:
+		case <-time.After(t.timeouts.Describe):
+			return nil, false
+		}
+		complete = complete && c.err == nil
+		for _, name := range slices.Sorted(maps.Keys(c.exports)) {
+			if shape, _, why := contract.ClassifyFor(c.exports[name], adapter.Shapes); why == "" && shape != "" {
+				keys = append(keys, HostKey{Shape: shape, Export: name})
+			}
 		}
 	}
-	return keys
+	if ep.Start != nil {
+		keys = append(keys, HostKey{Shape: app.ShapeStart, Export: "start"})
+	}
+	return keys, complete
 }
 
 // exportHost puts an export behind an httptest server shaped like its host.

@@ -102,6 +102,16 @@ type ExportLister interface {
 	ListExports(m *app.Manifest) []HostKey
 }
 
+// HostLister is a target that can name, before it is started, every host
+// a start will give a fixture (its exports' and its Start's), so that the
+// suite can leave out, when it registers them, the specs of the host
+// shapes the adapter does not have, instead of running each only to find
+// the host absent. ok is false when the target cannot be sure; the specs
+// of every shape are then registered and the start decides.
+type HostLister interface {
+	ListHosts(m *app.Manifest) (hosts []HostKey, ok bool)
+}
+
 // HostFor returns the host of a shape whose export is export, or with
 // export "", the first host of the shape; nil when there is none.
 func (in *Instance) HostFor(shape app.HostShape, export string) *Host {

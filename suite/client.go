@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -188,14 +189,33 @@ const presizeLimit = 8 << 20
 // which the kit's own tests run, multiplies. The room made ahead is at most
 // presizeLimit, and none for a HEAD, whose Content-Length announces a body
 // that does not come: an adapter's wrong length costs no more than that.
+// A body of unknown length (a stream, such as HTTP-15's 5 MB) is read into
+// a buffer kept from an earlier read (scratchBodies), which has grown
+// already, and copied out once at its size.
 func readResponseBody(resp *http.Response, limit int64) ([]byte, error) {
-	var b bytes.Buffer
 	if n := resp.ContentLength; n > 0 && (resp.Request == nil || resp.Request.Method != http.MethodHead) {
+		var b bytes.Buffer
 		b.Grow(int(min(n, limit, presizeLimit)) + bytes.MinRead)
+		_, err := b.ReadFrom(io.LimitReader(resp.Body, limit))
+		return b.Bytes(), err
 	}
+	b := scratchBodies.Get().(*bytes.Buffer)
+	defer func() {
+		if b.Cap() <= presizeLimit {
+			b.Reset()
+			scratchBodies.Put(b)
+		}
+	}()
 	_, err := b.ReadFrom(io.LimitReader(resp.Body, limit))
-	return b.Bytes(), err
+	if b.Len() == 0 {
+		return nil, err
+	}
+	return bytes.Clone(b.Bytes()), err
 }
+
+// scratchBodies are the buffers readResponseBody reads streamed bodies
+// into; one larger than presizeLimit is not kept.
+var scratchBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // start sends a request and returns as soon as the headers are in; the
 // caller reads ex.resp.Body.

@@ -64,6 +64,9 @@ type fixtureEnv struct {
 	timeouts runner.Timeouts
 	// shard is the part of the work this run does (the Shard option).
 	shard ShardSpec
+	// absentHosts is the run's record of the host shapes, by fixture, the
+	// adapter was known at registration not to have (absent.go).
+	absentHosts *absentHosts
 }
 
 // hostEnv is one host shape of a started fixture.
@@ -184,6 +187,8 @@ func fixtureBody(fx *fixtureEnv) {
 			fx.closeClients()
 			return fx.serving.stop(ctx, fx.target, fx.inst)
 		}, ginkgo.NodeTimeout(30*time.Second))
+		// After the cleanup is in place: a failure here still stops the instance.
+		fx.checkAbsentStillAbsent()
 	}, ginkgo.NodeTimeout(2*time.Minute))
 
 	if fx.loadErr != nil {
@@ -283,7 +288,12 @@ func (fx *fixtureEnv) closeClients() {
 // export of a shape that has several (each is checked, not only the first).
 func (fx *fixtureEnv) hostKeys() []runner.HostKey {
 	var listed []runner.HostKey
-	if l, ok := fx.target.(runner.ExportLister); ok {
+	if l, ok := fx.target.(runner.HostLister); ok {
+		var complete bool
+		if listed, complete = l.ListHosts(fx.manifest); complete {
+			fx.noteAbsent(listed)
+		}
+	} else if l, ok := fx.target.(runner.ExportLister); ok {
 		listed = l.ListExports(fx.manifest)
 	}
 	var keys []runner.HostKey
@@ -317,14 +327,11 @@ func (fx *fixtureEnv) declaredShapes() string {
 	if fx.inst == nil {
 		return "it was not started"
 	}
-	var hosts []string
-	for _, h := range fx.inst.Hosts {
-		hosts = append(hosts, string(h.Shape)+" via "+h.Export)
+	hosts := make([]runner.HostKey, len(fx.inst.Hosts))
+	for i, h := range fx.inst.Hosts {
+		hosts[i] = runner.HostKey{Shape: h.Shape, Export: h.Export}
 	}
-	if len(hosts) == 0 {
-		return "it has no drivable export and no Start"
-	}
-	return "it has " + strings.Join(hosts, ", ")
+	return hostsPhrase(hosts)
 }
 
 // spec registers one It for one requirement. The ID goes into the text and
@@ -351,15 +358,24 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	args := []any{labels}
 	args = append(args, extra...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
-		if shape != "" && !req.AppliesToShape(string(shape)) {
-			skipNotApplicable(id + " does not apply to the " + string(shape) + " host shape")
-		}
-		if mode != "" && !req.AppliesToMode(string(mode)) {
-			skipNotApplicable(id + " does not apply in " + string(mode) + " mode")
+		if why := inapplicable(req, shape, mode); why != "" {
+			skipNotApplicable(why)
 		}
 		body(ctx)
 	})
 	ginkgo.It(fmt.Sprintf("[%s] %s", id, text), args...)
+}
+
+// inapplicable says why a requirement does not apply to a host shape (""
+// for the whole target) or to the target's mode, or "".
+func inapplicable(req Requirement, shape app.HostShape, mode runner.Mode) string {
+	if shape != "" && !req.AppliesToShape(string(shape)) {
+		return req.ID + " does not apply to the " + string(shape) + " host shape"
+	}
+	if mode != "" && !req.AppliesToMode(string(mode)) {
+		return req.ID + " does not apply in " + string(mode) + " mode"
+	}
+	return ""
 }
 
 // currentRequirement is the ID of the requirement the running spec checks:
@@ -455,7 +471,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			})
 		}
 		body(ctx)
-	}, decorators...)
+	}, append(decorators, h.leftOut()...)...)
 }
 
 // followsFrom says, for a failure message, which earlier failure on this

@@ -61,6 +61,8 @@ type options struct {
 	// -label-filter applies.
 	activeFilter string
 	filterSet    bool
+	// absent records the host shapes left out at registration (absent.go).
+	absent *absentHosts
 }
 
 // Fixtures picks the fixture apps, by name or directory path. The general
@@ -220,6 +222,7 @@ func register(target runner.Target, o *options) {
 	// a Start gets, how long a request waits (runner.Timeouts).
 	timeouts := runner.TimeoutsOf(target)
 	live := &instances{stop: timeouts.Stop}
+	o.absent = &absentHosts{reasons: map[string]string{}, mode: target.Mode()}
 	serving := &servability{}
 	registerRunEnd(live, o.results)
 	ginkgo.Describe("adapter-conformance "+target.Name(), ginkgo.Label("adapter-conformance"), func() {
@@ -231,7 +234,7 @@ func register(target runner.Target, o *options) {
 		primary := -1
 		for i, name := range names {
 			m, err := fixtures.Resolve(name)
-			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, serving: serving, seed: o.seed, corpus: o.corpus, shard: o.shard, timeouts: timeouts}
+			envs[i] = &fixtureEnv{target: target, name: name, manifest: m, loadErr: err, results: o.results, live: live, serving: serving, seed: o.seed, corpus: o.corpus, shard: o.shard, timeouts: timeouts, absentHosts: o.absent}
 			if primary < 0 && err == nil && fixtures.IsBasic(m) {
 				primary = i
 			}
@@ -309,6 +312,12 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	sc, rc := ginkgo.GinkgoConfiguration()
 	sc.LabelFilter = buildLabelFilter(o)
 	o.activeFilter, o.filterSet = sc.LabelFilter, true
+	// The specs of hosts the adapter lacks (absent.go) are left out of the
+	// run, not out of what the user's filter selects. Always: which specs
+	// carry the label is known only once ginkgo builds its tree, in
+	// RunSpecs.
+	o.absent.leftOut = true
+	sc.LabelFilter = strings.Join(slices.DeleteFunc([]string{sc.LabelFilter, "!" + absentHostLabel}, func(f string) bool { return f == "" }), " && ")
 	sc.Timeout = o.timeout
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute

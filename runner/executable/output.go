@@ -1,7 +1,6 @@
 package executable
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"sync"
@@ -81,42 +80,83 @@ func (b *logBuffer) String() string {
 // stopped by an error. Safe for concurrent use. The binary target reads a
 // --describe run's stdout through one; runner's render log, the App's
 // response bodies.
+//
+// What it keeps is held in pieces, each filled before the next is made,
+// rather than in one slice that doubles: a body of unknown length (a
+// stream) is then neither copied again at each doubling nor given fresh
+// memory twice its size, both of which the race detector makes costly
+// (issue 19 item 6). Bytes joins the pieces.
 type CappedBuffer struct {
 	mu        sync.Mutex
-	buf       bytes.Buffer
+	chunks    [][]byte
+	size      int
 	limit     int
 	truncated bool
 }
+
+// Sizes of the pieces a CappedBuffer makes when it was given no size: the
+// first small, for the many short outputs, then each as large as all
+// before it, up to the largest.
+const (
+	firstChunk = 4 << 10
+	maxChunk   = 1 << 20
+)
 
 // NewCappedBuffer is an empty CappedBuffer that keeps limit bytes.
 func NewCappedBuffer(limit int) *CappedBuffer { return &CappedBuffer{limit: limit} }
 
 // Grow makes room for n more bytes (at most up to the limit) at once, for a
-// writer whose size is known ahead: a large body is then not copied again
-// each time the buffer would have doubled.
+// writer whose size is known ahead: the bytes then go into one piece.
 func (c *CappedBuffer) Grow(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.buf.Grow(min(n, max(c.limit-c.buf.Len(), 0)))
+	if n = min(n, c.limit-c.size); n > c.spare() {
+		c.chunks = append(c.chunks, make([]byte, 0, n))
+	}
+}
+
+// spare is the room left in the last piece.
+func (c *CappedBuffer) spare() int {
+	if len(c.chunks) == 0 {
+		return 0
+	}
+	last := c.chunks[len(c.chunks)-1]
+	return cap(last) - len(last)
 }
 
 func (c *CappedBuffer) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	room := c.limit - c.buf.Len()
-	if len(p) > room {
-		c.buf.Write(p[:max(room, 0)])
+	written := len(p)
+	if room := c.limit - c.size; len(p) > room {
+		p = p[:max(room, 0)]
 		c.truncated = true
-		return len(p), nil
 	}
-	return c.buf.Write(p)
+	for len(p) > 0 {
+		if c.spare() == 0 {
+			c.chunks = append(c.chunks, make([]byte, 0, min(max(c.size, firstChunk), maxChunk, c.limit-c.size)))
+		}
+		last := &c.chunks[len(c.chunks)-1]
+		n := min(len(p), cap(*last)-len(*last))
+		*last = append(*last, p[:n]...)
+		c.size += n
+		p = p[n:]
+	}
+	return written, nil
 }
 
 // Bytes is a copy of what was kept.
 func (c *CappedBuffer) Bytes() []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return bytes.Clone(c.buf.Bytes())
+	if c.size == 0 {
+		return nil
+	}
+	out := make([]byte, 0, c.size)
+	for _, chunk := range c.chunks {
+		out = append(out, chunk...)
+	}
+	return out
 }
 
 // Truncated reports whether more came than the limit.

@@ -64,13 +64,61 @@ func TestCappedBufferKeepsUpToItsLimit(t *testing.T) {
 		if got := string(c.Bytes()); got != "0123456789" || !c.Truncated() {
 			t.Errorf("grow %d: kept %q, truncated %v; want 0123456789, true", grow, got, c.Truncated())
 		}
-		if cap(c.buf.Bytes()) > 64 && grow > 10 {
-			t.Errorf("grow %d: %d bytes of room for a limit of 10", grow, cap(c.buf.Bytes()))
+		room := 0
+		for _, chunk := range c.chunks {
+			room += cap(chunk)
+		}
+		if room > 64 && grow > 10 {
+			t.Errorf("grow %d: %d bytes of room for a limit of 10", grow, room)
 		}
 	}
 	c := NewCappedBuffer(10)
 	c.Write([]byte("0123456789"))
 	if c.Truncated() {
 		t.Error("exactly the limit is not truncated")
+	}
+}
+
+// TestCappedBufferKeepsTheFirstBytes: whatever the sizes of the writes, and
+// whether the size was announced (Grow), what is kept is the first limit
+// bytes written, in order, and Truncated says whether more came.
+func TestCappedBufferKeepsTheFirstBytes(t *testing.T) {
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	for _, tc := range []struct {
+		name         string
+		limit, total int
+		grow         int
+		writes       []int
+	}{
+		{"one small write", 100, 10, 0, []int{10}},
+		{"nothing", 100, 0, 0, nil},
+		{"stream of odd writes", 8 << 20, 3 << 20, 0, []int{1, 4095, 4097, 33333, 512}},
+		{"announced size", 8 << 20, 3 << 20, 3 << 20, []int{32 << 10}},
+		{"announced too small", 8 << 20, 3 << 20, 1 << 20, []int{100 << 10}},
+		{"over the limit", 1<<20 + 3, 3 << 20, 0, []int{65536, 7}},
+		{"over the limit, announced", 1 << 20, 3 << 20, 3 << 20, []int{65536}},
+		{"limit zero", 0, 100, 0, []int{10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewCappedBuffer(tc.limit)
+			c.Grow(tc.grow)
+			for off, i := 0, 0; off < tc.total; i++ {
+				n := min(tc.writes[i%len(tc.writes)], tc.total-off)
+				if w, err := c.Write(data[off : off+n]); w != n || err != nil {
+					t.Fatalf("Write(%d bytes) = %d, %v", n, w, err)
+				}
+				off += n
+			}
+			want := data[:min(tc.total, tc.limit)]
+			if got := c.Bytes(); string(got) != string(want) {
+				t.Errorf("kept %d bytes, want the first %d written", len(got), len(want))
+			}
+			if c.Truncated() != (tc.total > tc.limit) {
+				t.Errorf("Truncated() = %v after %d bytes with limit %d", c.Truncated(), tc.total, tc.limit)
+			}
+		})
 	}
 }
