@@ -166,7 +166,13 @@ func (o *options) selects(labels []string) bool {
 // ginkgo's own configuration.
 func (o *options) selectsEverything() bool {
 	sc, _ := ginkgo.GinkgoConfiguration()
-	return buildLabelFilter(o) == "" && sc.LabelFilter == "" && len(sc.FocusStrings) == 0 && len(sc.FocusFiles) == 0 &&
+	filter := sc.LabelFilter
+	if o.filterSet {
+		// Run's own filter, without the clause that leaves out the specs
+		// of absent hosts (absent.go): those never need a start.
+		filter = o.activeFilter
+	}
+	return buildLabelFilter(o) == "" && filter == "" && len(sc.FocusStrings) == 0 && len(sc.FocusFiles) == 0 &&
 		len(sc.SkipStrings) == 0 && len(sc.SkipFiles) == 0
 }
 
