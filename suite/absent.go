@@ -9,12 +9,13 @@ import (
 	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
-// absentHostLabel marks, at registration, the specs of a host shape the
-// adapter does not have, when the target could list its hosts before the
-// run (runner.HostLister: in-process targets). Run's label filter leaves
-// them out and the results give each the reason a run of it would have
-// found ("the adapter has no lambda-v1 host (...)"), so that a spec that
-// can only say "not applicable" costs neither a start of its host's
+// notApplicableLabel marks, at registration, a spec that can only say
+// "not applicable": its requirement does not apply to its host shape or
+// to the target's mode (inapplicable), or it is a host spec of a shape
+// the adapter does not have, when the target could list its hosts before
+// the run (runner.HostLister: in-process targets). Run's label filter
+// leaves them out and the results give each the reason a run of it would
+// have given, so that such a spec costs neither a start of its host's
 // checks nor ginkgo's skip, which takes a stack trace each time (issue 19
 // item 6: most of an adapter's specs are on shapes it does not have).
 //
@@ -23,8 +24,8 @@ import (
 // and a spec the filter leaves out is not one, whereas a spec a BeforeAll
 // skips is; so the fixture's instance is still stopped after its own last
 // spec. Under Register the user's filter applies: the specs run, and each
-// finds its host absent at run time, with the same reason.
-const absentHostLabel = "absent-host"
+// says why it does not apply, with the same reason.
+const notApplicableLabel = "not-applicable"
 
 // absentHosts is the run's record of the host shapes left out so.
 type absentHosts struct {
@@ -36,9 +37,10 @@ type absentHosts struct {
 	mode runner.Mode
 }
 
-// notApplicable is the reason a spec left out so is not applicable: the
-// one it would have given had it run, its requirement's own (the shape or
-// the mode) before the absent host's, as spec checks them.
+// notApplicable is the reason a spec left out (notApplicableLabel) is not
+// applicable: the one it would have given had it run, its requirement's
+// own (the shape or the mode) before the absent host's, as spec checks
+// them.
 func (a *absentHosts) notApplicable(id, fixture, shape string) string {
 	if req, ok := RequirementByID(id); ok {
 		if why := inapplicable(req, app.HostShape(shape), a.mode); why != "" {
@@ -74,12 +76,12 @@ func (fx *fixtureEnv) noteAbsent(hosts []runner.HostKey) {
 }
 
 // leftOut is the decorator that marks a host spec of a shape the adapter
-// lacks (absentHostLabel), or nil.
+// lacks (notApplicableLabel), or nil.
 func (h *hostEnv) leftOut() []any {
 	if h.export != "" || h.fx.absentHosts.reason(h.fx.name, string(h.shape)) == "" {
 		return nil
 	}
-	return []any{ginkgo.Label(absentHostLabel)}
+	return []any{ginkgo.Label(notApplicableLabel)}
 }
 
 // checkAbsentStillAbsent fails the fixture when its start gave a host of a

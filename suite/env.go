@@ -355,6 +355,9 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	if fx.shard.elsewhere(id, fx.name, string(shape)) {
 		labels = append(labels, otherShardLabel)
 	}
+	if inapplicable(req, shape, mode) != "" {
+		labels = append(labels, notApplicableLabel)
+	}
 	args := []any{labels}
 	args = append(args, extra...)
 	args = append(args, func(ctx ginkgo.SpecContext) {

@@ -247,7 +247,7 @@ func collect(o *options) {
 		case sr.State.Is(types.SpecStateSkipped) && slices.Contains(sr.Labels(), otherShardLabel):
 			state = OtherShard
 			msg = "run by shard " + strconv.Itoa(o.shard.of(id, fixtureOf(sr), shapeOf(sr))) + "/" + strconv.Itoa(o.shard.Count) + ", not this one"
-		case sr.State.Is(types.SpecStateSkipped) && slices.Contains(sr.Labels(), absentHostLabel) && o.absent.leftOut && !markedNotApplicable(sr):
+		case sr.State.Is(types.SpecStateSkipped) && slices.Contains(sr.Labels(), notApplicableLabel) && o.absent.leftOut && !markedNotApplicable(sr):
 			state = NotApplicable
 			msg = notApplicablePrefix + o.absent.notApplicable(id, fixtureOf(sr), shapeOf(sr))
 		case sr.State.Is(types.SpecStatePassed):
