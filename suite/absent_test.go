@@ -1,32 +1,24 @@
 package suite_test
 
 import (
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
-	_ "github.com/adapterconformance/adapter-conformance/reports"
 	"github.com/adapterconformance/adapter-conformance/runner"
 	"github.com/adapterconformance/adapter-conformance/suite"
 )
 
 // TestAbsentHostSpecsAreLeftOut: the specs of the host shapes an
 // in-process adapter does not have are left out of the run (ginkgo never
-// runs them: no skip message, no run time), and each still comes out not
+// runs them: they take no time), and each still comes out not
 // applicable with the reason a run of it would have given.
 func TestAbsentHostSpecsAreLeftOut(t *testing.T) {
-	dir := t.TempDir()
 	res, err := suite.Run(nil, runner.InProcess(handler.Name, handler.Integration()), suite.Quiet(),
-		suite.Fixtures("basic"), suite.Focus("RENDER-1", "START-6"), suite.ReportDir(dir))
+		suite.Fixtures("basic"), suite.Focus("RENDER-1", "START-6"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,23 +37,14 @@ func TestAbsentHostSpecsAreLeftOut(t *testing.T) {
 	if o := byShape["handler"]; o.State != suite.Passed {
 		t.Errorf("RENDER-1 on handler: %s %q", o.State, o.Message)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reports []types.Report
-	if err := json.Unmarshal(b, &reports); err != nil || len(reports) != 1 {
-		t.Fatalf("ginkgo.json: %v (%d reports)", err, len(reports))
-	}
+	// A spec ginkgo runs takes time, even to skip itself; one the filter
+	// leaves out takes none.
 	ran, leftOut := 0, 0
-	for _, sr := range reports[0].SpecReports {
-		if !strings.Contains(sr.LeafNodeText, "[RENDER-1]") && !strings.Contains(sr.LeafNodeText, "[START-6]") {
-			continue
-		}
-		absent := !slices.Contains(sr.Labels(), "shape:handler")
+	for _, o := range res.Outcomes {
+		absent := o.Shape != "handler"
 		switch {
-		case absent && (sr.State != types.SpecStateSkipped || sr.Failure.Message != "" || sr.RunTime != 0):
-			t.Errorf("%s on an absent host ran: %s %q after %s", sr.FullText(), sr.State, sr.Failure.Message, sr.RunTime)
+		case absent && o.Duration != 0:
+			t.Errorf("%s on the absent %s host ran: %s %q after %s", o.Requirement, o.Shape, o.State, o.Message, o.Duration)
 		case absent:
 			leftOut++
 		default:
