@@ -128,7 +128,7 @@ func (t *inProcess) Start(ctx context.Context, m *app.Manifest) (*Instance, erro
 // values, not servers, and are dropped; a CreateExports that hangs keeps
 // its goroutine, since nothing can stop a call in the same process.
 func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
-	keys, _ := t.listHosts(m)
+	keys, _ := t.ListHosts(m)
 	return slices.DeleteFunc(keys, func(k HostKey) bool { return k.Shape == app.ShapeStart })
 }
 
@@ -137,21 +137,17 @@ func (t *inProcess) ListExports(m *app.Manifest) []HostKey {
 // Start will give: the hook declared no adapter or no entrypoint, or
 // CreateExports failed or did not return within Timeouts.Describe.
 func (t *inProcess) ListHosts(m *app.Manifest) (hosts []HostKey, ok bool) {
-	return t.listHosts(m)
-}
-
-func (t *inProcess) listHosts(m *app.Manifest) ([]HostKey, bool) {
 	if m == nil {
 		return nil, false
 	}
 	d := contract.Declare(t.integration, m)
 	adapter, ok := d.Adapter()
-	if !ok || adapter.ServerEntrypoint == nil {
+	ep := adapter.ServerEntrypoint
+	if !ok || ep == nil || (ep.CreateExports == nil && ep.Start == nil) {
 		return nil, false
 	}
-	ep := adapter.ServerEntrypoint
 	var keys []HostKey
-	complete := ep.CreateExports != nil || ep.Start != nil
+	complete := true
 	if ep.CreateExports != nil {
 		type created struct {
 			exports map[string]any
@@ -169,7 +165,7 @@ func (t *inProcess) listHosts(m *app.Manifest) ([]HostKey, bool) {
 		case <-time.After(t.timeouts.Describe):
 			return nil, false
 		}
-		complete = complete && c.err == nil
+		complete = c.err == nil
 		for _, name := range slices.Sorted(maps.Keys(c.exports)) {
 			if shape, _, why := contract.ClassifyFor(c.exports[name], adapter.Shapes); why == "" && shape != "" {
 				keys = append(keys, HostKey{Shape: shape, Export: name})

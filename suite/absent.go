@@ -1,6 +1,7 @@
 package suite
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -62,26 +63,16 @@ func (a *absentHosts) reason(fixture, shape string) string {
 }
 
 // noteAbsent records, from a complete list of the hosts a start will give
-// the fixture, the driven shapes it lacks.
+// the fixture, the driven shapes it lacks: spec labels their specs
+// (notApplicableLabel). Every spec on a host shape finds an absent host
+// not applicable when it runs (hostEnv.it, itRuntime), so leaving them
+// out changes no outcome.
 func (fx *fixtureEnv) noteAbsent(hosts []runner.HostKey) {
 	for _, shape := range shapesDriven {
-		has := false
-		for _, k := range hosts {
-			has = has || k.Shape == shape
-		}
-		if !has {
-			fx.absentHosts.reasons[absentKey(fx.name, string(shape))] = noHostReason(shape, hosts)
+		if !slices.ContainsFunc(hosts, func(k runner.HostKey) bool { return k.Shape == shape }) {
+			fx.absentHosts.reasons[absentKey(fx.name, string(shape))] = noHostReason(shape, hostsPhrase(hosts))
 		}
 	}
-}
-
-// leftOut is the decorator that marks a host spec of a shape the adapter
-// lacks (notApplicableLabel), or nil.
-func (h *hostEnv) leftOut() []any {
-	if h.export != "" || h.fx.absentHosts.reason(h.fx.name, string(h.shape)) == "" {
-		return nil
-	}
-	return []any{ginkgo.Label(notApplicableLabel)}
 }
 
 // checkAbsentStillAbsent fails the fixture when its start gave a host of a
@@ -101,9 +92,11 @@ func (fx *fixtureEnv) checkAbsentStillAbsent() {
 	}
 }
 
-// noHostReason says that the adapter has no host of a shape, and which it has.
-func noHostReason(shape app.HostShape, hosts []runner.HostKey) string {
-	return "the adapter has no " + string(shape) + " host (" + hostsPhrase(hosts) + ")"
+// noHostReason says that the adapter has no host of a shape, and which it
+// has (hostsPhrase), the same whether the list came before the run or from
+// the started instance.
+func noHostReason(shape app.HostShape, has string) string {
+	return "the adapter has no " + string(shape) + " host (" + has + ")"
 }
 
 // hostsPhrase names an adapter's hosts: "it has handler via handler, start via start".

@@ -232,7 +232,7 @@ func fixtureBody(fx *fixtureEnv) {
 					}
 					// Not a Skip here: a skip in BeforeAll reaches the specs
 					// without its reason, and the report must say why.
-					h.absent = "the adapter has no " + string(shape) + " host (" + fx.declaredShapes() + ")"
+					h.absent = noHostReason(shape, fx.declaredShapes())
 					return
 				}
 				h.http = newClient(h.host, fx.timeouts.Request)
@@ -355,7 +355,7 @@ func spec(fx *fixtureEnv, id string, shape app.HostShape, text string, body func
 	if fx.shard.elsewhere(id, fx.name, string(shape)) {
 		labels = append(labels, otherShardLabel)
 	}
-	if inapplicable(req, shape, mode) != "" {
+	if inapplicable(req, shape, mode) != "" || fx.absentHosts.reason(fx.name, string(shape)) != "" {
 		labels = append(labels, notApplicableLabel)
 	}
 	args := []any{labels}
@@ -474,7 +474,7 @@ func (h *hostEnv) it(id, text string, body func(ctx ginkgo.SpecContext), extra .
 			})
 		}
 		body(ctx)
-	}, append(decorators, h.leftOut()...)...)
+	}, decorators...)
 }
 
 // followsFrom says, for a failure message, which earlier failure on this

@@ -35,7 +35,7 @@ func (h *hostEnv) itRuntime(id, text string, body func(ctx ginkgo.SpecContext, a
 			skipNotApplicable("the " + string(h.shape) + " host is not served through the Lambda Runtime API")
 		}
 		body(ctx, api)
-	}, h.leftOut()...)
+	})
 }
 
 // runtimePosts lists the /response and /error posts the runtime made for

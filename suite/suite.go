@@ -323,7 +323,11 @@ func Run(t ginkgo.GinkgoTestingT, target runner.Target, opts ...Option) (*Result
 	// carry the label is known only once ginkgo builds its tree, in
 	// RunSpecs.
 	o.absent.leftOut = true
-	sc.LabelFilter = strings.Join(slices.DeleteFunc([]string{sc.LabelFilter, "!" + notApplicableLabel}, func(f string) bool { return f == "" }), " && ")
+	if sc.LabelFilter == "" {
+		sc.LabelFilter = "!" + notApplicableLabel
+	} else {
+		sc.LabelFilter += " && !" + notApplicableLabel
+	}
 	sc.Timeout = o.timeout
 	if sc.Timeout == 0 {
 		sc.Timeout = 10 * time.Minute
