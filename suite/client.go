@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -13,13 +14,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/adapterconformance/adapter-conformance/runner"
+	"github.com/adapterconformance/adapter-conformance/runner/executable"
 	"github.com/adapterconformance/adapter-conformance/runner/lambdahost"
 )
 
@@ -183,15 +184,14 @@ func (c *client) send(ctx context.Context, method, target string, body []byte, o
 const presizeLimit = 8 << 20
 
 // readResponseBody reads up to limit bytes of a response's body, as
-// io.ReadAll would, but into room made at once for a length the response
-// announced: the corpus's large bodies (up to 5 MB) are then not copied
-// again each time a growing buffer doubles, a cost the race detector, with
-// which the kit's own tests run, multiplies. The room made ahead is at most
-// presizeLimit, and none for a HEAD, whose Content-Length announces a body
-// that does not come: an adapter's wrong length costs no more than that.
-// A body of unknown length (a stream, such as HTTP-15's 5 MB) is read into
-// a buffer kept from an earlier read (scratchBodies), which has grown
-// already, and copied out once at its size.
+// io.ReadAll would, but without the copies of a buffer that doubles, a
+// cost the race detector, with which the kit's own tests run, multiplies
+// (issue 19 item 6). A body of announced length is read into room made at
+// once for it: at most presizeLimit, and none for a HEAD, whose
+// Content-Length announces a body that does not come, so an adapter's
+// wrong length costs no more than that. A body of unknown length (a
+// stream, such as HTTP-15's 5 MB) is read in pieces, each as large as all
+// before it, and joined once at its size.
 func readResponseBody(resp *http.Response, limit int64) ([]byte, error) {
 	if n := resp.ContentLength; n > 0 && (resp.Request == nil || resp.Request.Method != http.MethodHead) {
 		var b bytes.Buffer
@@ -199,23 +199,10 @@ func readResponseBody(resp *http.Response, limit int64) ([]byte, error) {
 		_, err := b.ReadFrom(io.LimitReader(resp.Body, limit))
 		return b.Bytes(), err
 	}
-	b := scratchBodies.Get().(*bytes.Buffer)
-	defer func() {
-		if b.Cap() <= presizeLimit {
-			b.Reset()
-			scratchBodies.Put(b)
-		}
-	}()
-	_, err := b.ReadFrom(io.LimitReader(resp.Body, limit))
-	if b.Len() == 0 {
-		return nil, err
-	}
-	return bytes.Clone(b.Bytes()), err
+	b := executable.NewCappedBuffer(int(min(limit, math.MaxInt)))
+	err := b.ReadUpTo(resp.Body)
+	return b.Bytes(), err
 }
-
-// scratchBodies are the buffers readResponseBody reads streamed bodies
-// into; one larger than presizeLimit is not kept.
-var scratchBodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // start sends a request and returns as soon as the headers are in; the
 // caller reads ex.resp.Body.

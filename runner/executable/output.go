@@ -124,6 +124,14 @@ func (c *CappedBuffer) spare() int {
 	return cap(last) - len(last)
 }
 
+// grow adds a piece when the last is full: as large as all before it,
+// within firstChunk and maxChunk and the room left under the limit.
+func (c *CappedBuffer) grow() {
+	if c.spare() == 0 {
+		c.chunks = append(c.chunks, make([]byte, 0, min(max(c.size, firstChunk), maxChunk, c.limit-c.size)))
+	}
+}
+
 func (c *CappedBuffer) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -133,9 +141,7 @@ func (c *CappedBuffer) Write(p []byte) (int, error) {
 		c.truncated = true
 	}
 	for len(p) > 0 {
-		if c.spare() == 0 {
-			c.chunks = append(c.chunks, make([]byte, 0, min(max(c.size, firstChunk), maxChunk, c.limit-c.size)))
-		}
+		c.grow()
 		last := &c.chunks[len(c.chunks)-1]
 		n := min(len(p), cap(*last)-len(*last))
 		*last = append(*last, p[:n]...)
@@ -143,6 +149,32 @@ func (c *CappedBuffer) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	return written, nil
+}
+
+// ReadUpTo reads r into the pieces themselves, with no copy between,
+// until r ends or fails or the limit is reached: it stops reading there,
+// where Write would take the rest and drop it. (It is not io.ReaderFrom's
+// ReadFrom, on purpose: io.Copy, as exec.Cmd uses for its output, would
+// then stop reading a process's output at the limit.) The suite's client
+// reads a response body of unknown length (a stream) this way. The buffer
+// is held while r is read.
+func (c *CappedBuffer) ReadUpTo(r io.Reader) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.size < c.limit {
+		c.grow()
+		last := &c.chunks[len(c.chunks)-1]
+		n, err := r.Read((*last)[len(*last):cap(*last)])
+		*last = (*last)[:len(*last)+n]
+		c.size += n
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Bytes is a copy of what was kept.

@@ -1,10 +1,14 @@
 package executable
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 )
 
 // TestLogBufferKeepsHeadAndTail: an adapter that logs megabytes and then
@@ -120,5 +124,48 @@ func TestCappedBufferKeepsTheFirstBytes(t *testing.T) {
 				t.Errorf("Truncated() = %v after %d bytes with limit %d", c.Truncated(), tc.total, tc.limit)
 			}
 		})
+	}
+}
+
+// TestCappedBufferReadsUpToItsLimit: ReadUpTo keeps what a reader gives,
+// however it splits it, stops reading at the limit (what follows stays
+// unread), and passes on a reader's error with what came before it.
+func TestCappedBufferReadsUpToItsLimit(t *testing.T) {
+	data := make([]byte, 3<<20+17)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	for _, tc := range []struct {
+		name  string
+		limit int
+		r     func(io.Reader) io.Reader
+	}{
+		{"whole reads", 8 << 20, func(r io.Reader) io.Reader { return r }},
+		{"half reads", 8 << 20, iotest.HalfReader},
+		{"data then EOF together", 8 << 20, iotest.DataErrReader},
+		{"up to the limit", 1<<20 + 3, func(r io.Reader) io.Reader { return r }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := bytes.NewReader(data)
+			c := NewCappedBuffer(tc.limit)
+			if err := c.ReadUpTo(tc.r(src)); err != nil {
+				t.Fatal(err)
+			}
+			kept := min(len(data), tc.limit)
+			if got := c.Bytes(); !bytes.Equal(got, data[:kept]) {
+				t.Errorf("kept %d bytes, want the first %d", len(got), kept)
+			}
+			if src.Len() != len(data)-kept {
+				t.Errorf("%d bytes left unread, want %d", src.Len(), len(data)-kept)
+			}
+		})
+	}
+	c := NewCappedBuffer(100)
+	err := c.ReadUpTo(io.MultiReader(strings.NewReader("before"), iotest.ErrReader(iotest.ErrTimeout)))
+	if !errors.Is(err, iotest.ErrTimeout) || string(c.Bytes()) != "before" {
+		t.Errorf("ReadUpTo = %v, kept %q; want the reader's error and what came before", err, c.Bytes())
+	}
+	if empty := NewCappedBuffer(100); empty.ReadUpTo(strings.NewReader("")) != nil || empty.Bytes() != nil {
+		t.Error("an empty reader should give nil bytes and no error")
 	}
 }
