@@ -182,8 +182,9 @@ func diffExcluded(shape app.HostShape, dim, v int) bool {
 
 // diffExcludedOn is diffExcluded for one route kind. The 1 MiB body goes
 // only to one route whose answer shows the body (a few requests per
-// fixture: under the race detector one costs about two seconds through a
-// Lambda gateway, and elsewhere the 64 KiB one tells as much). On
+// fixture: under the race detector one costs about a quarter of a second
+// through a Lambda gateway, ten times a 64 KiB one, which elsewhere tells
+// as much). On
 // a public file the path variants whose file-or-route outcome depends on
 // how a host's file server normalizes paths are not sent (SPEC.md, DIFF
 // allowed differences): a trailing slash, a doubled slash, dot segments
