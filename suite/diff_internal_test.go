@@ -1,12 +1,17 @@
 package suite
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/adapterconformance/adapter-conformance/app"
 	"github.com/adapterconformance/adapter-conformance/fixtures"
+	"github.com/adapterconformance/adapter-conformance/fixtures/adapters/good/handler"
+	"github.com/adapterconformance/adapter-conformance/runner"
 )
 
 // TestDiffCorpusCoversEveryValue: the corpus is a covering of its
@@ -193,5 +198,68 @@ func TestDiffIDNamesWhatTheDifferenceIsAbout(t *testing.T) {
 		if got := diffIDOf(c.r); got != c.want {
 			t.Errorf("%s: reported under %s, want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// TestShrinkTriesTheSmallerBodyForTheSameDifference: a difference with the
+// 1 MiB body is shrunk through the 64 KiB one when that shows the very same
+// difference, and keeps its 1 MiB body, under the body's requirement, when
+// the 64 KiB one shows another: an adapter that refuses bodies over 64 KiB
+// and also fails a repeated header must have the first filed under DIFF-1.
+func TestShrinkTriesTheSmallerBodyForTheSameDifference(t *testing.T) {
+	m, err := fixtures.Resolve("basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := handler.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var large atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > 64<<10 {
+			large.Add(1)
+		}
+		switch {
+		case r.URL.RawQuery != "":
+			http.Error(w, "no queries here", http.StatusBadRequest)
+		case r.ContentLength > 64<<10:
+			http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+		case len(r.Header.Values("X-Multi")) > 1:
+			http.Error(w, "repeated header", http.StatusInternalServerError)
+		default:
+			good.ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	h := &hostEnv{shape: app.ShapeHandler, http: newClient(&runner.Host{URL: srv.URL}, runner.DefaultTimeouts().Request)}
+	defer h.http.close()
+	var q diffReq
+	q.route = diffRoute{kind: "/api/echo-all", path: "/api/echo-all", echo: true}
+	q.dims[dimMethod] = slices.Index(diffMethods, "POST")
+	q.dims[dimBody] = slices.Index(diffBodies, "binary-1MiB")
+
+	// The same difference (the query) with 64 KiB: no more 1 MiB requests.
+	query := q
+	query.dims[dimQuery] = slices.Index(diffQueries, "repeated keys")
+	r := h.diffSend(t.Context(), a, query)
+	before := large.Load()
+	if shrunk := h.shrink(t.Context(), a, r); diffIDOf(shrunk) != "DIFF-3" {
+		t.Errorf("a query difference shrank to %s (%s), want DIFF-3", shrunk.req.describe(), diffIDOf(shrunk))
+	}
+	if n := large.Load() - before; n != 0 {
+		t.Errorf("shrinking a difference the 64 KiB body shows too sent %d more 1 MiB requests", n)
+	}
+
+	// Another difference with 64 KiB (the header): the 1 MiB body stays.
+	header := q
+	header.dims[dimHeaders] = slices.Index(diffHeaders, "repeated field")
+	refused := h.shrink(t.Context(), a, h.diffSend(t.Context(), a, header))
+	if diffIDOf(refused) != "DIFF-1" || refused.req.binaryBodySize() != 1<<20 {
+		t.Errorf("a 1 MiB body refused shrank to %s (%s), want the 1 MiB body under DIFF-1", refused.req.describe(), diffIDOf(refused))
 	}
 }
