@@ -513,8 +513,16 @@ func TestSweepContainers(t *testing.T) {
 		if err != nil {
 			t.Errorf("SweepContainers: %v", err)
 		}
-		if _, err := cli.ContainerInspect(ctx, orphan, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
-			t.Errorf("the orphaned container is still there (inspect error: %v)", err)
+		// Gone, or being removed by whichever sweep came first: polled
+		// until the engine has finished.
+		var inspectErr error
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if _, inspectErr = cli.ContainerInspect(ctx, orphan, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(inspectErr) || time.Now().After(deadline) {
+				break
+			}
+		}
+		if !cerrdefs.IsNotFound(inspectErr) {
+			t.Errorf("the orphaned container is still there after 15 s (inspect error: %v)", inspectErr)
 		}
 		if removed >= 1 {
 			break

@@ -245,6 +245,13 @@ func pidAlive(pid int) bool {
 
 var sweepOnce sync.Once
 
+// removalInProgress says whether the engine refused a removal because
+// another client is removing the same container: Docker answers 409
+// Conflict, "removal of container ... is already in progress".
+func removalInProgress(err error) bool {
+	return cerrdefs.IsConflict(err) && strings.Contains(err.Error(), "already in progress")
+}
+
 // SweepContainers removes the containers, and then the images, that a run
 // of the kit on this host left behind when it was killed before it could
 // clean up: those labelled adapter-conformance.managed=true whose owner-pid
@@ -271,7 +278,9 @@ func SweepContainers(ctx context.Context) (removed int, err error) {
 		switch {
 		case err == nil:
 			removed++
-		case cerrdefs.IsNotFound(err):
+		case cerrdefs.IsNotFound(err), removalInProgress(err):
+			// Gone, or going: another kit process on this machine swept
+			// it first (each sweeps at its start).
 		default:
 			errs = append(errs, fmt.Errorf("removing leftover container %.12s: %w", c.ID, err))
 		}

@@ -3,10 +3,13 @@ package container
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"testing"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/adapterconformance/adapter-conformance/runner/executable"
 )
@@ -75,5 +78,24 @@ func TestBuildAgainWithoutCacheWhenACachedStepFailed(t *testing.T) {
 				t.Errorf("the log does not say the build was run again:\n%s", log.String())
 			}
 		})
+	}
+}
+
+// TestRemovalInProgressIsAnotherSweep: the engine's 409 for a container
+// another client is removing is not a sweep's error; other conflicts and
+// errors are.
+func TestRemovalInProgressIsAnotherSweep(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("Error response from daemon: removal of container ba7a5c5fe2ad is already in progress: %w", cerrdefs.ErrConflict), true},
+		{fmt.Errorf("Error response from daemon: conflict: unable to remove repository reference: %w", cerrdefs.ErrConflict), false},
+		{fmt.Errorf("removal of container ba7a5c5fe2ad is already in progress"), false},
+		{cerrdefs.ErrNotFound, false},
+	} {
+		if got := removalInProgress(c.err); got != c.want {
+			t.Errorf("removalInProgress(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
