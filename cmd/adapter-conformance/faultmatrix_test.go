@@ -159,6 +159,14 @@ func TestFaultMatrix(t *testing.T) {
 	}
 }
 
+// faultRunLimit is how long a scenario's CLI may run before the test
+// kills it and fails: a guard against a hang, not a bound on speed. A
+// container scenario builds its image cold, and the container scenarios
+// run at once, beside the suite package's tests (README's test command
+// starts those first): on CI a cold build alone took 62 s, and 90 s was
+// too little for the whole run.
+const faultRunLimit = 4 * time.Minute
+
 // runFault runs one scenario in its own directory, with its own TMPDIR
 // and report directory, and collects what the run left behind.
 func runFault(cli, dir string, s faultScenario) faultRun {
@@ -199,7 +207,7 @@ func runFault(cli, dir string, s faultScenario) faultRun {
 			}
 		}
 	}()
-	limit := time.After(90 * time.Second)
+	limit := time.After(faultRunLimit)
 	interrupted := s.interruptAt == nil
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -211,7 +219,7 @@ wait:
 		case <-limit:
 			cmd.Process.Kill()
 			<-done
-			out.err = fmt.Errorf("the CLI was still running after 90 s")
+			out.err = fmt.Errorf("the CLI was still running after %s", faultRunLimit)
 			break wait
 		case <-tick.C:
 			if !interrupted && s.interruptAt(dir, cmd.Process.Pid) {
