@@ -106,8 +106,9 @@ func (p *process) terminate(ctx context.Context, grace time.Duration) error {
 	// the grace period itself, set a moment before this timer, and when it
 	// won the race an adapter that ignores SIGTERM was reported as the kit
 	// giving up, and not known to ignore it, so every later fixture waited
-	// out the grace period again (START-5, issue 19 item 4; as the
-	// container's terminate does).
+	// out the grace period again (START-5, issue 19 item 4). The
+	// container's terminate waits out its grace period the same way, under
+	// no deadline of the caller's.
 	gaveUp := make(chan struct{})
 	defer context.AfterFunc(ctx, func() {
 		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
