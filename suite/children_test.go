@@ -108,21 +108,30 @@ func poolOf(k childKind) (*semaphore.Weighted, int64) {
 }
 
 // This process's own tests (the ones that run the suite here, not in a
-// child) hold the whole CPU pool while they run, and let go of it while a
-// test waits for its children: they are as CPU-bound as an in-process
-// child, and several of them judge timing (HTTP-16's overlap, a start
-// within its readiness timeout), which children running beside them would
-// stretch. Each pool's children are let in by one dispatcher, in queue
-// order, so that this process waits for at most one child's turn before
-// the pool's running children end, not for every child queued.
+// child) hold an in-process child's share of the CPU pool while they run,
+// and let go of it while a test waits for its children: they are as
+// CPU-bound as an in-process child, and no more sensitive to timing (the
+// children run the same specs: HTTP-16's overlap, a start within its
+// readiness timeout), so they run beside the children as one of them would.
+// Holding the whole pool instead left the cores half idle whenever this
+// process ran a test of its own, and its tests after the broken controls
+// were most of the package's last minute (issue 19 item 6). Each pool's
+// children are let in by one dispatcher, in queue order, so that this
+// process waits for at most one child's turn before it has its share again.
 //
 // Container children are not in the CPU pool and go on meanwhile: the
 // engine does most of their work, but their image builds compile Go, so
 // this process's tests share the machine with them, as with the other
 // packages' tests that go test runs beside this one.
-func holdCPU() { _ = cpuPool.Acquire(context.Background(), cpuUnits) }
+func holdCPU() {
+	_, units := poolOf(inProcessChild)
+	_ = cpuPool.Acquire(context.Background(), units)
+}
 
-func releaseCPU() { cpuPool.Release(cpuUnits) }
+func releaseCPU() {
+	_, units := poolOf(inProcessChild)
+	cpuPool.Release(units)
+}
 
 // childJob is a queued child: its subtest's full name, its kind and where
 // its run is kept.
