@@ -43,9 +43,10 @@ import (
 // children's verdicts when it is reached. (go test's own t.Parallel cannot
 // do this: more parallel tests than cores needs -parallel, which ginkgo
 // refuses in every suite.Run.) The CPU pool holds as many in-process runs
-// as there are cores, and no more: more would stretch the timing-bound
-// specs (EXPORT-3's fifty requests, LAMBDA-12's 7 MB envelope, readiness
-// within a second) on a machine that also runs the other packages' tests.
+// as there are cores, this process's own test among them while it runs
+// one, and no more: more would stretch the timing-bound specs (EXPORT-3's
+// fifty requests, LAMBDA-12's 7 MB envelope, readiness within a second) on
+// a machine that also runs the other packages' tests.
 
 // childEnv marks a child process of eachInChild.
 const childEnv = "ADAPTER_CONFORMANCE_SUITE_TEST_CHILD"
