@@ -116,10 +116,7 @@ func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, bo
 		// sweep holds all the same (an image of a live owner that was
 		// swept fails it there). A tagged stand-in is built again: a
 		// sweep keeps a tagged cached image, so one gone was caught
-		// between its commit and its tag. With go test running this package beside the
-		// suite's and the CLI's container runs (README's -p 3), each
-		// sweeping as it starts, a build is often swept before it is
-		// listed, and three builds in a row could all be (issue 19).
+		// between its commit and its tag.
 		if _, ierr := cli.ImageInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
 			t.Logf("the stand-in image %.19s was built and swept at once, by another process's sweep", id)
 			return id, nil
