@@ -45,8 +45,11 @@ func fixtureAdapter(parts ...string) string {
 // the first already names the dead owner: the next step then finds its
 // parent gone); then the build is tried again, as the orphaned container's
 // test does. Ten times: with go test running three packages at once
-// (README's -p 3), a dozen processes sweep as they start while this
-// package's tests run, and three builds in a row were seen cut short.
+// (-p 3, tried for issue 19 item 6), a dozen processes sweep as they start
+// while this package's tests run, and three builds in a row were seen cut
+// short. A sweep that listed a tagged stand-in in the moment between its
+// commit and its tag still removes it afterwards (by ID, forced): no retry
+// covers that, and it is why README's command runs two packages at once.
 func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
 	var err error
