@@ -48,8 +48,9 @@ func fixtureAdapter(parts ...string) string {
 // (-p 3, tried for issue 19 item 6), a dozen processes sweep as they start
 // while this package's tests run, and three builds in a row were seen cut
 // short. A sweep that listed a tagged stand-in in the moment between its
-// commit and its tag still removes it afterwards (by ID, forced): no retry
-// covers that, and it is why README's command runs two packages at once.
+// commit and its tag still removed it afterwards (by ID, forced), which no
+// retry covers: so the tests that stage a dead owner's images hold the
+// sweep lock (container.HoldSweeps), and other processes' sweeps skip.
 func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
 	var err error
@@ -507,6 +508,15 @@ func TestSweepContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No other process sweeps while this test stages a dead owner's
+	// leftovers and sweeps them itself (go test runs the suite's and the
+	// CLI's container runs beside this package, each sweeping as it
+	// starts).
+	release, err := container.HoldSweeps(ctx)
+	if err != nil {
+		t.Fatalf("HoldSweeps: %v", err)
+	}
+	defer release()
 	appDir := filepath.Join(t.TempDir(), "app")
 	if err := app.WriteManifest(loadBasic(t), appDir); err != nil {
 		t.Fatal(err)
@@ -695,6 +705,15 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 	cli := dockerClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// No other process sweeps while this test stages a dead owner's
+	// leftovers and sweeps them itself (go test runs the suite's and the
+	// CLI's container runs beside this package, each sweeping as it
+	// starts).
+	release, err := container.HoldSweeps(ctx)
+	if err != nil {
+		t.Fatalf("HoldSweeps: %v", err)
+	}
+	defer release()
 	host, _ := os.Hostname()
 	// Just the labels the first label step of an interrupted build
 	// commits: no owner-pid, no owner-host.

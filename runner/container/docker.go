@@ -256,14 +256,25 @@ func removalInProgress(err error) bool {
 // of the kit on this host left behind when it was killed before it could
 // clean up: those labelled adapter-conformance.managed=true whose owner-pid
 // is no live process here. A tagged cached image (LabelCached) is no
-// leftover: the sweep drops only the leases dead runs held on it. Container targets call it once per process
-// before their first start. removed counts the containers.
+// leftover: the sweep drops only the leases dead runs held on it.
+// Container targets call it once per process before their first start.
+// removed counts the containers. While another process holds the sweep
+// lock (sweeplock.go) it removes nothing: that process is sweeping the
+// same leftovers, or staging them on purpose.
 func SweepContainers(ctx context.Context) (removed int, err error) {
 	p, err := dockerProvider(ctx)
 	if err != nil {
 		return 0, err
 	}
 	cli := p.Client()
+	// A lock that cannot be had for another reason (its file cannot be
+	// made) does not stop the sweep: it is a guard against a race, and
+	// the sweep is best done anyway.
+	if held, lockErr := tryHoldSweeps(); held {
+		defer releaseSweeps()
+	} else if lockErr == nil {
+		return 0, nil
+	}
 	filter := make(client.Filters).Add("label", LabelManaged+"=true", LabelOwnerHost+"="+hostname())
 	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: filter})
 	if err != nil {
