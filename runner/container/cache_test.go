@@ -212,15 +212,7 @@ func TestSweepKeepsCachedImages(t *testing.T) {
 	cli := dockerClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// No other process sweeps while this test stages a dead owner's
-	// leftovers and sweeps them itself (go test runs the suite's and the
-	// CLI's container runs beside this package, each sweeping as it
-	// starts).
-	release, err := container.HoldSweeps(ctx)
-	if err != nil {
-		t.Fatalf("HoldSweeps: %v", err)
-	}
-	defer release()
+	holdSweeps(ctx, t)
 	host, _ := os.Hostname()
 	dead := strconv.Itoa(deadPID(t))
 	repo := "adapter-conformance/sweep-cache-" + strconv.Itoa(os.Getpid())

@@ -4,10 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -36,58 +34,45 @@ func fixtureAdapter(parts ...string) string {
 	return filepath.Join(append([]string{"..", "..", "fixtures", "adapters"}, parts...)...)
 }
 
-// buildDeadOwnerStandIn builds a stand-in image (tryBuildStandIn) whose
-// owner labels name a dead process, or one built beside such an image.
-// Another kit process on this machine (the suite's and the CLI's tests,
-// run beside this package by go test) sweeps as its runs start, and
-// removes such a build as soon as it sees it, even before the build ends
-// (Docker's classic builder commits the labels one image at a time, and
-// the first already names the dead owner: the next step then finds its
-// parent gone); then the build is tried again, as the orphaned container's
-// test does. Ten times: with go test running three packages at once
-// (-p 3, tried for issue 19 item 6), a dozen processes sweep as they start
-// while this package's tests run, and three builds in a row were seen cut
-// short. A sweep that listed a tagged stand-in in the moment between its
-// commit and its tag still removed it afterwards (by ID, forced), which no
-// retry covers: so the tests that stage a dead owner's images hold the
-// sweep lock (container.HoldSweeps), and other processes' sweeps skip.
-func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
+// holdSweeps keeps every other process's sweep off until the test ends
+// (container.HoldSweeps): go test runs the suite's and the CLI's container
+// runs beside this package, each sweeping as it starts, and a test that
+// stages a dead owner's leftovers must see them still there, and sweep
+// them itself. Without it, a concurrent sweep removed a stand-in image
+// mid-build (the classic builder commits the labels one image at a time,
+// the first already naming the dead owner), or listed a tagged one between
+// its commit and its tag and removed it after.
+func holdSweeps(ctx context.Context, t *testing.T) {
 	t.Helper()
-	var err error
-	for attempt := 1; attempt <= 10; attempt++ {
-		var id string
-		if id, err = tryBuildStandIn(ctx, t, cli, body, labels, tags...); err == nil {
-			return id
-		}
-		t.Logf("attempt %d: %v; another process may have swept it first; building it again", attempt, err)
+	release, err := container.HoldSweeps(ctx)
+	if err != nil {
+		t.Fatalf("HoldSweeps: %v", err)
 	}
-	t.Fatal(err)
-	return ""
+	t.Cleanup(release)
 }
 
-// tryBuildStandIn builds a one-file image FROM scratch with these labels
-// and tags, a stand-in for what a kit run builds, and says why when none
-// came of it. labels must hold a LabelBuildOwner of its own: the image is
-// found by it (intermediate images included). The image is removed when
-// the test ends.
-func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) (string, error) {
+// buildDeadOwnerStandIn builds a one-file image FROM scratch with these
+// labels and tags, a stand-in for what a kit run builds whose owner labels
+// name a dead process (or one built beside such an image); the test holds
+// the sweep lock (holdSweeps), so no other process removes it. labels must
+// hold a LabelBuildOwner of its own: the image is found by it
+// (intermediate images included). The image is removed when the test ends.
+func buildDeadOwnerStandIn(ctx context.Context, t *testing.T, cli client.APIClient, body string, labels map[string]string, tags ...string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	// The file carries a nonce: no layer of this build is one the build
-	// cache could lend it from an earlier stand-in, which a sweep may be
-	// removing meanwhile (NoCache below, for the same reason).
-	for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": body + rand.Text()} {
+	for name, body := range map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": body} {
 		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))})
 		tw.Write([]byte(body))
 	}
 	tw.Close()
-	resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true, NoCache: true, Tags: tags, Labels: labels})
+	resp, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Remove: true, ForceRemove: true, Tags: tags, Labels: labels})
 	if err != nil {
-		return "", err
+		t.Fatal(err)
 	}
 	// The build's stream ends with the built image's ID (its "aux"
-	// message); the image also carries the labels, which the list checks.
+	// message), or says what went wrong; the image also carries the
+	// labels, which the list checks.
 	var id, buildErr string
 	dec := json.NewDecoder(resp.Body)
 	for {
@@ -113,23 +98,10 @@ func tryBuildStandIn(ctx context.Context, t *testing.T, cli client.APIClient, bo
 			cli.ImageRemove(context.Background(), id, client.ImageRemoveOptions{Force: true, PruneChildren: true})
 		})
 	}
-	if err == nil && len(list.Items) == 0 && id != "" && len(tags) == 0 {
-		// Built (the build's stream named it) and gone already: another
-		// kit process's sweep removed it, as any sweep removes a dead
-		// owner's untagged leftover; what the test checks after its own
-		// sweep holds all the same (an image of a live owner that was
-		// swept fails it there). A tagged stand-in is built again: a
-		// sweep keeps a tagged cached image, so one gone was caught
-		// between its commit and its tag.
-		if _, ierr := cli.ImageInspect(ctx, id); cerrdefs.IsNotFound(ierr) {
-			t.Logf("the stand-in image %.19s was built and swept at once, by another process's sweep", id)
-			return id, nil
-		}
-	}
 	if err != nil || len(list.Items) == 0 || id == "" {
-		return "", fmt.Errorf("the stand-in image was not built (image %q, build error %q): %v", id, buildErr, err)
+		t.Fatalf("the stand-in image was not built (image %q, build error %q): %v", id, buildErr, err)
 	}
-	return id, nil
+	return id
 }
 
 // dockerClient skips the test when no engine answers, and otherwise gives
@@ -508,15 +480,7 @@ func TestSweepContainers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No other process sweeps while this test stages a dead owner's
-	// leftovers and sweeps them itself (go test runs the suite's and the
-	// CLI's container runs beside this package, each sweeping as it
-	// starts).
-	release, err := container.HoldSweeps(ctx)
-	if err != nil {
-		t.Fatalf("HoldSweeps: %v", err)
-	}
-	defer release()
+	holdSweeps(ctx, t)
 	appDir := filepath.Join(t.TempDir(), "app")
 	if err := app.WriteManifest(loadBasic(t), appDir); err != nil {
 		t.Fatal(err)
@@ -542,35 +506,16 @@ func TestSweepContainers(t *testing.T) {
 		return ctr.GetContainerID()
 	}
 	mine := run(os.Getpid())
-	// Another kit process on this machine (the CLI's tests, run beside
-	// this package by go test) sweeps at its start too and may remove the
-	// orphan first; then this sweep removed nothing through no fault of
-	// its own, and a new orphan is tried.
-	for attempt := 1; ; attempt++ {
-		orphan := run(deadPID(t))
-		removed, err := container.SweepContainers(ctx)
-		if err != nil {
-			t.Errorf("SweepContainers: %v", err)
-		}
-		// Gone, or being removed by whichever sweep came first: polled
-		// until the engine has finished.
-		var inspectErr error
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			if _, inspectErr = cli.ContainerInspect(ctx, orphan, client.ContainerInspectOptions{}); cerrdefs.IsNotFound(inspectErr) || time.Now().After(deadline) {
-				break
-			}
-		}
-		if !cerrdefs.IsNotFound(inspectErr) {
-			t.Errorf("the orphaned container is still there after 15 s (inspect error: %v)", inspectErr)
-		}
-		if removed >= 1 {
-			break
-		}
-		if attempt == 3 {
-			t.Errorf("SweepContainers removed %d containers, %d times in a row", removed, attempt)
-			break
-		}
-		t.Logf("SweepContainers removed nothing: another process swept the orphan first; trying again")
+	orphan := run(deadPID(t))
+	removed, err := container.SweepContainers(ctx)
+	if err != nil {
+		t.Errorf("SweepContainers: %v", err)
+	}
+	if removed < 1 {
+		t.Errorf("SweepContainers removed %d containers, want the orphan", removed)
+	}
+	if _, err := cli.ContainerInspect(ctx, orphan, client.ContainerInspectOptions{}); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the orphaned container is still there after the sweep (inspect error: %v)", err)
 	}
 	if _, err := cli.ContainerInspect(ctx, mine, client.ContainerInspectOptions{}); err != nil {
 		t.Errorf("the container of this live process was swept too: %v", err)
@@ -705,15 +650,7 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 	cli := dockerClient(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// No other process sweeps while this test stages a dead owner's
-	// leftovers and sweeps them itself (go test runs the suite's and the
-	// CLI's container runs beside this package, each sweeping as it
-	// starts).
-	release, err := container.HoldSweeps(ctx)
-	if err != nil {
-		t.Fatalf("HoldSweeps: %v", err)
-	}
-	defer release()
+	holdSweeps(ctx, t)
 	host, _ := os.Hostname()
 	// Just the labels the first label step of an interrupted build
 	// commits: no owner-pid, no owner-host.
@@ -721,9 +658,7 @@ func TestSweepFindsAnInterruptedBuildsImages(t *testing.T) {
 		return map[string]string{container.LabelBuildOwner: owner, container.LabelManaged: "true"}
 	}
 	orphan := buildDeadOwnerStandIn(ctx, t, cli, "partial build\n", labels(host+"/"+strconv.Itoa(deadPID(t))+"/interrupted"))
-	// Its own content, so that it shares no layer with the orphan, which
-	// any sweep may remove while this one builds; and tried again all the
-	// same (the build cache may still lend it one).
+	// Its own content, so that it shares no layer with the orphan.
 	mine := buildDeadOwnerStandIn(ctx, t, cli, "live build\n", labels(host+"/"+strconv.Itoa(os.Getpid())+"/live"))
 	if _, err := container.SweepContainers(ctx); err != nil {
 		t.Errorf("SweepContainers: %v", err)
